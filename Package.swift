@@ -1,0 +1,104 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Boundaries live here: see docs/architecture.md for what each target may import and why.
+let package = Package(
+    name: "Tillwire",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tillwire", targets: ["tillwire"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        // Already in the graph through Hummingbird; named so the API can spell header names.
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [
+        // Canonical model and pure rules. Foundation only: no I/O, no other package.
+        .target(name: "TillwireDomain"),
+
+        // Storage protocols, the unit of work (Commit) and StorageError. No database driver.
+        .target(name: "TillwireStorage", dependencies: ["TillwireDomain"]),
+
+        // The embedded default backend: one SQLite file, WAL, synchronous=FULL, group commit.
+        .target(name: "TillwireStorageSQLite", dependencies: [
+            "TillwireStorage", "TillwireDomain",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+
+        // The shared backend for several hub instances.
+        .target(name: "TillwireStoragePostgres", dependencies: [
+            "TillwireStorage", "TillwireDomain",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // Long-lived work over the storage protocols: job worker, retry policy.
+        .target(name: "TillwireEngine", dependencies: [
+            "TillwireStorage", "TillwireDomain",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
+        // HTTP: routes, request ids, problem+json. Knows storage only through its protocols.
+        .target(name: "TillwireAPI", dependencies: [
+            "TillwireStorage", "TillwireDomain",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
+
+        // The one place where everything is wired: config -> store -> services -> ServiceGroup.
+        .target(name: "TillwireApp", dependencies: [
+            "TillwireDomain", "TillwireStorage", "TillwireStorageSQLite", "TillwireStoragePostgres",
+            "TillwireEngine", "TillwireAPI",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
+
+        // The executable: a thin shell of commands over TillwireApp.
+        .executableTarget(name: "tillwire", dependencies: [
+            "TillwireApp", "TillwireStorage", "TillwireDomain",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Conformance suite every storage backend runs, fixtures, a manual clock. No test framework import,
+        // so that it is an ordinary library; failures are thrown as ConformanceFailure.
+        .target(name: "TillwireTesting", dependencies: ["TillwireStorage", "TillwireDomain"]),
+
+        .testTarget(name: "TillwireDomainTests", dependencies: ["TillwireDomain", "TillwireTesting"]),
+        .testTarget(name: "TillwireStorageSQLiteTests", dependencies: [
+            "TillwireStorageSQLite", "TillwireStorage", "TillwireTesting", "TillwireDomain",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .testTarget(name: "TillwireStoragePostgresTests", dependencies: [
+            "TillwireStoragePostgres", "TillwireStorage", "TillwireTesting", "TillwireDomain",
+        ]),
+        .testTarget(name: "TillwireEngineTests", dependencies: [
+            "TillwireEngine", "TillwireStorageSQLite", "TillwireStorage", "TillwireTesting", "TillwireDomain",
+        ]),
+        .testTarget(name: "TillwireAppTests", dependencies: [
+            "TillwireApp", "TillwireAPI", "TillwireStorageSQLite", "TillwireStoragePostgres", "TillwireStorage",
+            "TillwireDomain", "TillwireTesting", "tillwire",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
+    ]
+)

@@ -1,0 +1,51 @@
+import Foundation
+import Hummingbird
+import Prometheus
+import TillwireStorage
+
+/// The hub's HTTP routes. Business routes under `/v1` arrive with the governed API (authentication, scopes, rate
+/// limits); what is here needs no key: liveness, readiness and metrics.
+public enum HubRouter {
+    public static func build(store: any Store, metrics: PrometheusCollectorRegistry) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: RequestIDMiddleware())
+        router.add(middleware: ProblemMiddleware())
+        router.add(middleware: MetricsMiddleware())
+
+        // Alive: the process answers. Says nothing about storage, so an orchestrator does not restart a hub whose
+        // database is briefly away.
+        router.get("/healthz") { _, _ in
+            Health(status: "ok", storage: nil, schema: nil)
+        }
+
+        // Ready: storage answers and every migration this build knows is applied.
+        router.get("/readyz") { _, _ -> Health in
+            let status: MigrationStatus
+            do {
+                status = try await store.migrationStatus()
+            } catch {
+                throw Problem.unavailable("storage (\(store.backend)) does not answer: \(error)")
+            }
+            guard status.isCurrent else {
+                throw Problem.unavailable("storage (\(store.backend)) schema is not current: applied \(status.applied), this build expects \(status.known)")
+            }
+            return Health(status: "ready", storage: store.backend, schema: status.applied.last)
+        }
+
+        router.get("/metrics") { _, _ -> Response in
+            var buffer = [UInt8]()
+            buffer.reserveCapacity(4096)
+            metrics.emit(into: &buffer)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+        }
+        return router
+    }
+}
+
+struct Health: ResponseCodable {
+    let status: String
+    let storage: String?
+    let schema: Int?
+}

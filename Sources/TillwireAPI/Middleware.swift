@@ -1,0 +1,44 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// Turns every error into a problem+json response; unexpected errors are logged with their cause, which the
+/// client never sees.
+public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    public init() {}
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            let problem = Problem(error)
+            if problem.statusCode >= 500 {
+                context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            return try problem.response(from: request, context: context)
+        }
+    }
+}
+
+/// Gives each request an id, echoed in `X-Request-Id` and set on every log line of the request.
+/// A caller's own `X-Request-Id` (1-128 visible ASCII characters) is kept, so a flow can be followed across systems.
+public struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
+    public init() {}
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        var id = context.id
+        if let given = request.headers[.requestID], (1...128).contains(given.count),
+           given.unicodeScalars.allSatisfy({ $0.value > 32 && $0.value < 127 }) {
+            id = given
+        }
+        context.logger[metadataKey: "request.id"] = "\(id)"
+        var response = try await next(request, context)
+        response.headers[.requestID] = id
+        return response
+    }
+}
+
+extension HTTPField.Name {
+    static let requestID = Self("X-Request-Id")!
+}

@@ -1,0 +1,90 @@
+import Foundation
+import Hummingbird
+import TillwireDomain
+import TillwireStorage
+
+/// An RFC 9457 problem: every API error is one, served as `application/problem+json`.
+///
+/// `type` is a stable URI per kind of error (`urn:tillwire:problem:<kind>`), so that clients can branch on it;
+/// `detail` is for people; `field` names the offending input when there is one.
+public struct Problem: HTTPResponseError, Codable, Equatable {
+    public let type: String
+    public let title: String
+    /// The HTTP status code, repeated in the body as RFC 9457 says.
+    public let statusCode: Int
+    public let detail: String
+    public let field: String?
+    public var instance: String?
+    /// The request id, so that a report can be matched with the logs.
+    public var requestID: String?
+
+    public init(kind: String, title: String, status: HTTPResponse.Status, detail: String, field: String? = nil) {
+        self.type = "urn:tillwire:problem:\(kind)"
+        self.title = title
+        self.statusCode = status.code
+        self.detail = detail
+        self.field = field
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case type, title, detail, field, instance
+        case statusCode = "status"
+        case requestID = "request_id"
+    }
+
+    public var status: HTTPResponse.Status { HTTPResponse.Status(code: statusCode) }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var problem = self
+        problem.instance = problem.instance ?? request.uri.path
+        problem.requestID = problem.requestID ?? context.id
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let body = try encoder.encode(problem)
+        return Response(
+            status: status,
+            headers: [.contentType: "application/problem+json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    public static func notFound(_ detail: String) -> Problem {
+        Problem(kind: "not-found", title: "Not found", status: .notFound, detail: detail)
+    }
+
+    public static func unavailable(_ detail: String) -> Problem {
+        Problem(kind: "unavailable", title: "Service unavailable", status: .serviceUnavailable, detail: detail)
+    }
+
+    public static let internalError = Problem(
+        kind: "internal", title: "Internal error", status: .internalServerError,
+        detail: "The hub failed to handle the request; the request id is in the logs with the cause.")
+}
+
+extension Problem {
+    /// The one place where errors become HTTP statuses.
+    public init(_ error: any Error) {
+        switch error {
+        case let problem as Problem:
+            self = problem
+        case let error as HTTPError:
+            let kind = error.status.code == 404 ? "not-found" : "http-\(error.status.code)"
+            self.init(kind: kind, title: error.status.reasonPhrase, status: error.status,
+                      detail: error.body ?? error.status.reasonPhrase)
+        case let error as DomainError:
+            self.init(kind: "rule-violated", title: "Refused by a business rule", status: .unprocessableContent, detail: error.description)
+        case let error as StorageError:
+            switch error {
+            case .versionConflict, .conflict:
+                self.init(kind: "conflict", title: "Conflict", status: .conflict, detail: error.description)
+            case .rejected(let rule):
+                self.init(rule)
+            case .notFound:
+                self.init(kind: "not-found", title: "Not found", status: .notFound, detail: error.description)
+            case .unavailable, .schemaMismatch, .closed:
+                self = .unavailable("storage: \(error.description)")
+            }
+        default:
+            self = .internalError
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+import TillwireAPI
+import TillwireEngine
+import TillwireStorage
+import TillwireStoragePostgres
+import TillwireStorageSQLite
+
+/// The one place where everything is wired: configuration → store → services → one `ServiceGroup`.
+public enum Hub {
+    /// Opens the configured store and applies pending migrations.
+    public static func openStore(_ configuration: HubConfiguration, logger: Logger) async throws -> any Store {
+        let store: any Store
+        switch configuration.storageBackend {
+        case .sqlite:
+            store = try SQLiteStore.open(path: configuration.sqlitePath)
+            logger.info("storage: sqlite", metadata: ["path": "\(configuration.sqlitePath)"])
+        case .postgres:
+            guard let url = configuration.postgresURL else {
+                throw ConfigurationError(key: "storage.postgres.url", origin: "configuration", reason: "is required when storage.backend is postgres")
+            }
+            store = try await PostgresStore.connect(url: url, maxConnections: configuration.postgresMaxConnections, logger: logger)
+            logger.info("storage: postgres", metadata: ["url": "\(configuration.redactedPostgresURL ?? "?")"])
+        }
+        do {
+            let status = try await store.migrate()
+            logger.info("storage schema current", metadata: ["schema": "\(status.applied.last ?? 0)"])
+        } catch {
+            try? await store.close()
+            throw error
+        }
+        return store
+    }
+
+    /// Runs the hub until SIGTERM or SIGINT, then shuts down gracefully: the HTTP server stops taking requests,
+    /// running jobs finish, and the store is closed last.
+    public static func serve(_ configuration: HubConfiguration, logger: Logger) async throws {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+
+        let store = try await openStore(configuration, logger: logger)
+        let router = HubRouter.build(store: store, metrics: registry)
+        let application = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "tillwire"),
+            onServerRunning: { channel in
+                logger.info("tillwire is serving", metadata: [
+                    "address": "http://\(configuration.httpHost):\(channel.localAddress?.port ?? configuration.httpPort)",
+                    "health": "/healthz", "ready": "/readyz", "metrics": "/metrics",
+                ])
+            },
+            logger: logger)
+        let worker = JobWorker(
+            store: store, handlers: [],
+            configuration: .init(concurrency: configuration.workerConcurrency), logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: application), .init(service: worker)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            try? await store.close()
+            throw error
+        }
+        try await store.close()
+        logger.info("tillwire stopped")
+    }
+}

@@ -1,0 +1,161 @@
+import Foundation
+import Logging
+import Yams
+
+/// Everything the hub reads at start-up, typed, with its defaults. Read in one place: `HubConfiguration.load`.
+///
+/// Each key can come from the YAML file (`--config`) and be overridden by an environment variable named
+/// `TILLWIRE_` + the key in capitals with dots as underscores (`storage.sqlite.path` → `TILLWIRE_STORAGE_SQLITE_PATH`).
+public struct HubConfiguration: Sendable, Equatable {
+    public enum StorageBackend: String, Sendable, CaseIterable { case sqlite, postgres }
+    public enum LogFormat: String, Sendable, CaseIterable { case text, json }
+
+    /// `http.host`: the address to listen on. Default `127.0.0.1`.
+    public var httpHost = "127.0.0.1"
+    /// `http.port`: default 8080; 0 picks a free port (logged at start-up).
+    public var httpPort = 8080
+    /// `storage.backend`: `sqlite` (default, embedded) or `postgres` (several hub instances).
+    public var storageBackend = StorageBackend.sqlite
+    /// `storage.sqlite.path`: the database file. Default `./tillwire-data/tillwire.sqlite`.
+    public var sqlitePath = "./tillwire-data/tillwire.sqlite"
+    /// `storage.postgres.url`: `postgres://user[:password]@host:port/database`; required with the postgres backend.
+    public var postgresURL: String?
+    /// `storage.postgres.max_connections`: pool size per hub instance. Default 20.
+    public var postgresMaxConnections = 20
+    /// `log.level`: trace, debug, info (default), notice, warning, error, critical.
+    public var logLevel = Logger.Level.info
+    /// `log.format`: `text` (default) or `json` (one object per line).
+    public var logFormat = LogFormat.text
+    /// `workers.concurrency`: jobs run at once per hub instance. Default 4.
+    public var workerConcurrency = 4
+
+    public init() {}
+
+    /// Every key the file may hold.
+    public static let keys = [
+        "http.host", "http.port", "storage.backend", "storage.sqlite.path", "storage.postgres.url",
+        "storage.postgres.max_connections", "log.level", "log.format", "workers.concurrency",
+    ]
+
+    public static func environmentName(of key: String) -> String {
+        "TILLWIRE_" + key.uppercased().replacingOccurrences(of: ".", with: "_")
+    }
+
+    /// Reads the YAML text (nil: no file) and the environment; a bad value fails naming the key, where it came
+    /// from, and what is expected.
+    public static func load(yaml: String?, origin: String = "config file", environment: [String: String]) throws(ConfigurationError) -> HubConfiguration {
+        var values: [String: (value: String, origin: String)] = [:]
+        if let yaml {
+            let node: Node?
+            do { node = try Yams.compose(yaml: yaml) } catch {
+                throw ConfigurationError(key: nil, origin: origin, reason: "not valid YAML: \(error)")
+            }
+            if let node { try flatten(node, prefix: "", origin: origin, into: &values) }
+        }
+        for key in keys {
+            let name = environmentName(of: key)
+            if let value = environment[name] { values[key] = (value, "environment variable \(name)") }
+        }
+
+        var configuration = HubConfiguration()
+        func value(_ key: String) -> (value: String, origin: String)? { values[key] }
+        func fail(_ key: String, _ reason: String) -> ConfigurationError {
+            ConfigurationError(key: key, origin: values[key]?.origin ?? origin, reason: reason)
+        }
+        func integer(_ key: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+            guard let entry = value(key) else { return nil }
+            guard let number = Int(entry.value), range.contains(number) else {
+                throw fail(key, "must be an integer from \(range.lowerBound) to \(range.upperBound), got '\(entry.value)'")
+            }
+            return number
+        }
+        func choice<T: RawRepresentable & CaseIterable>(_ key: String, _: T.Type) throws(ConfigurationError) -> T? where T.RawValue == String {
+            guard let entry = value(key) else { return nil }
+            guard let parsed = T(rawValue: entry.value) else {
+                throw fail(key, "must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), got '\(entry.value)'")
+            }
+            return parsed
+        }
+
+        if let host = value("http.host")?.value {
+            guard !host.isEmpty, !host.contains(" ") else { throw fail("http.host", "must be a host name or address, got '\(host)'") }
+            configuration.httpHost = host
+        }
+        configuration.httpPort = try integer("http.port", in: 0...65535) ?? configuration.httpPort
+        configuration.storageBackend = try choice("storage.backend", StorageBackend.self) ?? configuration.storageBackend
+        if let path = value("storage.sqlite.path")?.value {
+            guard !path.isEmpty else { throw fail("storage.sqlite.path", "must not be empty") }
+            configuration.sqlitePath = path
+        }
+        if let url = value("storage.postgres.url")?.value {
+            guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
+                throw fail("storage.postgres.url", "must look like postgres://user:password@host:5432/database")
+            }
+            configuration.postgresURL = url
+        }
+        configuration.postgresMaxConnections = try integer("storage.postgres.max_connections", in: 1...1000) ?? configuration.postgresMaxConnections
+        if configuration.storageBackend == .postgres, configuration.postgresURL == nil {
+            throw ConfigurationError(key: "storage.postgres.url", origin: values["storage.backend"]?.origin ?? origin,
+                                     reason: "is required when storage.backend is postgres")
+        }
+        if let level = value("log.level") {
+            guard let parsed = Logger.Level(rawValue: level.value) else {
+                throw fail("log.level", "must be one of trace, debug, info, notice, warning, error, critical, got '\(level.value)'")
+            }
+            configuration.logLevel = parsed
+        }
+        configuration.logFormat = try choice("log.format", LogFormat.self) ?? configuration.logFormat
+        configuration.workerConcurrency = try integer("workers.concurrency", in: 1...256) ?? configuration.workerConcurrency
+        return configuration
+    }
+
+    private static func flatten(_ node: Node, prefix: String, origin: String, into values: inout [String: (value: String, origin: String)]) throws(ConfigurationError) {
+        switch node {
+        case .mapping(let mapping):
+            for (keyNode, child) in mapping {
+                guard let name = keyNode.string else {
+                    throw ConfigurationError(key: prefix.isEmpty ? nil : prefix, origin: origin, reason: "keys must be strings")
+                }
+                let key = prefix.isEmpty ? name : "\(prefix).\(name)"
+                guard keys.contains(key) || keys.contains(where: { $0.hasPrefix(key + ".") }) else {
+                    throw ConfigurationError(key: key, origin: origin, reason: "is not a known key; known keys: \(keys.joined(separator: ", "))")
+                }
+                try flatten(child, prefix: key, origin: origin, into: &values)
+            }
+        case .scalar(let scalar):
+            guard keys.contains(prefix) else {
+                throw ConfigurationError(key: prefix, origin: origin, reason: "needs nested keys, not a value")
+            }
+            values[prefix] = (scalar.string, origin)
+        default:
+            throw ConfigurationError(key: prefix.isEmpty ? nil : prefix, origin: origin, reason: "must be a mapping or a plain value")
+        }
+    }
+
+    /// The Postgres URL with its password replaced, for logs.
+    public var redactedPostgresURL: String? {
+        guard let url = postgresURL, var components = URLComponents(string: url) else { return nil }
+        if components.password != nil { components.password = "***" }
+        return components.string
+    }
+}
+
+/// A configuration value the hub cannot start with.
+public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
+    /// The dotted key, nil when the whole file is at fault.
+    public let key: String?
+    /// The file or the environment variable the value came from.
+    public let origin: String
+    public let reason: String
+
+    public init(key: String?, origin: String, reason: String) {
+        self.key = key
+        self.origin = origin
+        self.reason = reason
+    }
+
+    public var description: String {
+        if let key { return "configuration error: \(key) (\(origin)) \(reason)" }
+        return "configuration error in \(origin): \(reason)"
+    }
+}

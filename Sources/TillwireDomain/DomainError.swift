@@ -1,0 +1,32 @@
+/// Why a domain rule refused something. Each case carries the entity and the reason.
+public enum DomainError: Error, Hashable, Sendable, CustomStringConvertible {
+    case invalidIdentifier(kind: String, value: String)
+    case unknownCurrency(String)
+    case currencyMismatch(Currency, Currency)
+    case amountOverflow
+    case invalidAmount(String, reason: String)
+    case invalidQuantity(Int64, reason: String)
+    case movementSignMismatch(reason: MovementReason, delta: Int64)
+    case insufficientStock(sku: SKU, location: LocationID, requested: Int64, available: Int64)
+    case reservationNotActive(ReservationID, state: ReservationState)
+    case reservationMismatch(ReservationID, reason: String)
+    case illegalTransition(from: OrderStatus, to: OrderStatus)
+    case holdReasonRequired
+
+    public var description: String {
+        switch self {
+        case let .invalidIdentifier(kind, value): "invalid \(kind) identifier '\(value)': 1-200 characters, no control characters, no leading or trailing space"
+        case let .unknownCurrency(code): "unknown ISO 4217 currency '\(code)'"
+        case let .currencyMismatch(a, b): "currency mismatch: \(a.code) and \(b.code)"
+        case .amountOverflow: "amount overflows 64-bit minor units"
+        case let .invalidAmount(text, reason): "invalid amount '\(text)': \(reason)"
+        case let .invalidQuantity(q, reason): "invalid quantity \(q): \(reason)"
+        case let .movementSignMismatch(reason, delta): "a \(reason.rawValue) movement cannot have delta \(delta)"
+        case let .insufficientStock(sku, location, requested, available): "insufficient stock for \(sku) at \(location): requested \(requested), available \(available)"
+        case let .reservationNotActive(id, state): "reservation \(id) is \(state.rawValue), not active"
+        case let .reservationMismatch(id, reason): "reservation \(id) conflicts with an earlier one of the same key: \(reason)"
+        case let .illegalTransition(from, to): "order status cannot go from \(from.rawValue) to \(to.rawValue)"
+        case .holdReasonRequired: "an order put on hold needs a reason"
+        }
+    }
+}

@@ -1,0 +1,169 @@
+import Foundation
+
+/// Why stock moved. The sign of a movement's delta follows from its reason, except for a count correction.
+public enum MovementReason: String, Sendable, Codable, CaseIterable {
+    case sale, `return`, receipt
+    case transferOut = "transfer_out"
+    case transferIn = "transfer_in"
+    case damage
+    case countCorrection = "count_correction"
+
+    /// -1 for reasons that take stock out, +1 for those that bring it in, nil when either is possible.
+    public var requiredSign: Int64? {
+        switch self {
+        case .sale, .transferOut, .damage: -1
+        case .return, .receipt, .transferIn: 1
+        case .countCorrection: nil
+        }
+    }
+}
+
+/// One line of the append-only stock ledger of a (SKU, location).
+///
+/// `source` and `sourceKey` are the natural key: the same movement sent twice is recognised and applied once.
+public struct InventoryMovement: Hashable, Sendable, Codable {
+    /// The largest magnitude a single movement may have; anything bigger is a data error, not a stock change.
+    public static let maximumMagnitude: Int64 = 1_000_000
+
+    public let sku: SKU
+    public let location: LocationID
+    public let delta: Int64
+    public let reason: MovementReason
+    public let occurredAt: Date
+    public let source: SystemID
+    public let sourceKey: String
+
+    public init(
+        sku: SKU, location: LocationID, delta: Int64, reason: MovementReason,
+        occurredAt: Date, source: SystemID, sourceKey: String
+    ) throws(DomainError) {
+        guard delta != 0 else { throw .invalidQuantity(delta, reason: "a movement must change stock") }
+        guard delta.magnitude <= Self.maximumMagnitude.magnitude else {
+            throw .invalidQuantity(delta, reason: "more than \(Self.maximumMagnitude) units in one movement")
+        }
+        if let sign = reason.requiredSign, delta.signum() != sign {
+            throw .movementSignMismatch(reason: reason, delta: delta)
+        }
+        guard (1...200).contains(sourceKey.count) else {
+            throw .invalidIdentifier(kind: "movement source key", value: String(sourceKey.prefix(64)))
+        }
+        self.sku = sku
+        self.location = location
+        self.delta = delta
+        self.reason = reason
+        self.occurredAt = occurredAt
+        self.source = source
+        self.sourceKey = sourceKey
+    }
+
+    /// The correction that brings the ledger to an absolute count taken at some time: the count minus the
+    /// ledger's balance at that time. Sales recorded after the count are therefore kept, not wiped out.
+    public static func countCorrection(counted: Int64, balanceAtCountTime: Int64) -> Int64 {
+        counted - balanceAtCountTime
+    }
+}
+
+/// What is known of one (SKU, location): a cache of the ledger and of the active reservations.
+public struct InventoryPosition: Hashable, Sendable, Codable {
+    public let sku: SKU
+    public let location: LocationID
+    /// The sum of the ledger's deltas.
+    public var onHand: Int64
+    /// The sum of the active reservations' quantities.
+    public var reserved: Int64
+    /// Held back from every channel by policy.
+    public var safetyStock: Int64
+
+    public init(sku: SKU, location: LocationID, onHand: Int64 = 0, reserved: Int64 = 0, safetyStock: Int64 = 0) {
+        self.sku = sku
+        self.location = location
+        self.onHand = onHand
+        self.reserved = reserved
+        self.safetyStock = safetyStock
+    }
+
+    /// Available to promise: on hand − reserved − safety stock. May be negative (a store sold more than the
+    /// hub knew of); a reservation never makes it negative unless the policy allows backorder.
+    public var availableToPromise: Int64 { onHand - reserved - safetyStock }
+
+    /// The position after a ledger movement. Movements record what physically happened, so they are never refused
+    /// for lack of stock.
+    public func applying(_ movement: InventoryMovement) -> InventoryPosition {
+        precondition(movement.sku == sku && movement.location == location, "movement for another position")
+        var next = self
+        next.onHand += movement.delta
+        return next
+    }
+
+    /// The position after reserving `quantity`; refused when it would make ATP negative and backorder is not allowed.
+    public func reserving(_ quantity: Int64, policy: InventoryPolicy) throws(DomainError) -> InventoryPosition {
+        guard quantity > 0, quantity <= InventoryMovement.maximumMagnitude else {
+            throw .invalidQuantity(quantity, reason: "a reservation must be between 1 and \(InventoryMovement.maximumMagnitude)")
+        }
+        if !policy.allowBackorder, quantity > availableToPromise {
+            throw .insufficientStock(sku: sku, location: location, requested: quantity, available: max(0, availableToPromise))
+        }
+        var next = self
+        next.reserved += quantity
+        return next
+    }
+
+    /// The position after an active reservation ends (consumed, released or expired).
+    public func ending(_ reservation: Reservation) -> InventoryPosition {
+        precondition(reservation.sku == sku && reservation.location == location, "reservation for another position")
+        var next = self
+        next.reserved -= reservation.quantity
+        return next
+    }
+}
+
+/// Stock rules that the config may change.
+public struct InventoryPolicy: Hashable, Sendable, Codable {
+    /// Whether a reservation may take ATP below zero. Default: false.
+    public var allowBackorder: Bool
+
+    public init(allowBackorder: Bool = false) { self.allowBackorder = allowBackorder }
+}
+
+/// The lifecycle of a reservation: `active` ends exactly once, as consumed, released or expired.
+public enum ReservationState: String, Sendable, Codable, CaseIterable {
+    case active, consumed, released, expired
+}
+
+/// Stock held for an order line at one location until it ships, is collected, is cancelled or expires.
+public struct Reservation: Hashable, Sendable, Codable {
+    public let id: ReservationID
+    public let order: OrderID
+    public let sku: SKU
+    public let location: LocationID
+    public let quantity: Int64
+    public var expiresAt: Date
+    public private(set) var state: ReservationState
+
+    public init(
+        id: ReservationID, order: OrderID, sku: SKU, location: LocationID, quantity: Int64,
+        expiresAt: Date, state: ReservationState = .active
+    ) {
+        self.id = id
+        self.order = order
+        self.sku = sku
+        self.location = location
+        self.quantity = quantity
+        self.expiresAt = expiresAt
+        self.state = state
+    }
+
+    /// Ends an active reservation. Any other transition is refused: a reservation ends once.
+    public func ended(as final: ReservationState) throws(DomainError) -> Reservation {
+        guard state == .active else { throw .reservationNotActive(id, state: state) }
+        precondition(final != .active, "ending a reservation needs a final state")
+        var next = self
+        next.state = final
+        return next
+    }
+
+    /// Whether a repeat of a reservation request with the same key asks for the same thing.
+    public func matches(_ other: Reservation) -> Bool {
+        order == other.order && sku == other.sku && location == other.location && quantity == other.quantity
+    }
+}

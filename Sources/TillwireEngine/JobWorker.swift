@@ -1,0 +1,129 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import TillwireDomain
+import TillwireStorage
+
+/// Runs one kind of job. All I/O toward external systems happens in handlers.
+public protocol JobHandler: Sendable {
+    /// The job kind this handler runs, e.g. `erp.post_sale`.
+    var kind: String { get }
+    /// Does the job's work and returns the state changes, events and jobs that follow from it; they commit in the
+    /// same transaction that completes the job. Throw `JobError` to choose between a retry and a dead letter; any
+    /// other error is retried.
+    func handle(_ job: Job) async throws -> Commit
+}
+
+/// How a handler says that an attempt failed.
+public enum JobError: Error, Sendable {
+    /// Try again later; `retryAfter` (from the external system) is a floor for the backoff.
+    case retryable(String, retryAfter: Duration? = nil)
+    /// Will not succeed by trying again (for example a 4xx other than 408 and 429): dead letter at once.
+    case terminal(String)
+}
+
+/// A `Service` that claims due jobs, runs their handlers and records the outcome, until cancelled.
+public struct JobWorker: Service {
+    public struct Configuration: Sendable {
+        /// Identifies this worker's leases. Default: a random id.
+        public var owner: String
+        /// Jobs claimed and run at once. Default 4.
+        public var concurrency: Int
+        /// How long a claim is leased; a worker that dies loses its jobs after this. Default 60 s.
+        public var lease: Duration
+        /// The wait when no job was due. Default 200 ms.
+        public var idleWait: Duration
+        public var retry: RetryPolicy
+
+        public init(
+            owner: String = "worker-" + EventID.random().rawValue.prefix(8), concurrency: Int = 4,
+            lease: Duration = .seconds(60), idleWait: Duration = .milliseconds(200), retry: RetryPolicy = RetryPolicy()
+        ) {
+            self.owner = owner
+            self.concurrency = concurrency
+            self.lease = lease
+            self.idleWait = idleWait
+            self.retry = retry
+        }
+    }
+
+    let store: any Store
+    let handlers: [String: any JobHandler]
+    let configuration: Configuration
+    let logger: Logger
+    let now: @Sendable () -> Date
+
+    public init(
+        store: any Store, handlers: [any JobHandler], configuration: Configuration = Configuration(),
+        logger: Logger, now: @escaping @Sendable () -> Date = Date.init
+    ) {
+        self.store = store
+        self.handlers = Dictionary(handlers.map { ($0.kind, $0) }, uniquingKeysWith: { first, _ in first })
+        self.configuration = configuration
+        self.logger = logger
+        self.now = now
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let worked: Int
+            do {
+                worked = try await runOnce()
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.error("job claim failed", metadata: ["error": "\(error)"])
+                worked = 0
+            }
+            if worked == 0 {
+                try? await Task.sleep(for: configuration.idleWait)
+            }
+        }
+    }
+
+    /// Claims due jobs once and runs them; returns how many ran. Tests call this directly.
+    @discardableResult
+    public func runOnce() async throws -> Int {
+        guard !handlers.isEmpty else { return 0 }
+        let jobs = try await store.claimJobs(
+            owner: configuration.owner, kinds: Array(handlers.keys), limit: configuration.concurrency,
+            lease: configuration.lease, now: now())
+        await withTaskGroup(of: Void.self) { group in
+            for job in jobs {
+                group.addTask { await self.execute(job) }
+            }
+        }
+        return jobs.count
+    }
+
+    private func execute(_ job: Job) async {
+        var logger = logger
+        logger[metadataKey: "job.id"] = "\(job.id)"
+        logger[metadataKey: "job.kind"] = "\(job.kind)"
+        logger[metadataKey: "job.attempt"] = "\(job.attempts)"
+        guard let handler = handlers[job.kind] else { return }
+        do {
+            let effects = try await handler.handle(job)
+            if try await store.completeJob(job.id, owner: configuration.owner, effects: effects) == nil {
+                logger.warning("job finished after its lease was lost; its effects were not committed")
+            }
+        } catch {
+            let failure: JobFailure
+            var random = SystemRandomNumberGenerator()
+            switch error {
+            case JobError.terminal(let reason):
+                failure = .terminal(error: reason)
+            case JobError.retryable(let reason, let retryAfter):
+                failure = .retry(at: configuration.retry.nextAttempt(after: job.attempts, now: now(), retryAfter: retryAfter, using: &random), error: reason)
+            default:
+                failure = .retry(at: configuration.retry.nextAttempt(after: job.attempts, now: now(), using: &random), error: "\(error)")
+            }
+            logger.warning("job attempt failed", metadata: ["error": "\(error)"])
+            do {
+                _ = try await store.failJob(job.id, owner: configuration.owner, failure: failure, now: now())
+            } catch {
+                logger.error("could not record a job failure; the lease will expire and the job run again", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import TillwireDomain
+
+public enum JobTag {}
+/// A durable job.
+public typealias JobID = Identifier<JobTag>
+
+/// A job to enqueue in a commit. All I/O toward external systems runs as jobs.
+public struct NewJob: Sendable {
+    public let id: JobID
+    /// What the job does, e.g. `erp.post_sale`; workers pick the handler by kind.
+    public let kind: String
+    public let payload: Data
+    /// Jobs with the same partition key are meant to run in order (an order id, a SKU-location).
+    public let partitionKey: String?
+    /// When set, a job with this key that is still queued, running or dead makes this one a no-op.
+    public let uniqueKey: String?
+    public let runAt: Date
+    /// Attempts before the job is dead. Default 10.
+    public let maxAttempts: Int
+
+    public init(
+        id: JobID = .random(), kind: String, payload: Data = Data(), partitionKey: String? = nil,
+        uniqueKey: String? = nil, runAt: Date, maxAttempts: Int = 10
+    ) {
+        self.id = id
+        self.kind = kind
+        self.payload = payload
+        self.partitionKey = partitionKey
+        self.uniqueKey = uniqueKey
+        self.runAt = runAt
+        self.maxAttempts = maxAttempts
+    }
+}
+
+/// Where a job is. Succeeded jobs are deleted at completion: finished rows in the hot table slow every claim.
+public enum JobState: String, Sendable, Codable, CaseIterable {
+    /// Waiting for `runAt` (first run or a retry).
+    case pending
+    /// Claimed by a worker that holds a lease until `leaseExpiresAt`.
+    case running
+    /// Out of attempts or failed terminally; kept with its last error for inspection and replay.
+    case dead
+}
+
+/// A job as stored.
+public struct Job: Sendable, Hashable {
+    public let id: JobID
+    public let kind: String
+    public let payload: Data
+    public let partitionKey: String?
+    public let uniqueKey: String?
+    public let state: JobState
+    /// Claims so far, including the current one.
+    public let attempts: Int
+    public let maxAttempts: Int
+    public let runAt: Date
+    public let leaseOwner: String?
+    public let leaseExpiresAt: Date?
+    public let lastError: String?
+    public let createdAt: Date
+
+    public init(
+        id: JobID, kind: String, payload: Data, partitionKey: String?, uniqueKey: String?, state: JobState,
+        attempts: Int, maxAttempts: Int, runAt: Date, leaseOwner: String?, leaseExpiresAt: Date?,
+        lastError: String?, createdAt: Date
+    ) {
+        self.id = id
+        self.kind = kind
+        self.payload = payload
+        self.partitionKey = partitionKey
+        self.uniqueKey = uniqueKey
+        self.state = state
+        self.attempts = attempts
+        self.maxAttempts = maxAttempts
+        self.runAt = runAt
+        self.leaseOwner = leaseOwner
+        self.leaseExpiresAt = leaseExpiresAt
+        self.lastError = lastError
+        self.createdAt = createdAt
+    }
+}
+
+/// How a failed attempt ends.
+public enum JobFailure: Sendable {
+    /// Try again at this time (backoff, or the external system's `Retry-After`), unless attempts are used up.
+    case retry(at: Date, error: String)
+    /// Do not try again (a 4xx that will not change): the job goes straight to `dead`.
+    case terminal(error: String)
+}

@@ -1,0 +1,105 @@
+import Foundation
+import TillwireDomain
+
+/// The hub's storage: one database, behind one protocol, with one conformance suite (TillwireTesting's
+/// `StoreConformance`) that every backend passes.
+///
+/// Semantics every backend keeps:
+/// - `commit` is atomic and durable when it returns: a crash right after it returned loses none of it.
+/// - Writes are serialised per key (stream, SKU-location, job), so concurrent callers never lose an update.
+/// - Errors are `StorageError`; a domain rule refusing a change inside a commit is `StorageError.rejected`,
+///   and nothing of that commit is written.
+public protocol Store: EventLog, JobQueue, InventoryReader, WorkflowReader, Sendable {
+    /// A short name for logs and readiness: `sqlite` or `postgres`.
+    var backend: String { get }
+
+    /// Applies the migrations this build knows that the database has not applied. Safe to call from several
+    /// instances at once.
+    func migrate() async throws -> MigrationStatus
+    /// What is applied, without changing anything.
+    func migrationStatus() async throws -> MigrationStatus
+    /// Commits a unit of work in one transaction. See `Commit`.
+    func commit(_ commit: Commit) async throws -> CommitOutcome
+    /// Whether the inbox has seen this message key.
+    func hasProcessed(_ key: InboxKey) async throws -> Bool
+    /// Releases connections; the store cannot be used afterwards.
+    func close() async throws
+}
+
+/// The append-only event log (appends go through `Store.commit`).
+public protocol EventLog: Sendable {
+    /// The events of one stream with versions ≥ `fromVersion`, in version order.
+    func readStream(_ stream: StreamID, fromVersion: Int64, limit: Int) async throws -> [EventEnvelope]
+    /// The events after a log position, in position order.
+    func readAll(after position: Int64, limit: Int) async throws -> [EventEnvelope]
+    /// The version of a stream's last event; 0 when the stream has none.
+    func streamVersion(_ stream: StreamID) async throws -> Int64
+    /// Every event of a business flow, in position order.
+    func readCorrelation(_ correlationID: CorrelationID, limit: Int) async throws -> [EventEnvelope]
+}
+
+/// Durable jobs (enqueued through `Store.commit`).
+public protocol JobQueue: Sendable {
+    /// Claims up to `limit` jobs that are due (pending with `runAt` ≤ `now`, or running with an expired lease),
+    /// oldest `runAt` first, and leases them to `owner` until `now + lease`. Each claim counts as an attempt.
+    func claimJobs(owner: String, kinds: [String]?, limit: Int, lease: Duration, now: Date) async throws -> [Job]
+    /// Extends a lease; false when the job is no longer leased to `owner` (it expired and was claimed again).
+    func heartbeat(_ job: JobID, owner: String, lease: Duration, now: Date) async throws -> Bool
+    /// Completes a job leased to `owner`, deleting it, and commits `effects` in the same transaction.
+    /// Returns nil, and writes nothing, when the job is no longer leased to `owner`.
+    func completeJob(_ job: JobID, owner: String, effects: Commit) async throws -> CommitOutcome?
+    /// Records a failed attempt of a job leased to `owner`: back to `pending` at the retry time, or `dead` when the
+    /// failure is terminal or attempts are used up. False when the job is no longer leased to `owner`.
+    func failJob(_ job: JobID, owner: String, failure: JobFailure, now: Date) async throws -> Bool
+    func job(_ id: JobID) async throws -> Job?
+    /// Jobs in a state, oldest first.
+    func jobs(in state: JobState, limit: Int) async throws -> [Job]
+}
+
+/// Stock as the ledger and the reservations say.
+public protocol InventoryReader: Sendable {
+    /// The position of a (SKU, location); all zeros when nothing was ever recorded.
+    func position(sku: SKU, location: LocationID) async throws -> InventoryPosition
+    /// The ledger of a (SKU, location) in the order it was recorded.
+    func ledger(sku: SKU, location: LocationID) async throws -> [LedgerEntry]
+    /// The sum of the ledger's movements that occurred at or before `asOf`.
+    func balance(sku: SKU, location: LocationID, asOf: Date) async throws -> Int64
+    func reservation(_ id: ReservationID) async throws -> Reservation?
+    /// The active reservations of a (SKU, location).
+    func activeReservations(sku: SKU, location: LocationID) async throws -> [Reservation]
+}
+
+/// Durable workflow runs (changed through `Store.commit`).
+public protocol WorkflowReader: Sendable {
+    /// The run and its recorded steps in index order; nil for an unknown id.
+    func workflowRun(_ id: WorkflowRunID) async throws -> (run: WorkflowRun, steps: [WorkflowStep])?
+}
+
+/// One ledger line as stored.
+public struct LedgerEntry: Sendable, Hashable {
+    /// Increasing in recording order within one backend.
+    public let sequence: Int64
+    public let movement: InventoryMovement
+    public let recordedAt: Date
+
+    public init(sequence: Int64, movement: InventoryMovement, recordedAt: Date) {
+        self.sequence = sequence
+        self.movement = movement
+        self.recordedAt = recordedAt
+    }
+}
+
+/// The schema versions this build knows and the ones the database has applied.
+public struct MigrationStatus: Sendable, Hashable {
+    public let known: [Int]
+    public let applied: [Int]
+
+    public init(known: [Int], applied: [Int]) {
+        self.known = known
+        self.applied = applied
+    }
+
+    /// True when every known migration is applied and the database has none this build does not know.
+    public var isCurrent: Bool { known == applied }
+    public var pending: [Int] { known.filter { !applied.contains($0) } }
+}

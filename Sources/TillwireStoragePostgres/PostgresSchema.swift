@@ -1,0 +1,123 @@
+/// The PostgreSQL schema as versioned SQL migrations: the same tables and columns as `SQLiteSchema`, with BIGSERIAL,
+/// BIGINT, BYTEA and TEXT. Dates are epoch milliseconds. A shipped migration is frozen: change the schema by adding one.
+///
+/// Each migration is a list of statements because the extended query protocol runs one statement per query.
+enum PostgresSchema {
+    static let migrations: [(version: Int, name: String, statements: [String])] = [
+        (1, "event log, inbox, jobs, workflows, inventory", [
+            """
+            CREATE TABLE events (
+                position BIGSERIAL PRIMARY KEY,
+                id TEXT NOT NULL UNIQUE,
+                stream TEXT NOT NULL,
+                stream_version BIGINT NOT NULL,
+                type TEXT NOT NULL,
+                schema_version BIGINT NOT NULL,
+                correlation_id TEXT NOT NULL,
+                causation_id TEXT,
+                occurred_at BIGINT NOT NULL,
+                recorded_at BIGINT NOT NULL,
+                source TEXT NOT NULL,
+                payload BYTEA NOT NULL,
+                UNIQUE (stream, stream_version)
+            )
+            """,
+            "CREATE INDEX events_correlation ON events (correlation_id, position)",
+            """
+            CREATE TABLE streams (
+                stream TEXT PRIMARY KEY,
+                version BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE inbox (
+                source TEXT NOT NULL,
+                message_key TEXT NOT NULL,
+                received_at BIGINT NOT NULL,
+                PRIMARY KEY (source, message_key)
+            )
+            """,
+            """
+            CREATE TABLE jobs (
+                id TEXT PRIMARY KEY,
+                kind TEXT NOT NULL,
+                payload BYTEA NOT NULL,
+                partition_key TEXT,
+                unique_key TEXT UNIQUE,
+                state TEXT NOT NULL CHECK (state IN ('pending', 'running', 'dead')),
+                attempts BIGINT NOT NULL DEFAULT 0,
+                max_attempts BIGINT NOT NULL,
+                run_at BIGINT NOT NULL,
+                lease_owner TEXT,
+                lease_expires_at BIGINT,
+                last_error TEXT,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX jobs_due ON jobs (state, run_at)",
+            """
+            CREATE TABLE workflow_runs (
+                id TEXT PRIMARY KEY,
+                type TEXT NOT NULL,
+                state TEXT NOT NULL,
+                correlation_id TEXT NOT NULL,
+                input BYTEA NOT NULL,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE workflow_steps (
+                run_id TEXT NOT NULL REFERENCES workflow_runs (id),
+                step_index BIGINT NOT NULL,
+                name TEXT NOT NULL,
+                status TEXT NOT NULL,
+                output BYTEA NOT NULL,
+                recorded_at BIGINT NOT NULL,
+                PRIMARY KEY (run_id, step_index)
+            )
+            """,
+            """
+            CREATE TABLE inventory_positions (
+                sku TEXT NOT NULL,
+                location TEXT NOT NULL,
+                on_hand BIGINT NOT NULL,
+                reserved BIGINT NOT NULL,
+                safety_stock BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                PRIMARY KEY (sku, location)
+            )
+            """,
+            """
+            CREATE TABLE inventory_ledger (
+                sequence BIGSERIAL PRIMARY KEY,
+                sku TEXT NOT NULL,
+                location TEXT NOT NULL,
+                delta BIGINT NOT NULL,
+                reason TEXT NOT NULL,
+                occurred_at BIGINT NOT NULL,
+                recorded_at BIGINT NOT NULL,
+                source TEXT NOT NULL,
+                source_key TEXT NOT NULL,
+                UNIQUE (source, source_key)
+            )
+            """,
+            "CREATE INDEX inventory_ledger_position_time ON inventory_ledger (sku, location, occurred_at)",
+            """
+            CREATE TABLE reservations (
+                id TEXT PRIMARY KEY,
+                order_id TEXT NOT NULL,
+                sku TEXT NOT NULL,
+                location TEXT NOT NULL,
+                quantity BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                state TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX reservations_active ON reservations (sku, location) WHERE state = 'active'",
+        ]),
+    ]
+}

@@ -1,0 +1,293 @@
+import Foundation
+import PostgresNIO
+import TillwireDomain
+import TillwireStorage
+
+extension PostgresStore {
+    /// The advisory lock key (ASCII "TWEVENTS") that every commit appending events holds until it ends.
+    ///
+    /// Why: a BIGSERIAL position is drawn when the row is inserted, not when the transaction commits, so two
+    /// concurrent appenders can commit out of order (positions 8 then 7). A reader that has seen 8 and asks for
+    /// `position > 8` would then skip 7 for ever. Holding one lock from before the first position is drawn until the
+    /// commit is visible makes positions visible in order. It serialises appenders database-wide; the simple correct
+    /// choice for now (a later change may track a visibility horizon instead).
+    ///
+    /// It is taken first in the transaction, before the inbox row and any job row, so that every transaction that
+    /// holds it acquired it before any row lock: that keeps lock order consistent and rules out a deadlock between
+    /// this lock and row locks.
+    static let eventLogLock: Int64 = 0x5457_4556_454E_5453
+
+    static func lockEventLog(in session: PostgresSession) async throws {
+        try await session.execute("SELECT pg_advisory_xact_lock(\(eventLogLock))")
+    }
+
+    /// Applies a unit of work inside the caller's transaction, with `SQLiteStore.apply`'s semantics. Throws to roll
+    /// back all of it.
+    static func apply(_ commit: Commit, in session: PostgresSession, now: Date) async throws -> CommitOutcome {
+        let nowMs = now.millisecondsSince1970
+        if !commit.events.isEmpty {
+            try await lockEventLog(in: session)
+        }
+        if let inbox = commit.inbox {
+            let inserted = try await session.rows("""
+                INSERT INTO inbox (source, message_key, received_at) VALUES (\(inbox.source.rawValue), \(inbox.messageKey), \(nowMs))
+                ON CONFLICT DO NOTHING RETURNING 1
+                """)
+            if inserted.isEmpty { return .duplicate(inbox) }
+        }
+        var envelopes: [EventEnvelope] = []
+        for append in commit.events {
+            envelopes.append(try await appendEvent(append, in: session, now: nowMs))
+        }
+        var enqueued: [JobID] = []
+        for job in commit.jobs where try await enqueue(job, in: session, now: nowMs) {
+            enqueued.append(job.id)
+        }
+        var outcomes: [InventoryOutcome] = []
+        for change in commit.inventory {
+            outcomes.append(try await applyInventory(change, in: session, now: nowMs))
+        }
+        for change in commit.workflows {
+            try await applyWorkflow(change, in: session)
+        }
+        return .committed(CommitReceipt(events: envelopes, enqueuedJobs: enqueued, inventory: outcomes))
+    }
+
+    /// Appends one event; the caller holds `eventLogLock`. The stream row lock and UNIQUE (stream, stream_version)
+    /// keep the version check sound even for a writer that did not take it.
+    private static func appendEvent(_ append: EventAppend, in session: PostgresSession, now: Int64) async throws -> EventEnvelope {
+        let event = append.event
+        let current = try await session.value(
+            "SELECT version FROM streams WHERE stream = \(event.stream.rawValue) FOR UPDATE", as: Int64.self) ?? 0
+        guard append.expected.admits(current) else {
+            throw StorageError.versionConflict(stream: event.stream, expected: append.expected, actual: current)
+        }
+        let version = current + 1
+        try await session.execute("""
+            INSERT INTO streams (stream, version) VALUES (\(event.stream.rawValue), \(version))
+            ON CONFLICT (stream) DO UPDATE SET version = EXCLUDED.version
+            """)
+        let inserted = try await session.value(try """
+            INSERT INTO events (id, stream, stream_version, type, schema_version, correlation_id, causation_id,
+                                occurred_at, recorded_at, source, payload)
+            VALUES (\(event.id.rawValue), \(event.stream.rawValue), \(version), \(event.type), \(event.schemaVersion),
+                    \(event.correlationID.rawValue), \(event.causationID), \(event.occurredAt.millisecondsSince1970),
+                    \(now), \(event.source.rawValue), \(event.payload))
+            RETURNING position
+            """, as: Int64.self)
+        guard let position = inserted else {
+            throw StorageError.unavailable(backend: "postgres", reason: "INSERT INTO events returned no position")
+        }
+        return EventEnvelope(event: event, streamVersion: version, position: position, recordedAt: Date(milliseconds: now))
+    }
+
+    /// False when a job with the same id or unique key is already stored.
+    private static func enqueue(_ job: NewJob, in session: PostgresSession, now: Int64) async throws -> Bool {
+        let inserted = try await session.rows(try """
+            INSERT INTO jobs (id, kind, payload, partition_key, unique_key, state, attempts, max_attempts, run_at,
+                              created_at, updated_at)
+            VALUES (\(job.id.rawValue), \(job.kind), \(job.payload), \(job.partitionKey), \(job.uniqueKey), 'pending', 0,
+                    \(job.maxAttempts), \(job.runAt.millisecondsSince1970), \(now), \(now))
+            ON CONFLICT DO NOTHING RETURNING 1
+            """)
+        return !inserted.isEmpty
+    }
+
+    // MARK: Inventory
+
+    private static func applyInventory(_ change: InventoryChange, in session: PostgresSession, now: Int64) async throws -> InventoryOutcome {
+        switch change {
+        case .record(let movement):
+            return try await record(movement, in: session, now: now)
+
+        case let .count(sku, location, counted, asOf, source, sourceKey):
+            // Locked first, so that no movement of this position lands between the balance and the correction.
+            let current = try await lockPosition(sku: sku, location: location, in: session, now: now)
+            let balance = try await balance(sku: sku, location: location, asOf: asOf.millisecondsSince1970, in: session)
+            let correction = InventoryMovement.countCorrection(counted: counted, balanceAtCountTime: balance)
+            guard correction != 0 else { return .alreadyApplied(current) }
+            let movement = try InventoryMovement(
+                sku: sku, location: location, delta: correction, reason: .countCorrection, occurredAt: asOf,
+                source: source, sourceKey: sourceKey)
+            return try await record(movement, in: session, now: now)
+
+        case let .reserve(reservation, policy):
+            let current = try await lockPosition(sku: reservation.sku, location: reservation.location, in: session, now: now)
+            if let existing = try await loadReservation(reservation.id, in: session) {
+                guard existing.matches(reservation) else {
+                    throw StorageError.rejected(.reservationMismatch(reservation.id, reason: "a different order, SKU, location or quantity"))
+                }
+                return .alreadyApplied(current)
+            }
+            let next = try current.reserving(reservation.quantity, policy: policy)
+            try await session.execute("""
+                INSERT INTO reservations (id, order_id, sku, location, quantity, expires_at, state, created_at, updated_at)
+                VALUES (\(reservation.id.rawValue), \(reservation.order.rawValue), \(reservation.sku.rawValue),
+                        \(reservation.location.rawValue), \(reservation.quantity), \(reservation.expiresAt.millisecondsSince1970),
+                        'active', \(now), \(now))
+                """)
+            try await save(next, in: session, now: now)
+            return .applied(next)
+
+        case let .endReservation(id, final, at, source, sourceKey):
+            guard let found = try await loadReservation(id, in: session) else {
+                throw StorageError.notFound(kind: "reservation", id: id.rawValue)
+            }
+            // Every change to a reservation happens under its position's lock: read it again once that is held.
+            let current = try await lockPosition(sku: found.sku, location: found.location, in: session, now: now)
+            guard let reservation = try await loadReservation(id, in: session, forUpdate: true) else {
+                throw StorageError.notFound(kind: "reservation", id: id.rawValue)
+            }
+            if reservation.state == final {
+                return .alreadyApplied(current)
+            }
+            let ended = try reservation.ended(as: final)
+            try await session.execute(
+                "UPDATE reservations SET state = \(ended.state.rawValue), updated_at = \(now) WHERE id = \(id.rawValue)")
+            var next = current.ending(reservation)
+            if final == .consumed {
+                let sale = try InventoryMovement(
+                    sku: reservation.sku, location: reservation.location, delta: -reservation.quantity, reason: .sale,
+                    occurredAt: at, source: source, sourceKey: sourceKey)
+                // As SQLiteStore does: the sale moves on hand even when its source key is already in the ledger.
+                _ = try await insertLedger(sale, in: session, now: now)
+                next = next.applying(sale)
+            }
+            try await save(next, in: session, now: now)
+            return .applied(next)
+
+        case let .setSafetyStock(sku, location, quantity):
+            guard quantity >= 0, quantity <= InventoryMovement.maximumMagnitude else {
+                throw StorageError.rejected(.invalidQuantity(quantity, reason: "safety stock must be between 0 and \(InventoryMovement.maximumMagnitude)"))
+            }
+            var next = try await lockPosition(sku: sku, location: location, in: session, now: now)
+            next.safetyStock = quantity
+            try await save(next, in: session, now: now)
+            return .applied(next)
+        }
+    }
+
+    private static func record(_ movement: InventoryMovement, in session: PostgresSession, now: Int64) async throws -> InventoryOutcome {
+        let current = try await lockPosition(sku: movement.sku, location: movement.location, in: session, now: now)
+        guard try await insertLedger(movement, in: session, now: now) else { return .alreadyApplied(current) }
+        let next = current.applying(movement)
+        try await save(next, in: session, now: now)
+        return .applied(next)
+    }
+
+    /// Locks the position row of a (SKU, location), creating it at zero when there is none, and returns it: every
+    /// change to a position, its ledger and its reservations runs under this lock, so none is lost.
+    private static func lockPosition(sku: SKU, location: LocationID, in session: PostgresSession, now: Int64) async throws -> InventoryPosition {
+        try await session.execute("""
+            INSERT INTO inventory_positions (sku, location, on_hand, reserved, safety_stock, updated_at)
+            VALUES (\(sku.rawValue), \(location.rawValue), 0, 0, 0, \(now)) ON CONFLICT DO NOTHING
+            """)
+        guard let row = try await session.rows("""
+            SELECT on_hand, reserved, safety_stock FROM inventory_positions
+            WHERE sku = \(sku.rawValue) AND location = \(location.rawValue) FOR UPDATE
+            """).first
+        else {
+            throw StorageError.unavailable(backend: "postgres", reason: "inventory position \(sku)@\(location) vanished after its insert")
+        }
+        return try position(sku: sku, location: location, from: row)
+    }
+
+    /// False when the (source, source key) is already in the ledger.
+    private static func insertLedger(_ movement: InventoryMovement, in session: PostgresSession, now: Int64) async throws -> Bool {
+        let inserted = try await session.rows("""
+            INSERT INTO inventory_ledger (sku, location, delta, reason, occurred_at, recorded_at, source, source_key)
+            VALUES (\(movement.sku.rawValue), \(movement.location.rawValue), \(movement.delta), \(movement.reason.rawValue),
+                    \(movement.occurredAt.millisecondsSince1970), \(now), \(movement.source.rawValue), \(movement.sourceKey))
+            ON CONFLICT (source, source_key) DO NOTHING RETURNING 1
+            """)
+        return !inserted.isEmpty
+    }
+
+    private static func save(_ position: InventoryPosition, in session: PostgresSession, now: Int64) async throws {
+        try await session.execute("""
+            INSERT INTO inventory_positions (sku, location, on_hand, reserved, safety_stock, updated_at)
+            VALUES (\(position.sku.rawValue), \(position.location.rawValue), \(position.onHand), \(position.reserved),
+                    \(position.safetyStock), \(now))
+            ON CONFLICT (sku, location) DO UPDATE SET on_hand = EXCLUDED.on_hand, reserved = EXCLUDED.reserved,
+                safety_stock = EXCLUDED.safety_stock, updated_at = EXCLUDED.updated_at
+            """)
+    }
+
+    static func position(sku: SKU, location: LocationID, from row: PostgresRandomAccessRow) throws -> InventoryPosition {
+        InventoryPosition(
+            sku: sku, location: location, onHand: try row.decode("on_hand", as: Int64.self),
+            reserved: try row.decode("reserved", as: Int64.self), safetyStock: try row.decode("safety_stock", as: Int64.self))
+    }
+
+    static func balance(sku: SKU, location: LocationID, asOf: Int64, in session: PostgresSession) async throws -> Int64 {
+        try await session.value("""
+            SELECT COALESCE(SUM(delta), 0)::BIGINT FROM inventory_ledger
+            WHERE sku = \(sku.rawValue) AND location = \(location.rawValue) AND occurred_at <= \(asOf)
+            """, as: Int64.self) ?? 0
+    }
+
+    static func loadReservation(_ id: ReservationID, in session: PostgresSession, forUpdate: Bool = false) async throws -> Reservation? {
+        let rows = forUpdate
+            ? try await session.rows("SELECT * FROM reservations WHERE id = \(id.rawValue) FOR UPDATE")
+            : try await session.rows("SELECT * FROM reservations WHERE id = \(id.rawValue)")
+        return try rows.first.map(reservation(from:))
+    }
+
+    static func reservation(from row: PostgresRandomAccessRow) throws -> Reservation {
+        Reservation(
+            id: ReservationID(trusted: try row.decode("id", as: String.self)),
+            order: OrderID(trusted: try row.decode("order_id", as: String.self)),
+            sku: SKU(trusted: try row.decode("sku", as: String.self)),
+            location: LocationID(trusted: try row.decode("location", as: String.self)),
+            quantity: try row.decode("quantity", as: Int64.self),
+            expiresAt: Date(milliseconds: try row.decode("expires_at", as: Int64.self)),
+            state: ReservationState(rawValue: try row.decode("state", as: String.self)) ?? .active)
+    }
+
+    // MARK: Workflows
+
+    private static func applyWorkflow(_ change: WorkflowChange, in session: PostgresSession) async throws {
+        switch change {
+        case .start(let run):
+            let inserted = try await session.rows(try """
+                INSERT INTO workflow_runs (id, type, state, correlation_id, input, created_at, updated_at)
+                VALUES (\(run.id.rawValue), \(run.type), \(run.state.rawValue), \(run.correlationID.rawValue), \(run.input),
+                        \(run.createdAt.millisecondsSince1970), \(run.updatedAt.millisecondsSince1970))
+                ON CONFLICT DO NOTHING RETURNING 1
+                """)
+            guard !inserted.isEmpty else { throw StorageError.conflict("workflow run \(run.id) already exists") }
+
+        case let .recordStep(runID, step):
+            let exists = try await session.value(
+                "SELECT EXISTS (SELECT 1 FROM workflow_runs WHERE id = \(runID.rawValue))", as: Bool.self) ?? false
+            guard exists else { throw StorageError.notFound(kind: "workflow run", id: runID.rawValue) }
+            let inserted = try await session.rows(try """
+                INSERT INTO workflow_steps (run_id, step_index, name, status, output, recorded_at)
+                VALUES (\(runID.rawValue), \(step.index), \(step.name), \(step.status.rawValue), \(step.output),
+                        \(step.recordedAt.millisecondsSince1970))
+                ON CONFLICT DO NOTHING RETURNING 1
+                """)
+            guard !inserted.isEmpty else {
+                throw StorageError.conflict("step \(step.index) of workflow run \(runID) is already recorded")
+            }
+            try await session.execute(
+                "UPDATE workflow_runs SET updated_at = \(step.recordedAt.millisecondsSince1970) WHERE id = \(runID.rawValue)")
+
+        case let .markCompensated(runID, index, at):
+            let updated = try await session.rows("""
+                UPDATE workflow_steps SET status = 'compensated', recorded_at = \(at.millisecondsSince1970)
+                WHERE run_id = \(runID.rawValue) AND step_index = \(index) AND status = 'completed' RETURNING 1
+                """)
+            guard !updated.isEmpty else {
+                throw StorageError.notFound(kind: "completed workflow step", id: "\(runID)#\(index)")
+            }
+
+        case let .setState(runID, state, at):
+            let updated = try await session.rows("""
+                UPDATE workflow_runs SET state = \(state.rawValue), updated_at = \(at.millisecondsSince1970)
+                WHERE id = \(runID.rawValue) RETURNING 1
+                """)
+            guard !updated.isEmpty else { throw StorageError.notFound(kind: "workflow run", id: runID.rawValue) }
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import PostgresNIO
+import TillwireDomain
+import TillwireStorage
+
+extension PostgresStore {
+    /// Claims with `FOR UPDATE SKIP LOCKED`: concurrent claimers, in this instance or another, skip the rows another
+    /// claim holds instead of waiting, so they get disjoint jobs.
+    public func claimJobs(owner: String, kinds: [String]?, limit: Int, lease: Duration, now: Date) async throws -> [Job] {
+        let nowMs = now.millisecondsSince1970
+        let until = (now + lease.timeInterval).millisecondsSince1970
+        return try await transaction { session in
+            // A job whose worker died on its last attempt is dead, not claimed again.
+            try await session.execute("""
+                UPDATE jobs SET state = 'dead', lease_owner = NULL, lease_expires_at = NULL, updated_at = \(nowMs),
+                    last_error = COALESCE(last_error || '; ', '') || 'lease expired on the final attempt'
+                WHERE id IN (
+                    SELECT id FROM jobs
+                    WHERE state = 'running' AND lease_expires_at <= \(nowMs) AND attempts >= max_attempts
+                    FOR UPDATE SKIP LOCKED)
+                """)
+            if let kinds, kinds.isEmpty { return [] }
+            let rows = try await session.rows("""
+                WITH claimed AS (
+                    UPDATE jobs SET state = 'running', lease_owner = \(owner), lease_expires_at = \(until),
+                        attempts = attempts + 1, updated_at = \(nowMs)
+                    WHERE id IN (
+                        SELECT id FROM jobs
+                        WHERE ((state = 'pending' AND run_at <= \(nowMs)) OR (state = 'running' AND lease_expires_at <= \(nowMs)))
+                          AND (\(kinds == nil) OR kind = ANY(\(kinds ?? [])))
+                        ORDER BY run_at, created_at
+                        LIMIT \(limit)
+                        FOR UPDATE SKIP LOCKED)
+                    RETURNING *)
+                SELECT * FROM claimed ORDER BY run_at, created_at
+                """)
+            return try rows.map(Self.job(from:))
+        }
+    }
+
+    public func heartbeat(_ job: JobID, owner: String, lease: Duration, now: Date) async throws -> Bool {
+        try await transaction { session in
+            try await !session.rows("""
+                UPDATE jobs SET lease_expires_at = \((now + lease.timeInterval).millisecondsSince1970),
+                    updated_at = \(now.millisecondsSince1970)
+                WHERE id = \(job.rawValue) AND state = 'running' AND lease_owner = \(owner) RETURNING 1
+                """).isEmpty
+        }
+    }
+
+    public func completeJob(_ job: JobID, owner: String, effects: Commit) async throws -> CommitOutcome? {
+        try await transaction { session -> CommitOutcome? in
+            // The event-log lock comes before any row lock (see `eventLogLock`); `apply` taking it again is a no-op.
+            if !effects.events.isEmpty { try await Self.lockEventLog(in: session) }
+            let deleted = try await session.rows(
+                "DELETE FROM jobs WHERE id = \(job.rawValue) AND state = 'running' AND lease_owner = \(owner) RETURNING 1")
+            guard !deleted.isEmpty else { return nil }
+            return try await Self.apply(effects, in: session, now: Date())
+        }
+    }
+
+    public func failJob(_ job: JobID, owner: String, failure: JobFailure, now: Date) async throws -> Bool {
+        try await transaction { session in
+            guard let row = try await session.rows("""
+                SELECT attempts, max_attempts FROM jobs
+                WHERE id = \(job.rawValue) AND state = 'running' AND lease_owner = \(owner) FOR UPDATE
+                """).first
+            else { return false }
+            let attempts = try row.decode("attempts", as: Int.self)
+            let maxAttempts = try row.decode("max_attempts", as: Int.self)
+            switch failure {
+            case let .retry(at, error) where attempts < maxAttempts:
+                try await session.execute("""
+                    UPDATE jobs SET state = 'pending', run_at = \(at.millisecondsSince1970), lease_owner = NULL,
+                        lease_expires_at = NULL, last_error = \(error), updated_at = \(now.millisecondsSince1970)
+                    WHERE id = \(job.rawValue)
+                    """)
+            case let .retry(_, error), let .terminal(error):
+                try await session.execute("""
+                    UPDATE jobs SET state = 'dead', lease_owner = NULL, lease_expires_at = NULL, last_error = \(error),
+                        updated_at = \(now.millisecondsSince1970)
+                    WHERE id = \(job.rawValue)
+                    """)
+            }
+            return true
+        }
+    }
+
+    public func job(_ id: JobID) async throws -> Job? {
+        try await fetch("SELECT * FROM jobs WHERE id = \(id.rawValue)", Self.job(from:)).first
+    }
+
+    public func jobs(in state: JobState, limit: Int) async throws -> [Job] {
+        try await fetch(
+            "SELECT * FROM jobs WHERE state = \(state.rawValue) ORDER BY run_at, created_at LIMIT \(limit)", Self.job(from:))
+    }
+
+    static func job(from row: PostgresRandomAccessRow) throws -> Job {
+        Job(
+            id: JobID(trusted: try row.decode("id", as: String.self)), kind: try row.decode("kind", as: String.self),
+            payload: try row.decode("payload", as: Data.self),
+            partitionKey: try row.decode("partition_key", as: String?.self),
+            uniqueKey: try row.decode("unique_key", as: String?.self),
+            state: JobState(rawValue: try row.decode("state", as: String.self)) ?? .dead,
+            attempts: try row.decode("attempts", as: Int.self), maxAttempts: try row.decode("max_attempts", as: Int.self),
+            runAt: Date(milliseconds: try row.decode("run_at", as: Int64.self)),
+            leaseOwner: try row.decode("lease_owner", as: String?.self),
+            leaseExpiresAt: try row.decode("lease_expires_at", as: Int64?.self).map(Date.init(milliseconds:)),
+            lastError: try row.decode("last_error", as: String?.self),
+            createdAt: Date(milliseconds: try row.decode("created_at", as: Int64.self)))
+    }
+}

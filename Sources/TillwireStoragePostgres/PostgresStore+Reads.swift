@@ -1,0 +1,124 @@
+import Foundation
+import PostgresNIO
+import TillwireDomain
+import TillwireStorage
+
+extension PostgresStore {
+    public func readStream(_ stream: StreamID, fromVersion: Int64, limit: Int) async throws -> [EventEnvelope] {
+        try await fetch("""
+            SELECT * FROM events WHERE stream = \(stream.rawValue) AND stream_version >= \(fromVersion)
+            ORDER BY stream_version LIMIT \(limit)
+            """, Self.envelope(from:))
+    }
+
+    public func readAll(after position: Int64, limit: Int) async throws -> [EventEnvelope] {
+        try await fetch(
+            "SELECT * FROM events WHERE position > \(position) ORDER BY position LIMIT \(limit)", Self.envelope(from:))
+    }
+
+    public func streamVersion(_ stream: StreamID) async throws -> Int64 {
+        try await fetch("SELECT version FROM streams WHERE stream = \(stream.rawValue)") {
+            try $0.decode("version", as: Int64.self)
+        }.first ?? 0
+    }
+
+    public func readCorrelation(_ correlationID: CorrelationID, limit: Int) async throws -> [EventEnvelope] {
+        try await fetch(
+            "SELECT * FROM events WHERE correlation_id = \(correlationID.rawValue) ORDER BY position LIMIT \(limit)",
+            Self.envelope(from:))
+    }
+
+    static func envelope(from row: PostgresRandomAccessRow) throws -> EventEnvelope {
+        let event = NewEvent(
+            id: EventID(trusted: try row.decode("id", as: String.self)), type: try row.decode("type", as: String.self),
+            schemaVersion: try row.decode("schema_version", as: Int.self),
+            stream: StreamID(trusted: try row.decode("stream", as: String.self)),
+            correlationID: CorrelationID(trusted: try row.decode("correlation_id", as: String.self)),
+            causationID: try row.decode("causation_id", as: String?.self),
+            occurredAt: Date(milliseconds: try row.decode("occurred_at", as: Int64.self)),
+            source: SystemID(trusted: try row.decode("source", as: String.self)),
+            payload: try row.decode("payload", as: Data.self))
+        return EventEnvelope(
+            event: event, streamVersion: try row.decode("stream_version", as: Int64.self),
+            position: try row.decode("position", as: Int64.self),
+            recordedAt: Date(milliseconds: try row.decode("recorded_at", as: Int64.self)))
+    }
+
+    // MARK: Inventory
+
+    public func position(sku: SKU, location: LocationID) async throws -> InventoryPosition {
+        try await fetch("""
+            SELECT on_hand, reserved, safety_stock FROM inventory_positions
+            WHERE sku = \(sku.rawValue) AND location = \(location.rawValue)
+            """) { try Self.position(sku: sku, location: location, from: $0) }.first
+            ?? InventoryPosition(sku: sku, location: location)
+    }
+
+    public func ledger(sku: SKU, location: LocationID) async throws -> [LedgerEntry] {
+        try await fetch("""
+            SELECT * FROM inventory_ledger WHERE sku = \(sku.rawValue) AND location = \(location.rawValue) ORDER BY sequence
+            """) { row in
+            LedgerEntry(
+                sequence: try row.decode("sequence", as: Int64.self),
+                movement: try InventoryMovement(
+                    sku: sku, location: location, delta: try row.decode("delta", as: Int64.self),
+                    reason: MovementReason(rawValue: try row.decode("reason", as: String.self)) ?? .countCorrection,
+                    occurredAt: Date(milliseconds: try row.decode("occurred_at", as: Int64.self)),
+                    source: SystemID(trusted: try row.decode("source", as: String.self)),
+                    sourceKey: try row.decode("source_key", as: String.self)),
+                recordedAt: Date(milliseconds: try row.decode("recorded_at", as: Int64.self)))
+        }
+    }
+
+    public func balance(sku: SKU, location: LocationID, asOf: Date) async throws -> Int64 {
+        try await transaction { session in
+            try await Self.balance(sku: sku, location: location, asOf: asOf.millisecondsSince1970, in: session)
+        }
+    }
+
+    public func reservation(_ id: ReservationID) async throws -> Reservation? {
+        try await fetch("SELECT * FROM reservations WHERE id = \(id.rawValue)", Self.reservation(from:)).first
+    }
+
+    public func activeReservations(sku: SKU, location: LocationID) async throws -> [Reservation] {
+        try await fetch("""
+            SELECT * FROM reservations WHERE sku = \(sku.rawValue) AND location = \(location.rawValue) AND state = 'active'
+            ORDER BY created_at, id
+            """, Self.reservation(from:))
+    }
+
+    // MARK: Workflows
+
+    public func workflowRun(_ id: WorkflowRunID) async throws -> (run: WorkflowRun, steps: [WorkflowStep])? {
+        try await transaction { session -> WorkflowSnapshot? in
+            // One snapshot for both reads, so the run and its steps agree.
+            try await session.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            guard let row = try await session.rows("SELECT * FROM workflow_runs WHERE id = \(id.rawValue)").first else {
+                return nil
+            }
+            let run = WorkflowRun(
+                id: id, type: try row.decode("type", as: String.self),
+                state: WorkflowRunState(rawValue: try row.decode("state", as: String.self)) ?? .failed,
+                correlationID: CorrelationID(trusted: try row.decode("correlation_id", as: String.self)),
+                input: try row.decode("input", as: Data.self),
+                createdAt: Date(milliseconds: try row.decode("created_at", as: Int64.self)),
+                updatedAt: Date(milliseconds: try row.decode("updated_at", as: Int64.self)))
+            let steps = try await session.rows(
+                "SELECT * FROM workflow_steps WHERE run_id = \(id.rawValue) ORDER BY step_index"
+            ).map { step in
+                WorkflowStep(
+                    index: try step.decode("step_index", as: Int.self), name: try step.decode("name", as: String.self),
+                    status: WorkflowStepStatus(rawValue: try step.decode("status", as: String.self)) ?? .failed,
+                    output: try step.decode("output", as: Data.self),
+                    recordedAt: Date(milliseconds: try step.decode("recorded_at", as: Int64.self)))
+            }
+            return WorkflowSnapshot(run: run, steps: steps)
+        }.map { ($0.run, $0.steps) }
+    }
+}
+
+/// A run and its steps, as one `Sendable` value to carry out of a transaction.
+private struct WorkflowSnapshot: Sendable {
+    let run: WorkflowRun
+    let steps: [WorkflowStep]
+}

@@ -1,0 +1,102 @@
+/// The SQLite schema as versioned SQL migrations. A shipped migration is frozen: change the schema by adding one.
+enum SQLiteSchema {
+    static let migrations: [(version: Int, name: String, sql: String)] = [
+        (1, "event log, inbox, jobs, workflows, inventory", """
+        CREATE TABLE events (
+            position INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            stream TEXT NOT NULL,
+            stream_version INTEGER NOT NULL,
+            type TEXT NOT NULL,
+            schema_version INTEGER NOT NULL,
+            correlation_id TEXT NOT NULL,
+            causation_id TEXT,
+            occurred_at INTEGER NOT NULL,
+            recorded_at INTEGER NOT NULL,
+            source TEXT NOT NULL,
+            payload BLOB NOT NULL,
+            UNIQUE (stream, stream_version)
+        );
+        CREATE INDEX events_correlation ON events (correlation_id, position);
+        CREATE TABLE streams (
+            stream TEXT PRIMARY KEY,
+            version INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE inbox (
+            source TEXT NOT NULL,
+            message_key TEXT NOT NULL,
+            received_at INTEGER NOT NULL,
+            PRIMARY KEY (source, message_key)
+        ) WITHOUT ROWID;
+        CREATE TABLE jobs (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            payload BLOB NOT NULL,
+            partition_key TEXT,
+            unique_key TEXT UNIQUE,
+            state TEXT NOT NULL CHECK (state IN ('pending', 'running', 'dead')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            max_attempts INTEGER NOT NULL,
+            run_at INTEGER NOT NULL,
+            lease_owner TEXT,
+            lease_expires_at INTEGER,
+            last_error TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX jobs_due ON jobs (state, run_at);
+        CREATE TABLE workflow_runs (
+            id TEXT PRIMARY KEY,
+            type TEXT NOT NULL,
+            state TEXT NOT NULL,
+            correlation_id TEXT NOT NULL,
+            input BLOB NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE TABLE workflow_steps (
+            run_id TEXT NOT NULL REFERENCES workflow_runs (id),
+            step_index INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            status TEXT NOT NULL,
+            output BLOB NOT NULL,
+            recorded_at INTEGER NOT NULL,
+            PRIMARY KEY (run_id, step_index)
+        );
+        CREATE TABLE inventory_positions (
+            sku TEXT NOT NULL,
+            location TEXT NOT NULL,
+            on_hand INTEGER NOT NULL,
+            reserved INTEGER NOT NULL,
+            safety_stock INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (sku, location)
+        ) WITHOUT ROWID;
+        CREATE TABLE inventory_ledger (
+            sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+            sku TEXT NOT NULL,
+            location TEXT NOT NULL,
+            delta INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            occurred_at INTEGER NOT NULL,
+            recorded_at INTEGER NOT NULL,
+            source TEXT NOT NULL,
+            source_key TEXT NOT NULL,
+            UNIQUE (source, source_key)
+        );
+        CREATE INDEX inventory_ledger_position_time ON inventory_ledger (sku, location, occurred_at);
+        CREATE TABLE reservations (
+            id TEXT PRIMARY KEY,
+            order_id TEXT NOT NULL,
+            sku TEXT NOT NULL,
+            location TEXT NOT NULL,
+            quantity INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX reservations_active ON reservations (sku, location) WHERE state = 'active';
+        """),
+    ]
+}

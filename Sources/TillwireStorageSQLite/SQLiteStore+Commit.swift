@@ -1,0 +1,227 @@
+import Foundation
+import GRDB
+import TillwireDomain
+import TillwireStorage
+
+extension SQLiteStore {
+    /// Applies a unit of work inside the caller's transaction. Throws to roll back all of it.
+    static func apply(_ commit: Commit, in db: Database, now: Date) throws -> CommitOutcome {
+        let nowMs = now.millisecondsSince1970
+        if let inbox = commit.inbox {
+            try db.cachedStatement(sql: "INSERT INTO inbox (source, message_key, received_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+                .execute(arguments: [inbox.source.rawValue, inbox.messageKey, nowMs])
+            if db.changesCount == 0 { return .duplicate(inbox) }
+        }
+        var envelopes: [EventEnvelope] = []
+        for append in commit.events {
+            envelopes.append(try appendEvent(append, in: db, now: now))
+        }
+        var enqueued: [JobID] = []
+        for job in commit.jobs where try enqueue(job, in: db, now: nowMs) {
+            enqueued.append(job.id)
+        }
+        var outcomes: [InventoryOutcome] = []
+        for change in commit.inventory {
+            outcomes.append(try applyInventory(change, in: db, now: nowMs))
+        }
+        for change in commit.workflows {
+            try applyWorkflow(change, in: db)
+        }
+        return .committed(CommitReceipt(events: envelopes, enqueuedJobs: enqueued, inventory: outcomes))
+    }
+
+    private static func appendEvent(_ append: EventAppend, in db: Database, now: Date) throws -> EventEnvelope {
+        let event = append.event
+        let current = try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT version FROM streams WHERE stream = ?"), arguments: [event.stream.rawValue]) ?? 0
+        guard append.expected.admits(current) else {
+            throw StorageError.versionConflict(stream: event.stream, expected: append.expected, actual: current)
+        }
+        let version = current + 1
+        try db.cachedStatement(sql: """
+            INSERT INTO streams (stream, version) VALUES (?, ?)
+            ON CONFLICT (stream) DO UPDATE SET version = excluded.version
+            """).execute(arguments: [event.stream.rawValue, version])
+        let recordedAt = now.millisecondsSince1970
+        try db.cachedStatement(sql: """
+            INSERT INTO events (id, stream, stream_version, type, schema_version, correlation_id, causation_id,
+                                occurred_at, recorded_at, source, payload)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [
+                event.id.rawValue, event.stream.rawValue, version, event.type, event.schemaVersion,
+                event.correlationID.rawValue, event.causationID, event.occurredAt.millisecondsSince1970, recordedAt,
+                event.source.rawValue, event.payload,
+            ])
+        return EventEnvelope(
+            event: event, streamVersion: version, position: db.lastInsertedRowID,
+            recordedAt: Date(milliseconds: recordedAt))
+    }
+
+    private static func enqueue(_ job: NewJob, in db: Database, now: Int64) throws -> Bool {
+        try db.cachedStatement(sql: """
+            INSERT INTO jobs (id, kind, payload, partition_key, unique_key, state, attempts, max_attempts, run_at,
+                              created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)
+            ON CONFLICT DO NOTHING
+            """).execute(arguments: [
+                job.id.rawValue, job.kind, job.payload, job.partitionKey, job.uniqueKey, job.maxAttempts,
+                job.runAt.millisecondsSince1970, now, now,
+            ])
+        return db.changesCount > 0
+    }
+
+    // MARK: Inventory
+
+    private static func applyInventory(_ change: InventoryChange, in db: Database, now: Int64) throws -> InventoryOutcome {
+        switch change {
+        case .record(let movement):
+            return try record(movement, in: db, now: now)
+
+        case let .count(sku, location, counted, asOf, source, sourceKey):
+            let balance = try balance(sku: sku, location: location, asOf: asOf.millisecondsSince1970, in: db)
+            let correction = InventoryMovement.countCorrection(counted: counted, balanceAtCountTime: balance)
+            guard correction != 0 else { return .alreadyApplied(try position(sku: sku, location: location, in: db)) }
+            let movement = try InventoryMovement(
+                sku: sku, location: location, delta: correction, reason: .countCorrection, occurredAt: asOf,
+                source: source, sourceKey: sourceKey)
+            return try record(movement, in: db, now: now)
+
+        case let .reserve(reservation, policy):
+            let current = try position(sku: reservation.sku, location: reservation.location, in: db)
+            if let existing = try loadReservation(reservation.id, in: db) {
+                guard existing.matches(reservation) else {
+                    throw StorageError.rejected(.reservationMismatch(reservation.id, reason: "a different order, SKU, location or quantity"))
+                }
+                return .alreadyApplied(current)
+            }
+            let next = try current.reserving(reservation.quantity, policy: policy)
+            try db.execute(sql: """
+                INSERT INTO reservations (id, order_id, sku, location, quantity, expires_at, state, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?)
+                """, arguments: [
+                    reservation.id.rawValue, reservation.order.rawValue, reservation.sku.rawValue,
+                    reservation.location.rawValue, reservation.quantity, reservation.expiresAt.millisecondsSince1970,
+                    now, now,
+                ])
+            try save(next, in: db, now: now)
+            return .applied(next)
+
+        case let .endReservation(id, final, at, source, sourceKey):
+            guard let reservation = try loadReservation(id, in: db) else {
+                throw StorageError.notFound(kind: "reservation", id: id.rawValue)
+            }
+            if reservation.state == final {
+                return .alreadyApplied(try position(sku: reservation.sku, location: reservation.location, in: db))
+            }
+            let ended = try reservation.ended(as: final)
+            try db.execute(
+                sql: "UPDATE reservations SET state = ?, updated_at = ? WHERE id = ?",
+                arguments: [ended.state.rawValue, now, id.rawValue])
+            var next = try position(sku: reservation.sku, location: reservation.location, in: db).ending(reservation)
+            if final == .consumed {
+                let sale = try InventoryMovement(
+                    sku: reservation.sku, location: reservation.location, delta: -reservation.quantity, reason: .sale,
+                    occurredAt: at, source: source, sourceKey: sourceKey)
+                try insertLedger(sale, in: db, now: now)
+                next = next.applying(sale)
+            }
+            try save(next, in: db, now: now)
+            return .applied(next)
+
+        case let .setSafetyStock(sku, location, quantity):
+            guard quantity >= 0, quantity <= InventoryMovement.maximumMagnitude else {
+                throw StorageError.rejected(.invalidQuantity(quantity, reason: "safety stock must be between 0 and \(InventoryMovement.maximumMagnitude)"))
+            }
+            var next = try position(sku: sku, location: location, in: db)
+            next.safetyStock = quantity
+            try save(next, in: db, now: now)
+            return .applied(next)
+        }
+    }
+
+    private static func record(_ movement: InventoryMovement, in db: Database, now: Int64) throws -> InventoryOutcome {
+        let current = try position(sku: movement.sku, location: movement.location, in: db)
+        guard try insertLedger(movement, in: db, now: now) else { return .alreadyApplied(current) }
+        let next = current.applying(movement)
+        try save(next, in: db, now: now)
+        return .applied(next)
+    }
+
+    /// False when the (source, source key) is already in the ledger.
+    @discardableResult
+    private static func insertLedger(_ movement: InventoryMovement, in db: Database, now: Int64) throws -> Bool {
+        try db.cachedStatement(sql: """
+            INSERT INTO inventory_ledger (sku, location, delta, reason, occurred_at, recorded_at, source, source_key)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, source_key) DO NOTHING
+            """).execute(arguments: [
+                movement.sku.rawValue, movement.location.rawValue, movement.delta, movement.reason.rawValue,
+                movement.occurredAt.millisecondsSince1970, now, movement.source.rawValue, movement.sourceKey,
+            ])
+        return db.changesCount > 0
+    }
+
+    private static func save(_ position: InventoryPosition, in db: Database, now: Int64) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO inventory_positions (sku, location, on_hand, reserved, safety_stock, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (sku, location) DO UPDATE SET on_hand = excluded.on_hand, reserved = excluded.reserved,
+                safety_stock = excluded.safety_stock, updated_at = excluded.updated_at
+            """).execute(arguments: [
+                position.sku.rawValue, position.location.rawValue, position.onHand, position.reserved,
+                position.safetyStock, now,
+            ])
+    }
+
+    static func position(sku: SKU, location: LocationID, in db: Database) throws -> InventoryPosition {
+        let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT on_hand, reserved, safety_stock FROM inventory_positions WHERE sku = ? AND location = ?"),
+            arguments: [sku.rawValue, location.rawValue])
+        guard let row else { return InventoryPosition(sku: sku, location: location) }
+        return InventoryPosition(sku: sku, location: location, onHand: row[0], reserved: row[1], safetyStock: row[2])
+    }
+
+    static func balance(sku: SKU, location: LocationID, asOf: Int64, in db: Database) throws -> Int64 {
+        try Int64.fetchOne(
+            db, sql: "SELECT COALESCE(SUM(delta), 0) FROM inventory_ledger WHERE sku = ? AND location = ? AND occurred_at <= ?",
+            arguments: [sku.rawValue, location.rawValue, asOf]) ?? 0
+    }
+
+    static func loadReservation(_ id: ReservationID, in db: Database) throws -> Reservation? {
+        try Row.fetchOne(db, sql: "SELECT * FROM reservations WHERE id = ?", arguments: [id.rawValue]).map(reservation(from:))
+    }
+
+    static func reservation(from row: Row) -> Reservation {
+        Reservation(
+            id: ReservationID(trusted: row["id"]), order: OrderID(trusted: row["order_id"]), sku: SKU(trusted: row["sku"]),
+            location: LocationID(trusted: row["location"]), quantity: row["quantity"],
+            expiresAt: Date(milliseconds: row["expires_at"]), state: ReservationState(rawValue: row["state"]) ?? .active)
+    }
+
+    // MARK: Workflows
+
+    private static func applyWorkflow(_ change: WorkflowChange, in db: Database) throws {
+        switch change {
+        case .start(let run):
+            try db.execute(sql: "INSERT INTO workflow_runs (id, type, state, correlation_id, input, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                arguments: [run.id.rawValue, run.type, run.state.rawValue, run.correlationID.rawValue, run.input,
+                            run.createdAt.millisecondsSince1970, run.updatedAt.millisecondsSince1970])
+            guard db.changesCount > 0 else { throw StorageError.conflict("workflow run \(run.id) already exists") }
+        case let .recordStep(runID, step):
+            guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM workflow_runs WHERE id = ?)", arguments: [runID.rawValue]) == true else {
+                throw StorageError.notFound(kind: "workflow run", id: runID.rawValue)
+            }
+            try db.execute(sql: "INSERT INTO workflow_steps (run_id, step_index, name, status, output, recorded_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                arguments: [runID.rawValue, step.index, step.name, step.status.rawValue, step.output, step.recordedAt.millisecondsSince1970])
+            guard db.changesCount > 0 else { throw StorageError.conflict("step \(step.index) of workflow run \(runID) is already recorded") }
+            try db.execute(sql: "UPDATE workflow_runs SET updated_at = ? WHERE id = ?", arguments: [step.recordedAt.millisecondsSince1970, runID.rawValue])
+        case let .markCompensated(runID, index, at):
+            try db.execute(sql: "UPDATE workflow_steps SET status = 'compensated', recorded_at = ? WHERE run_id = ? AND step_index = ? AND status = 'completed'",
+                arguments: [at.millisecondsSince1970, runID.rawValue, index])
+            guard db.changesCount > 0 else { throw StorageError.notFound(kind: "completed workflow step", id: "\(runID)#\(index)") }
+        case let .setState(runID, state, at):
+            try db.execute(sql: "UPDATE workflow_runs SET state = ?, updated_at = ? WHERE id = ?",
+                arguments: [state.rawValue, at.millisecondsSince1970, runID.rawValue])
+            guard db.changesCount > 0 else { throw StorageError.notFound(kind: "workflow run", id: runID.rawValue) }
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import GRDB
+import TillwireDomain
+import TillwireStorage
+
+extension SQLiteStore {
+    public func claimJobs(owner: String, kinds: [String]?, limit: Int, lease: Duration, now: Date) async throws -> [Job] {
+        let nowMs = now.millisecondsSince1970
+        let until = (now + lease.timeInterval).millisecondsSince1970
+        return try await write { db in
+            // A job whose worker died on its last attempt is dead, not claimed again.
+            try db.execute(sql: """
+                UPDATE jobs SET state = 'dead', lease_owner = NULL, lease_expires_at = NULL, updated_at = ?,
+                    last_error = COALESCE(last_error || '; ', '') || 'lease expired on the final attempt'
+                WHERE state = 'running' AND lease_expires_at <= ? AND attempts >= max_attempts
+                """, arguments: [nowMs, nowMs])
+            var sql = """
+                SELECT id FROM jobs
+                WHERE ((state = 'pending' AND run_at <= ?) OR (state = 'running' AND lease_expires_at <= ?))
+                """
+            var arguments: StatementArguments = [nowMs, nowMs]
+            if let kinds {
+                guard !kinds.isEmpty else { return [] }
+                sql += " AND kind IN (\(Array(repeating: "?", count: kinds.count).joined(separator: ", ")))"
+                arguments += StatementArguments(kinds)
+            }
+            sql += " ORDER BY run_at, created_at LIMIT ?"
+            arguments += [limit]
+            let ids = try String.fetchAll(db, sql: sql, arguments: arguments)
+            var claimed: [Job] = []
+            for id in ids {
+                try db.cachedStatement(sql: """
+                    UPDATE jobs SET state = 'running', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1,
+                        updated_at = ? WHERE id = ?
+                    """).execute(arguments: [owner, until, nowMs, id])
+                if let row = try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]) {
+                    claimed.append(Self.job(from: row))
+                }
+            }
+            return claimed
+        }
+    }
+
+    public func heartbeat(_ job: JobID, owner: String, lease: Duration, now: Date) async throws -> Bool {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE jobs SET lease_expires_at = ?, updated_at = ? WHERE id = ? AND state = 'running' AND lease_owner = ?",
+                arguments: [(now + lease.timeInterval).millisecondsSince1970, now.millisecondsSince1970, job.rawValue, owner])
+            return db.changesCount > 0
+        }
+    }
+
+    public func completeJob(_ job: JobID, owner: String, effects: Commit) async throws -> CommitOutcome? {
+        try await write { db -> CommitOutcome? in
+            try db.execute(
+                sql: "DELETE FROM jobs WHERE id = ? AND state = 'running' AND lease_owner = ?",
+                arguments: [job.rawValue, owner])
+            guard db.changesCount > 0 else { return nil }
+            return try Self.apply(effects, in: db, now: Date())
+        }
+    }
+
+    public func failJob(_ job: JobID, owner: String, failure: JobFailure, now: Date) async throws -> Bool {
+        try await write { db in
+            guard let row = try Row.fetchOne(
+                db, sql: "SELECT attempts, max_attempts FROM jobs WHERE id = ? AND state = 'running' AND lease_owner = ?",
+                arguments: [job.rawValue, owner])
+            else { return false }
+            let attempts: Int = row["attempts"]
+            let maxAttempts: Int = row["max_attempts"]
+            switch failure {
+            case let .retry(at, error) where attempts < maxAttempts:
+                try db.execute(sql: """
+                    UPDATE jobs SET state = 'pending', run_at = ?, lease_owner = NULL, lease_expires_at = NULL,
+                        last_error = ?, updated_at = ? WHERE id = ?
+                    """, arguments: [at.millisecondsSince1970, error, now.millisecondsSince1970, job.rawValue])
+            case let .retry(_, error), let .terminal(error):
+                try db.execute(sql: """
+                    UPDATE jobs SET state = 'dead', lease_owner = NULL, lease_expires_at = NULL, last_error = ?,
+                        updated_at = ? WHERE id = ?
+                    """, arguments: [error, now.millisecondsSince1970, job.rawValue])
+            }
+            return true
+        }
+    }
+
+    public func job(_ id: JobID) async throws -> Job? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id.rawValue]).map(Self.job(from:))
+        }
+    }
+
+    public func jobs(in state: JobState, limit: Int) async throws -> [Job] {
+        try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM jobs WHERE state = ? ORDER BY run_at, created_at LIMIT ?",
+                arguments: [state.rawValue, limit]
+            ).map(Self.job(from:))
+        }
+    }
+
+    static func job(from row: Row) -> Job {
+        Job(
+            id: JobID(trusted: row["id"]), kind: row["kind"], payload: row["payload"], partitionKey: row["partition_key"],
+            uniqueKey: row["unique_key"], state: JobState(rawValue: row["state"]) ?? .dead, attempts: row["attempts"],
+            maxAttempts: row["max_attempts"], runAt: Date(milliseconds: row["run_at"]), leaseOwner: row["lease_owner"],
+            leaseExpiresAt: (row["lease_expires_at"] as Int64?).map(Date.init(milliseconds:)), lastError: row["last_error"],
+            createdAt: Date(milliseconds: row["created_at"]))
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import GRDB
+import TillwireDomain
+import TillwireStorage
+
+/// The embedded default store: one SQLite file in WAL mode with `synchronous=FULL`, one writer with group commit,
+/// concurrent readers.
+public final class SQLiteStore: Store {
+    public var backend: String { "sqlite" }
+    let writer: any DatabaseWriter
+    let committer: GroupCommitter
+    /// Where the file is; nil for an in-memory database.
+    public let path: String?
+
+    /// Opens (creating if needed) the database file at `path`, creating its folder too. Does not migrate.
+    public static func open(path: String, maximumBatch: Int = 1_000) throws -> SQLiteStore {
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        }
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration())
+            // GRDB can leave the writer at synchronous=NORMAL after its own setup: set FULL once it is open.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        } catch {
+            throw StorageError.unavailable(backend: "sqlite", reason: "cannot open \(path): \(error)")
+        }
+        return SQLiteStore(writer: pool, path: path, maximumBatch: maximumBatch)
+    }
+
+    /// A private in-memory database, for tests and throwaway runs.
+    public static func inMemory() throws -> SQLiteStore {
+        let queue = try DatabaseQueue(configuration: configuration())
+        return SQLiteStore(writer: queue, path: nil, maximumBatch: 1_000)
+    }
+
+    private static func configuration() -> Configuration {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        return configuration
+    }
+
+    init(writer: any DatabaseWriter, path: String?, maximumBatch: Int) {
+        self.writer = writer
+        self.path = path
+        self.committer = GroupCommitter(writer: writer, maximumBatch: maximumBatch)
+    }
+
+    /// The writer connection's `synchronous` setting: 2 is FULL. Exposed so that a test can assert durability.
+    public func writerSynchronousSetting() async throws -> Int {
+        try await committer.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+    }
+
+    /// The journal mode of the file: `wal` for a file database.
+    public func journalMode() async throws -> String {
+        try await writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
+    }
+
+    public func migrate() async throws -> MigrationStatus {
+        try await committer.write { db in
+            try db.execute(sql: """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)
+                """)
+            let applied = Set(try Int.fetchAll(db, sql: "SELECT version FROM schema_migrations"))
+            for migration in SQLiteSchema.migrations where !applied.contains(migration.version) {
+                try db.execute(sql: migration.sql)
+                try db.execute(
+                    sql: "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    arguments: [migration.version, migration.name, Date().millisecondsSince1970])
+            }
+        }
+        return try await migrationStatus()
+    }
+
+    public func migrationStatus() async throws -> MigrationStatus {
+        let applied = try await read { db -> [Int] in
+            guard try db.tableExists("schema_migrations") else { return [] }
+            return try Int.fetchAll(db, sql: "SELECT version FROM schema_migrations ORDER BY version")
+        }
+        return MigrationStatus(known: SQLiteSchema.migrations.map(\.version), applied: applied)
+    }
+
+    public func commit(_ commit: Commit) async throws -> CommitOutcome {
+        try await write { db in try Self.apply(commit, in: db, now: Date()) }
+    }
+
+    public func hasProcessed(_ key: InboxKey) async throws -> Bool {
+        try await read { db in
+            try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM inbox WHERE source = ? AND message_key = ?)",
+                arguments: [key.source.rawValue, key.messageKey]) ?? false
+        }
+    }
+
+    public func close() async throws {
+        if let pool = writer as? DatabasePool { try pool.close() }
+        if let queue = writer as? DatabaseQueue { try queue.close() }
+    }
+
+    /// A write through the group committer, with native errors translated.
+    func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do { return try await committer.write(work) } catch { throw Self.translate(error) }
+    }
+
+    func read<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do { return try await writer.read(work) } catch { throw Self.translate(error) }
+    }
+
+    static func translate(_ error: any Error) -> any Error {
+        switch error {
+        case is StorageError, is CancellationError: return error
+        case let error as DomainError: return StorageError.rejected(error)
+        case let error as DatabaseError:
+            if error.resultCode == .SQLITE_CONSTRAINT {
+                return StorageError.conflict(error.message ?? "constraint violated")
+            }
+            return StorageError.unavailable(backend: "sqlite", reason: "\(error)")
+        default: return StorageError.unavailable(backend: "sqlite", reason: "\(error)")
+        }
+    }
+}
+
+extension Date {
+    var millisecondsSince1970: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+    init(milliseconds: Int64) { self.init(timeIntervalSince1970: Double(milliseconds) / 1000) }
+}

@@ -1,0 +1,363 @@
+import Foundation
+import TillwireDomain
+import TillwireStorage
+
+/// One conformance case: a named check that a backend must pass on a fresh, migrated store.
+public struct StoreConformanceCase: Sendable, CustomStringConvertible {
+    public let name: String
+    public let run: @Sendable (any Store) async throws -> Void
+    public var description: String { name }
+}
+
+/// The ONE suite every storage backend passes (SQLite in memory, SQLite on a file, PostgreSQL).
+/// A behaviour change extends this suite first.
+public enum StoreConformance {
+    public static let cases: [StoreConformanceCase] = [
+        .init(name: "migrations are idempotent and current", run: migrationsAreIdempotent),
+        .init(name: "appended events read back in stream and log order", run: appendAndRead),
+        .init(name: "expected version conflicts refuse the whole commit", run: optimisticConcurrency),
+        .init(name: "concurrent appends to one stream lose nothing", run: concurrentAppends),
+        .init(name: "of concurrent appends expecting one version exactly one wins", run: concurrentExpectedVersion),
+        .init(name: "inbox key applies a message once", run: inboxDedupe),
+        .init(name: "a rejected part rolls back state, events and jobs together", run: commitIsAtomic),
+        .init(name: "movements keep on hand equal to the ledger, once per source key", run: movements),
+        .init(name: "counts correct against the ledger at their as-of time", run: countsAsOf),
+        .init(name: "reservations hold ATP and end exactly once", run: reservations),
+        .init(name: "stock is conserved over random operations", run: stockConservation),
+        .init(name: "jobs are leased, and a lost lease cannot complete", run: jobLeases),
+        .init(name: "failed jobs retry at their time and die when out of attempts", run: jobRetries),
+        .init(name: "a unique job key enqueues once", run: uniqueJobs),
+        .init(name: "workflow steps are recorded once and compensations kept", run: workflows),
+        .init(name: "events of one business flow read back by correlation id", run: correlation),
+    ]
+
+    static let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+    static let source: SystemID = "conformance"
+
+    static func event(_ stream: StreamID, _ type: String = "test.happened", correlation: CorrelationID = "flow-1", at: Date = t0) -> NewEvent {
+        NewEvent(
+            type: type, stream: stream, correlationID: correlation, occurredAt: at, source: source,
+            payload: Data(#"{"n":1}"#.utf8))
+    }
+
+    static func movement(_ sku: SKU, _ location: LocationID, _ delta: Int64, _ reason: MovementReason, key: String, at: Date = t0) throws -> InventoryMovement {
+        try InventoryMovement(sku: sku, location: location, delta: delta, reason: reason, occurredAt: at, source: source, sourceKey: key)
+    }
+
+    // MARK: Cases
+
+    static func migrationsAreIdempotent(_ store: any Store) async throws {
+        let first = try await store.migrate()
+        let second = try await store.migrate()
+        try expect(first.isCurrent && second.isCurrent, "migrations current after migrate: \(second)")
+        try expectEqual(try await store.migrationStatus(), second, "status without migrating")
+    }
+
+    static func appendAndRead(_ store: any Store) async throws {
+        let stream: StreamID = "order-append"
+        let events = (0..<3).map { _ in event(stream) }
+        let receipt = try await store.commit(Commit(events: events.map { EventAppend($0) })).receipt
+        try expectEqual(receipt?.events.map(\.streamVersion), [1, 2, 3], "stream versions")
+        let positions = receipt?.events.map(\.position) ?? []
+        try expect(positions == positions.sorted() && Set(positions).count == 3, "positions increase: \(positions)")
+        let read = try await store.readStream(stream, fromVersion: 1, limit: 10)
+        try expectEqual(read.map(\.id), events.map(\.id), "stream read order")
+        try expectEqual(read.map(\.event), events, "events read back unchanged")
+        try expectEqual(try await store.readStream(stream, fromVersion: 3, limit: 10).map(\.streamVersion), [3], "read from version")
+        try expectEqual(try await store.streamVersion(stream), 3, "stream version")
+        try expectEqual(try await store.streamVersion("never-written"), 0, "version of an empty stream")
+        let all = try await store.readAll(after: positions[0], limit: 10)
+        try expectEqual(all.map(\.id), Array(events.map(\.id).dropFirst()), "log read after a position")
+    }
+
+    static func optimisticConcurrency(_ store: any Store) async throws {
+        let stream: StreamID = "order-occ"
+        _ = try await store.commit(Commit(events: [EventAppend(event(stream), expected: .noStream)]))
+        let job = NewJob(kind: "test.never", runAt: t0)
+        let error = try await expectError("append expecting no stream to an existing stream") {
+            try await store.commit(Commit(events: [EventAppend(event(stream), expected: .noStream)], jobs: [job]))
+        }
+        guard case StorageError.versionConflict(let conflicted, _, let actual) = error else {
+            throw ConformanceFailure(message: "expected versionConflict, got \(error)", file: #filePath, line: #line)
+        }
+        try expectEqual(conflicted, stream, "conflicting stream")
+        try expectEqual(actual, 1, "actual version")
+        try expect(try await store.job(job.id) == nil, "the refused commit's job was not enqueued")
+        _ = try await expectError("append expecting a stale version") {
+            try await store.commit(Commit(events: [EventAppend(event(stream), expected: .exactly(0))]))
+        }
+        let ok = try await store.commit(Commit(events: [EventAppend(event(stream), expected: .exactly(1))])).receipt
+        try expectEqual(ok?.events.first?.streamVersion, 2, "append at the expected version")
+    }
+
+    static func concurrentAppends(_ store: any Store) async throws {
+        let stream: StreamID = "order-concurrent"
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<40 {
+                group.addTask { _ = try await store.commit(Commit(events: [EventAppend(event(stream))])) }
+            }
+            try await group.waitForAll()
+        }
+        let read = try await store.readStream(stream, fromVersion: 1, limit: 100)
+        try expectEqual(read.map(\.streamVersion), Array(1...40), "every append got its own version")
+    }
+
+    static func concurrentExpectedVersion(_ store: any Store) async throws {
+        let stream: StreamID = "order-race"
+        let outcomes = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<10 {
+                group.addTask {
+                    do {
+                        _ = try await store.commit(Commit(events: [EventAppend(event(stream), expected: .noStream)]))
+                        return true
+                    } catch StorageError.versionConflict {
+                        return false
+                    }
+                }
+            }
+            return try await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        try expectEqual(outcomes.filter { $0 }.count, 1, "winners")
+        try expectEqual(try await store.streamVersion(stream), 1, "stream version")
+    }
+
+    static func inboxDedupe(_ store: any Store) async throws {
+        let key = InboxKey(source: "shopify-eu", messageKey: "event-123")
+        try expect(!(try await store.hasProcessed(key)), "unseen key")
+        let commit = Commit(inbox: key, events: [EventAppend(event("order-inbox"))], jobs: [NewJob(kind: "test.push", runAt: t0)])
+        guard case .committed = try await store.commit(commit) else {
+            throw ConformanceFailure(message: "first delivery was not committed", file: #filePath, line: #line)
+        }
+        let again = Commit(inbox: key, events: [EventAppend(event("order-inbox"))], jobs: [NewJob(kind: "test.push", runAt: t0)])
+        guard case .duplicate(let seen) = try await store.commit(again) else {
+            throw ConformanceFailure(message: "repeat delivery was applied", file: #filePath, line: #line)
+        }
+        try expectEqual(seen, key, "duplicate key")
+        try expect(try await store.hasProcessed(key), "seen key")
+        try expectEqual(try await store.streamVersion("order-inbox"), 1, "events after a repeat")
+        try expectEqual(try await store.jobs(in: .pending, limit: 10).filter { $0.kind == "test.push" }.count, 1, "jobs after a repeat")
+    }
+
+    static func commitIsAtomic(_ store: any Store) async throws {
+        let sku: SKU = "SKU-ATOMIC", location: LocationID = "store-1"
+        let job = NewJob(kind: "test.atomic", runAt: t0)
+        let reservation = Reservation(id: "res-atomic", order: "order-atomic", sku: sku, location: location, quantity: 5, expiresAt: t0)
+        let error = try await expectError("reservation without stock") {
+            try await store.commit(Commit(
+                inbox: InboxKey(source: source, messageKey: "atomic-1"),
+                events: [EventAppend(event("order-atomic"))], jobs: [job],
+                inventory: [.record(try movement(sku, location, 3, .receipt, key: "atomic-receipt")),
+                            .reserve(reservation, policy: InventoryPolicy())]))
+        }
+        guard case StorageError.rejected(.insufficientStock(_, _, let requested, let available)) = error else {
+            throw ConformanceFailure(message: "expected insufficientStock, got \(error)", file: #filePath, line: #line)
+        }
+        try expectEqual([requested, available], [5, 3], "requested and available")
+        try expectEqual(try await store.streamVersion("order-atomic"), 0, "events of a refused commit")
+        try expect(try await store.job(job.id) == nil, "job of a refused commit")
+        try expectEqual(try await store.position(sku: sku, location: location).onHand, 0, "stock of a refused commit")
+        try expect(try await store.ledger(sku: sku, location: location).isEmpty, "ledger of a refused commit")
+        try expect(!(try await store.hasProcessed(InboxKey(source: source, messageKey: "atomic-1"))), "inbox of a refused commit")
+        try expect(try await store.reservation("res-atomic") == nil, "reservation of a refused commit")
+    }
+
+    static func movements(_ store: any Store) async throws {
+        let sku: SKU = "SKU-MOVE", location: LocationID = "store-2"
+        let receipt = try movement(sku, location, 10, .receipt, key: "m-1")
+        let sale = try movement(sku, location, -3, .sale, key: "m-2")
+        let outcome = try await store.commit(Commit(inventory: [.record(receipt), .record(sale)])).receipt
+        try expectEqual(outcome?.inventory.last, .applied(InventoryPosition(sku: sku, location: location, onHand: 7)), "position after two movements")
+        let repeated = try await store.commit(Commit(inventory: [.record(sale)])).receipt
+        try expectEqual(repeated?.inventory, [.alreadyApplied(InventoryPosition(sku: sku, location: location, onHand: 7))], "a repeated movement")
+        let ledger = try await store.ledger(sku: sku, location: location)
+        try expectEqual(ledger.map(\.movement), [receipt, sale], "ledger")
+        try expectEqual(try await store.position(sku: sku, location: location).onHand, ledger.map(\.movement.delta).reduce(0, +), "on hand = ledger sum")
+    }
+
+    static func countsAsOf(_ store: any Store) async throws {
+        let sku: SKU = "SKU-COUNT", location: LocationID = "store-3"
+        _ = try await store.commit(Commit(inventory: [.record(try movement(sku, location, 10, .receipt, key: "c-receipt", at: t0))]))
+        // A sale after the count time arrives before the count does.
+        _ = try await store.commit(Commit(inventory: [.record(try movement(sku, location, -3, .sale, key: "c-sale", at: t0 + 120))]))
+        let counted = try await store.commit(Commit(inventory: [
+            .count(sku: sku, location: location, counted: 8, asOf: t0 + 60, source: source, sourceKey: "count-1"),
+        ])).receipt
+        try expectEqual(counted?.inventory, [.applied(InventoryPosition(sku: sku, location: location, onHand: 5))], "8 counted at t+60, 3 sold at t+120")
+        let ledger = try await store.ledger(sku: sku, location: location)
+        try expectEqual(ledger.last?.movement.delta, -2, "correction = count − balance at the count time")
+        try expectEqual(ledger.last?.movement.reason, .countCorrection, "correction reason")
+        try expectEqual(try await store.balance(sku: sku, location: location, asOf: t0 + 60), 8, "balance at the count time")
+        let again = try await store.commit(Commit(inventory: [
+            .count(sku: sku, location: location, counted: 8, asOf: t0 + 60, source: source, sourceKey: "count-1"),
+        ])).receipt
+        try expectEqual(again?.inventory, [.alreadyApplied(InventoryPosition(sku: sku, location: location, onHand: 5))], "a repeated count")
+    }
+
+    static func reservations(_ store: any Store) async throws {
+        let sku: SKU = "SKU-RES", location: LocationID = "store-4"
+        let policy = InventoryPolicy()
+        _ = try await store.commit(Commit(inventory: [
+            .record(try movement(sku, location, 10, .receipt, key: "r-receipt")),
+            .setSafetyStock(sku: sku, location: location, quantity: 2),
+        ]))
+        let first = Reservation(id: "res-1", order: "order-1", sku: sku, location: location, quantity: 5, expiresAt: t0 + 3600)
+        let held = try await store.commit(Commit(inventory: [.reserve(first, policy: policy)])).receipt
+        try expectEqual(held?.inventory, [.applied(InventoryPosition(sku: sku, location: location, onHand: 10, reserved: 5, safetyStock: 2))], "after reserving 5")
+        let repeated = try await store.commit(Commit(inventory: [.reserve(first, policy: policy)])).receipt
+        try expectEqual(repeated?.inventory.count, 1, "repeat outcome count")
+        if case .applied = repeated?.inventory.first { throw ConformanceFailure(message: "a repeated reservation was applied again", file: #filePath, line: #line) }
+        let other = Reservation(id: "res-1", order: "order-1", sku: sku, location: location, quantity: 4, expiresAt: t0 + 3600)
+        _ = try await expectError("same key, different quantity") { try await store.commit(Commit(inventory: [.reserve(other, policy: policy)])) }
+        let tooMuch = Reservation(id: "res-2", order: "order-2", sku: sku, location: location, quantity: 4, expiresAt: t0 + 3600)
+        let refused = try await expectError("reserving beyond ATP") { try await store.commit(Commit(inventory: [.reserve(tooMuch, policy: policy)])) }
+        guard case StorageError.rejected(.insufficientStock(_, _, 4, 3)) = refused else {
+            throw ConformanceFailure(message: "expected insufficientStock(4, 3), got \(refused)", file: #filePath, line: #line)
+        }
+        let backorder = try await store.commit(Commit(inventory: [.reserve(tooMuch, policy: InventoryPolicy(allowBackorder: true))])).receipt
+        try expectEqual(backorder?.inventory, [.applied(InventoryPosition(sku: sku, location: location, onHand: 10, reserved: 9, safetyStock: 2))], "backorder allowed")
+        let consumed = try await store.commit(Commit(inventory: [.endReservation("res-1", as: .consumed, at: t0 + 10, source: source, sourceKey: "ship-res-1")])).receipt
+        try expectEqual(consumed?.inventory, [.applied(InventoryPosition(sku: sku, location: location, onHand: 5, reserved: 4, safetyStock: 2))], "after consuming 5")
+        try expectEqual(try await store.ledger(sku: sku, location: location).last?.movement.reason, .sale, "consumption is a sale movement")
+        let consumedAgain = try await store.commit(Commit(inventory: [.endReservation("res-1", as: .consumed, at: t0 + 10, source: source, sourceKey: "ship-res-1")])).receipt
+        try expectEqual(consumedAgain?.inventory, [.alreadyApplied(InventoryPosition(sku: sku, location: location, onHand: 5, reserved: 4, safetyStock: 2))], "a repeated consumption")
+        _ = try await expectError("releasing a consumed reservation") {
+            try await store.commit(Commit(inventory: [.endReservation("res-1", as: .released, at: t0, source: source, sourceKey: "rel-res-1")]))
+        }
+        _ = try await store.commit(Commit(inventory: [.endReservation("res-2", as: .expired, at: t0 + 3600, source: source, sourceKey: "exp-res-2")]))
+        try expectEqual(try await store.reservation("res-2")?.state, .expired, "expired reservation")
+        try expectEqual(try await store.activeReservations(sku: sku, location: location), [], "active reservations")
+        try expectEqual(try await store.position(sku: sku, location: location).reserved, 0, "reserved after all ended")
+        _ = try await expectError("ending an unknown reservation") {
+            try await store.commit(Commit(inventory: [.endReservation("res-none", as: .released, at: t0, source: source, sourceKey: "x")]))
+        }
+    }
+
+    /// DESIGN.md §5.3 as a property: random movements, reservations and endings, invariants checked after each.
+    static func stockConservation(_ store: any Store) async throws {
+        var random = SeededGenerator(seed: 20261127)
+        let sku: SKU = "SKU-PROP", location: LocationID = "store-prop"
+        let policy = InventoryPolicy()
+        var open: [ReservationID] = []
+        for step in 0..<120 {
+            let roll = Int.random(in: 0..<10, using: &random)
+            var commit = Commit()
+            if roll < 4 {
+                let reason: MovementReason = [.sale, .receipt, .return, .damage, .countCorrection].randomElement(using: &random)!
+                let size = Int64.random(in: 1...6, using: &random)
+                let delta = reason.requiredSign.map { $0 * size } ?? (Bool.random(using: &random) ? size : -size)
+                commit.inventory = [.record(try movement(sku, location, delta, reason, key: "p-\(step)", at: t0 + Double(step)))]
+            } else if roll < 7 {
+                let id = ReservationID(trusted: "p-res-\(step)")
+                commit.inventory = [.reserve(Reservation(id: id, order: "p-order", sku: sku, location: location, quantity: Int64.random(in: 1...4, using: &random), expiresAt: t0 + 600), policy: policy)]
+                open.append(id)
+            } else if !open.isEmpty {
+                let id = open.remove(at: Int.random(in: 0..<open.count, using: &random))
+                let final: ReservationState = [.consumed, .released, .expired].randomElement(using: &random)!
+                commit.inventory = [.endReservation(id, as: final, at: t0 + Double(step), source: source, sourceKey: "p-end-\(step)")]
+            }
+            var reserved = false
+            do {
+                _ = try await store.commit(commit)
+                if case .reserve = commit.inventory.first { reserved = true }
+            } catch StorageError.rejected(.insufficientStock) {
+                if case .reserve(let reservation, _) = commit.inventory.first { open.removeAll { $0 == reservation.id } }
+            } catch StorageError.notFound {
+                // The reservation picked to end was refused when it was made.
+            }
+            let position = try await store.position(sku: sku, location: location)
+            let ledgerSum = try await store.ledger(sku: sku, location: location).map(\.movement.delta).reduce(0, +)
+            let reservedSum = try await store.activeReservations(sku: sku, location: location).map(\.quantity).reduce(0, +)
+            try expectEqual(position.onHand, ledgerSum, "step \(step): on hand = ledger sum")
+            try expectEqual(position.reserved, reservedSum, "step \(step): reserved = active reservations")
+            if reserved {
+                try expect(position.availableToPromise >= 0, "step \(step): a reservation made ATP negative: \(position)")
+            }
+        }
+    }
+
+    static func jobLeases(_ store: any Store) async throws {
+        let job = NewJob(kind: "test.lease", payload: Data("p".utf8), partitionKey: "order-9", runAt: t0)
+        _ = try await store.commit(Commit(jobs: [job]))
+        let claimed = try await store.claimJobs(owner: "worker-a", kinds: ["test.lease"], limit: 5, lease: .seconds(30), now: t0)
+        try expectEqual(claimed.map(\.id), [job.id], "claimed by the first worker")
+        try expectEqual(claimed.first?.attempts, 1, "a claim counts as an attempt")
+        try expectEqual(claimed.first?.state, .running, "claimed state")
+        try expectEqual(claimed.first?.payload, Data("p".utf8), "payload")
+        try expectEqual(try await store.claimJobs(owner: "worker-b", kinds: nil, limit: 5, lease: .seconds(30), now: t0 + 10).count, 0, "a leased job is not claimed twice")
+        try expect(try await store.heartbeat(job.id, owner: "worker-a", lease: .seconds(30), now: t0 + 20), "heartbeat by the owner")
+        try expectEqual(try await store.claimJobs(owner: "worker-b", kinds: nil, limit: 5, lease: .seconds(30), now: t0 + 40).count, 0, "heartbeat extended the lease")
+        let stolen = try await store.claimJobs(owner: "worker-b", kinds: nil, limit: 5, lease: .seconds(30), now: t0 + 51)
+        try expectEqual(stolen.map(\.id), [job.id], "an expired lease is claimed again")
+        try expectEqual(stolen.first?.attempts, 2, "attempts after a second claim")
+        try expect(!(try await store.heartbeat(job.id, owner: "worker-a", lease: .seconds(30), now: t0 + 52)), "heartbeat by the old owner")
+        let late = try await store.completeJob(job.id, owner: "worker-a", effects: Commit(events: [EventAppend(event("job-effects"))]))
+        try expect(late == nil, "the old owner cannot complete")
+        try expect(!(try await store.failJob(job.id, owner: "worker-a", failure: .terminal(error: "x"), now: t0 + 53)), "the old owner cannot fail it")
+        try expectEqual(try await store.streamVersion("job-effects"), 0, "a refused completion wrote nothing")
+        let done = try await store.completeJob(job.id, owner: "worker-b", effects: Commit(events: [EventAppend(event("job-effects"))]))
+        try expectEqual(done?.receipt?.events.count, 1, "completion effects committed")
+        try expect(try await store.job(job.id) == nil, "a completed job is removed")
+    }
+
+    static func jobRetries(_ store: any Store) async throws {
+        let job = NewJob(kind: "test.retry", runAt: t0, maxAttempts: 2)
+        let terminal = NewJob(kind: "test.retry", runAt: t0 + 1, maxAttempts: 5)
+        _ = try await store.commit(Commit(jobs: [job, terminal]))
+        let claimed = try await store.claimJobs(owner: "w", kinds: ["test.retry"], limit: 10, lease: .seconds(30), now: t0 + 2)
+        try expectEqual(claimed.map(\.id), [job.id, terminal.id], "claimed in run_at order")
+        try expect(try await store.failJob(job.id, owner: "w", failure: .retry(at: t0 + 100, error: "HTTP 503"), now: t0 + 3), "fail with retry")
+        try expect(try await store.failJob(terminal.id, owner: "w", failure: .terminal(error: "HTTP 422: invalid SKU"), now: t0 + 3), "fail terminally")
+        let dead = try await store.job(terminal.id)
+        try expectEqual(dead?.state, .dead, "terminal failure state")
+        try expectEqual(dead?.lastError, "HTTP 422: invalid SKU", "terminal failure reason")
+        let waiting = try await store.job(job.id)
+        try expectEqual(waiting?.state, .pending, "retry state")
+        try expectEqual(waiting?.runAt, t0 + 100, "retry time")
+        try expectEqual(waiting?.lastError, "HTTP 503", "retry reason")
+        try expectEqual(try await store.claimJobs(owner: "w", kinds: nil, limit: 10, lease: .seconds(30), now: t0 + 99).count, 0, "not due before its retry time")
+        let second = try await store.claimJobs(owner: "w", kinds: nil, limit: 10, lease: .seconds(30), now: t0 + 100)
+        try expectEqual(second.first?.attempts, 2, "second attempt")
+        try expect(try await store.failJob(job.id, owner: "w", failure: .retry(at: t0 + 200, error: "HTTP 503 again"), now: t0 + 101), "fail the last attempt")
+        try expectEqual(try await store.job(job.id)?.state, .dead, "out of attempts")
+        try expectEqual(Set(try await store.jobs(in: .dead, limit: 10).map(\.id)), [job.id, terminal.id], "dead jobs")
+    }
+
+    static func uniqueJobs(_ store: any Store) async throws {
+        let first = NewJob(kind: "test.unique", uniqueKey: "publish:SKU-1:web", runAt: t0)
+        let second = NewJob(kind: "test.unique", uniqueKey: "publish:SKU-1:web", runAt: t0)
+        let a = try await store.commit(Commit(jobs: [first])).receipt
+        let b = try await store.commit(Commit(jobs: [second])).receipt
+        try expectEqual(a?.enqueuedJobs, [first.id], "first enqueued")
+        try expectEqual(b?.enqueuedJobs, [], "second skipped")
+        try expect(try await store.job(second.id) == nil, "no second job")
+    }
+
+    static func workflows(_ store: any Store) async throws {
+        let run = WorkflowRun(id: "wf-1", type: "order.fulfilment", correlationID: "order-wf", input: Data("{}".utf8), createdAt: t0, updatedAt: t0)
+        _ = try await store.commit(Commit(workflows: [.start(run)]))
+        _ = try await expectError("starting the same run twice") { try await store.commit(Commit(workflows: [.start(run)])) }
+        let step0 = WorkflowStep(index: 0, name: "reserve", status: .completed, output: Data("r".utf8), recordedAt: t0 + 1)
+        let step1 = WorkflowStep(index: 1, name: "charge", status: .failed, output: Data("declined".utf8), recordedAt: t0 + 2)
+        _ = try await store.commit(Commit(events: [EventAppend(event("order-wf"))], workflows: [.recordStep("wf-1", step0)]))
+        _ = try await expectError("recording a step twice") { try await store.commit(Commit(workflows: [.recordStep("wf-1", step0)])) }
+        _ = try await store.commit(Commit(workflows: [.recordStep("wf-1", step1), .setState("wf-1", .compensating, at: t0 + 2)]))
+        _ = try await store.commit(Commit(workflows: [.markCompensated("wf-1", stepIndex: 0, at: t0 + 3), .setState("wf-1", .compensated, at: t0 + 3)]))
+        _ = try await expectError("a step of an unknown run") { try await store.commit(Commit(workflows: [.recordStep("wf-none", step0)])) }
+        guard let loaded = try await store.workflowRun("wf-1") else {
+            throw ConformanceFailure(message: "run not found", file: #filePath, line: #line)
+        }
+        try expectEqual(loaded.run.state, .compensated, "run state")
+        try expectEqual(loaded.steps.map(\.status), [.compensated, .failed], "step statuses")
+        try expectEqual(loaded.steps.map(\.name), ["reserve", "charge"], "step names")
+        try expectEqual(loaded.steps.last?.output, Data("declined".utf8), "step output")
+        try expect(try await store.workflowRun("wf-none") == nil, "unknown run")
+    }
+
+    static func correlation(_ store: any Store) async throws {
+        let flow: CorrelationID = "return-77"
+        _ = try await store.commit(Commit(events: [EventAppend(event("order-77", correlation: flow)), EventAppend(event("other", correlation: "else"))]))
+        _ = try await store.commit(Commit(events: [EventAppend(event("return-77", "return.received", correlation: flow))]))
+        let lineage = try await store.readCorrelation(flow, limit: 10)
+        try expectEqual(lineage.map(\.stream), ["order-77", "return-77"], "flow across streams")
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import Synchronization
+
+/// The `tillwire` executable built beside the test bundle. Fails loudly when it is missing.
+func tillwireExecutable() throws -> URL {
+    if let given = ProcessInfo.processInfo.environment["TILLWIRE_BIN"] { return URL(fileURLWithPath: given) }
+    let beside = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+    var folder = beside.deletingLastPathComponent()
+    for _ in 0..<4 {
+        let candidate = folder.appendingPathComponent("tillwire")
+        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        folder = folder.deletingLastPathComponent()
+    }
+    throw ChildProcessError("the tillwire executable was not found beside \(beside.path); run `swift build` first or set TILLWIRE_BIN")
+}
+
+struct ChildProcessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A child process whose standard output and error are collected line by line on background threads.
+final class ChildProcess: Sendable {
+    let process: Process
+    private let output = Mutex<[String]>([])
+    private let errors = Mutex<String>("")
+    private let finished = DispatchGroup()
+
+    init(_ executable: URL, _ arguments: [String], environment: [String: String]) throws {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        self.process = process
+        try process.run()
+        finished.enter()
+        finished.enter()
+        Thread.detachNewThread { [self] in
+            var pending = Data()
+            while true {
+                let chunk = out.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                pending.append(chunk)
+                while let newline = pending.firstIndex(of: 0x0A) {
+                    let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
+                    pending = Data(pending[(newline + 1)...])
+                    output.withLock { $0.append(line) }
+                }
+            }
+            finished.leave()
+        }
+        Thread.detachNewThread { [self] in
+            while true {
+                let chunk = err.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                errors.withLock { $0 += String(decoding: chunk, as: UTF8.self) }
+            }
+            finished.leave()
+        }
+    }
+
+    var lines: [String] { output.withLock { $0 } }
+    var standardError: String { errors.withLock { $0 } }
+
+    /// Waits until `condition` holds on the output so far, or fails after `timeout` seconds.
+    func wait(timeout: TimeInterval, _ what: String, until condition: () -> Bool) async throws {
+        let deadline = Date() + timeout
+        while !condition() {
+            guard Date() < deadline, process.isRunning || condition() else {
+                throw ChildProcessError("timed out waiting for \(what); stderr:\n\(standardError.suffix(2000))")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
+    /// Waits for exit and for both pipes to close; returns the exit status.
+    func exit(timeout: TimeInterval = 30) async throws -> Int32 {
+        let deadline = Date() + timeout
+        while process.isRunning {
+            guard Date() < deadline else {
+                signal(SIGKILL)
+                throw ChildProcessError("the process did not exit in \(timeout) s; stderr:\n\(standardError.suffix(2000))")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        _ = finished.wait(timeout: .now() + 10)
+        return process.terminationStatus
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+import TillwireDomain
+
+@Suite struct IdentifierAndEventTests {
+    @Test func identifiersRefuseEmptyControlAndOverlongValues() throws {
+        #expect(try SKU("TSHIRT-M-BLUE").rawValue == "TSHIRT-M-BLUE")
+        #expect(try OrderID("450789469412345678").rawValue == "450789469412345678", "an 18-digit id stays exact")
+        for bad in ["", " padded", "trailing ", "tab\there", String(repeating: "x", count: 201)] {
+            #expect(throws: DomainError.self) { try SKU(bad) }
+        }
+    }
+
+    @Test func identifiersDecodeWithValidation() throws {
+        let decoded = try JSONDecoder().decode([SKU].self, from: Data(#"["A-1"]"#.utf8))
+        #expect(decoded == ["A-1"])
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode([SKU].self, from: Data(#"[""]"#.utf8)) }
+    }
+
+    @Test func randomIdentifiersAreUUIDShapedAndDistinct() {
+        let ids = (0..<10_000).map { _ in EventID.random().rawValue }
+        #expect(Set(ids).count == ids.count)
+        for id in ids.prefix(100) {
+            #expect(UUID(uuidString: id) != nil, "\(id) parses as a UUID")
+            #expect(Array(id)[14] == "4", "version 4")
+        }
+    }
+
+    @Test func eventPayloadRoundTrips() throws {
+        struct Moved: Codable, Equatable { let sku: SKU; let delta: Int64; let at: Date }
+        let payload = Moved(sku: "SKU-1", delta: -3, at: Date(timeIntervalSince1970: 1_800_000_000.123))
+        let event = try NewEvent(
+            type: "inventory.movement_recorded", stream: "SKU-1@store-1", correlationID: "store-1/2026-11-27",
+            occurredAt: payload.at, source: "pos", encoding: payload)
+        #expect(String(decoding: event.payload, as: UTF8.self) == #"{"at":1800000000123,"delta":-3,"sku":"SKU-1"}"#)
+        let envelope = EventEnvelope(event: event, streamVersion: 1, position: 1, recordedAt: payload.at)
+        #expect(try envelope.decodePayload(as: Moved.self) == payload)
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import Logging
+import Synchronization
+import Testing
+import TillwireDomain
+import TillwireEngine
+import TillwireStorage
+import TillwireStorageSQLite
+import TillwireTesting
+
+@Suite struct RetryPolicyTests {
+    @Test func delaysDoubleUpToTheCap() {
+        let policy = RetryPolicy(base: .seconds(1), maximum: .seconds(60))
+        #expect((1...8).map { policy.ceiling(afterFailedAttempts: $0) } == [1, 2, 4, 8, 16, 32, 60, 60].map { Duration.seconds($0) })
+        #expect(policy.ceiling(afterFailedAttempts: 500) == .seconds(60), "no overflow for huge attempt counts")
+    }
+
+    @Test func jitterStaysWithinHalfToFullDelayAndRetryAfterIsAFloor() {
+        let policy = RetryPolicy()
+        var random = SeededGenerator(seed: 3)
+        let now = Date(timeIntervalSince1970: 0)
+        for attempt in 1...10 {
+            let ceiling = policy.ceiling(afterFailedAttempts: attempt)
+            let next = policy.nextAttempt(after: attempt, now: now, using: &random).timeIntervalSince1970
+            #expect(next >= ceiling.timeInterval / 2 && next <= ceiling.timeInterval)
+        }
+        #expect(policy.nextAttempt(after: 1, now: now, retryAfter: .seconds(120), using: &random).timeIntervalSince1970 == 120)
+    }
+}
+
+/// A handler scripted by the test: fails as told, then succeeds with an event as its effect.
+final class ScriptedHandler: JobHandler, Sendable {
+    let kind = "test.scripted"
+    let failures: Mutex<[JobError]>
+    let calls = Mutex(0)
+
+    init(failures: [JobError]) { self.failures = Mutex(failures) }
+
+    func handle(_ job: Job) async throws -> Commit {
+        calls.withLock { $0 += 1 }
+        if let failure = failures.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) { throw failure }
+        return Commit(events: [EventAppend(NewEvent(type: "test.done", stream: StreamID(trusted: "job-\(job.id)"), correlationID: "c", occurredAt: Date(), source: "x", payload: job.payload))])
+    }
+}
+
+@Suite struct JobWorkerTests {
+    let logger = Logger(label: "test")
+
+    func worker(_ store: any Store, _ handler: ScriptedHandler, clock: ManualClock) -> JobWorker {
+        JobWorker(store: store, handlers: [handler], configuration: .init(owner: "w1", concurrency: 4, lease: .seconds(30)),
+                  logger: logger, now: clock.now)
+    }
+
+    @Test func aSucceedingJobCommitsItsEffectsAndIsRemoved() async throws {
+        let store = try SQLiteStore.inMemory()
+        _ = try await store.migrate()
+        let clock = ManualClock()
+        let handler = ScriptedHandler(failures: [])
+        let job = NewJob(kind: "test.scripted", payload: Data("hello".utf8), runAt: clock.now())
+        _ = try await store.commit(Commit(jobs: [job]))
+        #expect(try await worker(store, handler, clock: clock).runOnce() == 1)
+        #expect(try await store.job(job.id) == nil)
+        #expect(try await store.readStream(StreamID(trusted: "job-\(job.id)"), fromVersion: 1, limit: 5).first?.event.payload == Data("hello".utf8))
+    }
+
+    @Test func retryableFailuresBackOffThenTerminalFailuresDeadLetter() async throws {
+        let store = try SQLiteStore.inMemory()
+        _ = try await store.migrate()
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        let clock = ManualClock(start)
+        let handler = ScriptedHandler(failures: [.retryable("HTTP 503", retryAfter: .seconds(30)), .terminal("HTTP 422: unknown SKU")])
+        let job = NewJob(kind: "test.scripted", runAt: start)
+        _ = try await store.commit(Commit(jobs: [job]))
+        let worker = worker(store, handler, clock: clock)
+        #expect(try await worker.runOnce() == 1)
+        let waiting = try #require(try await store.job(job.id))
+        #expect(waiting.state == .pending && waiting.lastError == "HTTP 503")
+        #expect(waiting.runAt.timeIntervalSince(start) >= 30, "Retry-After is a floor")
+        #expect(try await worker.runOnce() == 0, "not due yet")
+        clock.set(waiting.runAt)
+        #expect(try await worker.runOnce() == 1)
+        let dead = try #require(try await store.job(job.id))
+        #expect(dead.state == .dead && dead.lastError == "HTTP 422: unknown SKU" && dead.attempts == 2)
+        #expect(handler.calls.withLock { $0 } == 2)
+    }
+}

@@ -7,6 +7,10 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tillwire", targets: ["tillwire"]),
+        // For the Benchmarks/ package, which measures the storage layer and the HTTP stack in a release build.
+        .library(name: "TillwireKit", targets: [
+            "TillwireDomain", "TillwireStorage", "TillwireStorageSQLite", "TillwireStoragePostgres", "TillwireAPI",
+        ]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),

@@ -12,7 +12,7 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch {
             let problem = Problem(error)
-            if problem.statusCode >= 500 {
+            if problem.statusCode >= 500, !(error is Problem) {
                 context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
             }
             return try problem.response(from: request, context: context)
@@ -32,7 +32,8 @@ public struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
            given.unicodeScalars.allSatisfy({ $0.value > 32 && $0.value < 127 }) {
             id = given
         }
-        context.logger[metadataKey: "request.id"] = "\(id)"
+        // Hummingbird's own key, so that `context.id` and every log line carry the same id.
+        context.logger[metadataKey: "hb.request.id"] = "\(id)"
         var response = try await next(request, context)
         response.headers[.requestID] = id
         return response

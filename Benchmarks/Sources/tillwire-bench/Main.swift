@@ -1,0 +1,159 @@
+import Foundation
+import GRDB
+import Hummingbird
+import Prometheus
+import TillwireAPI
+import TillwireDomain
+import TillwireStorage
+import TillwireStorageSQLite
+
+/// Measures each figure beside a ceiling taken in the same run, and prints Markdown rows for BENCHMARKS.md.
+@main
+struct TillwireBench {
+    static func main() async throws {
+        let arguments = CommandLine.arguments.dropFirst()
+        let which = arguments.first ?? "all"
+        let events = Int(ProcessInfo.processInfo.environment["BENCH_EVENTS"] ?? "") ?? 60_000
+        if which == "storage" || which == "all" { try await storage(events: events) }
+        if which == "http" || which == "all" { try await http() }
+    }
+
+    // MARK: Storage
+
+    static func storage(events: Int) async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tillwire-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let payload = Data(String(repeating: "x", count: 300).utf8)
+
+        // Ceiling: raw batched inserts of event rows, 1,000 per transaction, cached statement, WAL + synchronous=FULL.
+        let raw = try await rawBatchedInsertRate(path: folder.appendingPathComponent("raw.sqlite").path, rows: events, payload: payload)
+        print("| raw SQLite batched insert (ceiling) | \(format(raw)) rows/s | 1.00 |")
+
+        for (name, callers, batch) in [("append, group commit, 64 concurrent callers", 64, 1_000),
+                                       ("append, group commit, 16 concurrent callers", 16, 1_000),
+                                       ("append, one transaction per event (naive), 64 callers", 64, 1)] {
+            let store = try SQLiteStore.open(path: folder.appendingPathComponent("\(callers)-\(batch).sqlite").path, maximumBatch: batch)
+            _ = try await store.migrate()
+            let count = batch == 1 ? min(events, 6_000) : events
+            let rate = try await appendRate(store: store, callers: callers, events: count, payload: payload)
+            print("| \(name) | \(format(rate)) events/s | \(String(format: "%.2f", rate / raw)) |")
+            try await store.close()
+        }
+    }
+
+    static func rawBatchedInsertRate(path: String, rows: Int, payload: Data) async throws -> Double {
+        let pool = try DatabasePool(path: path)
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: """
+                CREATE TABLE events (
+                    position INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, stream TEXT NOT NULL,
+                    stream_version INTEGER NOT NULL, type TEXT NOT NULL, schema_version INTEGER NOT NULL,
+                    correlation_id TEXT NOT NULL, causation_id TEXT, occurred_at INTEGER NOT NULL,
+                    recorded_at INTEGER NOT NULL, source TEXT NOT NULL, payload BLOB NOT NULL,
+                    UNIQUE (stream, stream_version))
+                """)
+        }
+        let start = ContinuousClock.now
+        var written = 0
+        while written < rows {
+            let base = written
+            let count = min(1_000, rows - written)
+            try await pool.write { db in
+                let statement = try db.cachedStatement(sql: """
+                    INSERT INTO events (id, stream, stream_version, type, schema_version, correlation_id, causation_id,
+                                        occurred_at, recorded_at, source, payload)
+                    VALUES (?, ?, ?, 'bench.appended', 1, 'bench', NULL, ?, ?, 'bench', ?)
+                    """)
+                for n in base..<(base + count) {
+                    try statement.execute(arguments: [EventID.random().rawValue, "stream-\(n % 64)", n / 64 + 1, n, n, payload])
+                }
+            }
+            written += count
+        }
+        let seconds = (ContinuousClock.now - start).timeInterval
+        try pool.close()
+        return Double(rows) / seconds
+    }
+
+    static func appendRate(store: SQLiteStore, callers: Int, events: Int, payload: Data) async throws -> Double {
+        let perCaller = events / callers
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for caller in 0..<callers {
+                group.addTask {
+                    let stream = StreamID(trusted: "stream-\(caller)")
+                    for _ in 0..<perCaller {
+                        let event = NewEvent(type: "bench.appended", stream: stream, correlationID: "bench",
+                                             occurredAt: Date(), source: "bench", payload: payload)
+                        // Returns only once the group commit holding this event is durable.
+                        _ = try await store.commit(Commit(events: [EventAppend(event)]))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        return Double(perCaller * callers) / (ContinuousClock.now - start).timeInterval
+    }
+
+    // MARK: HTTP
+
+    /// Serves a hello-world route (the ceiling) and the hub's real /healthz on the same router, then drives each
+    /// with wrk (1 thread, 16 connections, 10 s).
+    static func http() async throws {
+        let store = try SQLiteStore.inMemory()
+        _ = try await store.migrate()
+        let router = HubRouter.build(store: store, metrics: PrometheusCollectorRegistry())
+        router.get("/hello") { _, _ in "Hello" }
+        let port = 18_080
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.runService() }
+            try await Task.sleep(for: .seconds(1))
+            let hello = try wrk("http://127.0.0.1:\(port)/hello")
+            let health = try wrk("http://127.0.0.1:\(port)/healthz")
+            let ready = try wrk("http://127.0.0.1:\(port)/readyz")
+            print("| hello-world route (ceiling) | \(format(hello.rate)) req/s, p99 \(hello.p99) | 1.00 |")
+            print("| GET /healthz (request id, problem, metrics middleware) | \(format(health.rate)) req/s, p99 \(health.p99) | \(String(format: "%.2f", health.rate / hello.rate)) |")
+            print("| GET /readyz (reads the schema status from SQLite) | \(format(ready.rate)) req/s, p99 \(ready.p99) | \(String(format: "%.2f", ready.rate / hello.rate)) |")
+            group.cancelAll()
+        }
+    }
+
+    static func wrk(_ url: String) throws -> (rate: Double, p99: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["wrk", "-t1", "-c16", "-d10s", "--latency", url]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0,
+              let rateLine = output.split(separator: "\n").first(where: { $0.contains("Requests/sec:") }),
+              let rate = Double(rateLine.split(separator: " ").last ?? ""),
+              let p99Line = output.split(separator: "\n").first(where: { $0.trimmingCharacters(in: .whitespaces).hasPrefix("99%") })
+        else { throw BenchError("wrk failed or printed no rate for \(url):\n\(output)") }
+        return (rate, String(p99Line.split(separator: " ").last ?? "?"))
+    }
+
+    static func format(_ value: Double) -> String {
+        let number = NumberFormatter()
+        number.numberStyle = .decimal
+        number.maximumFractionDigits = 0
+        return number.string(from: NSNumber(value: value)) ?? "\(Int(value))"
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension Duration {
+    var timeInterval: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

@@ -46,11 +46,20 @@ public final class PostgresStore: Store {
         configuration.options.maximumConnections = maxConnections
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let store = PostgresStore(client: client, logger: logger, target: parsed.target)
+        // One direct connection first: the pool retries a refused connection for about a minute and then reports
+        // only that it gave up, while this fails at once with the cause (refused, authentication, no such database).
         do {
-            _ = try await store.fetch("SELECT 1") { _ in () }
+            let probe = try await PostgresConnection.connect(
+                configuration: PostgresConnection.Configuration(
+                    host: parsed.host, port: parsed.port, username: parsed.username, password: parsed.password,
+                    database: parsed.database, tls: .disable),
+                id: 0, logger: logger)
+            try await probe.close()
         } catch {
             try? await store.close()
-            throw error
+            var reason = "\(store.translate(error))"
+            if case StorageError.unavailable(_, let detail) = store.translate(error) { reason = detail }
+            throw StorageError.unavailable(backend: "postgres", reason: "cannot connect: \(reason)")
         }
         return store
     }

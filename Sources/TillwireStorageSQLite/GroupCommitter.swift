@@ -1,3 +1,4 @@
+import Dispatch
 import GRDB
 import Synchronization
 
@@ -54,30 +55,45 @@ final class GroupCommitter: Sendable {
             }
             guard !batch.isEmpty else { return }
             do {
-                let results = try await writer.writeWithoutTransaction { db -> [Result<any Sendable, any Error>] in
-                    var results: [Result<any Sendable, any Error>] = []
-                    results.reserveCapacity(batch.count)
-                    try db.inTransaction(.immediate) {
-                        for request in batch {
-                            do {
-                                var value: (any Sendable)?
-                                try db.inSavepoint {
-                                    value = try request.work(db)
-                                    return .commit
-                                }
-                                results.append(.success(value!))
-                            } catch {
-                                results.append(.failure(error))
-                            }
-                        }
-                        return .commit
-                    }
-                    return results
-                }
+                let results = try await commitShieldedFromCancellation(batch)
                 for (request, result) in zip(batch, results) { request.promise.fulfil(result) }
             } catch {
                 for request in batch { request.promise.fulfil(.failure(error)) }
             }
+        }
+    }
+
+    /// Commits a batch on a dispatch thread. The batch holds other callers' writes, so the leader's cancellation
+    /// must not abort it; and the blocking write must not hold one of the few cooperative threads.
+    private func commitShieldedFromCancellation(_ batch: [Request]) async throws -> [Result<any Sendable, any Error>] {
+        let writer = self.writer
+        return try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try Self.commit(batch, writer: writer) })
+            }
+        }
+    }
+
+    private static func commit(_ batch: [Request], writer: any DatabaseWriter) throws -> [Result<any Sendable, any Error>] {
+        try writer.writeWithoutTransaction { db in
+            var results: [Result<any Sendable, any Error>] = []
+            results.reserveCapacity(batch.count)
+            try db.inTransaction(.immediate) {
+                for request in batch {
+                    do {
+                        var value: (any Sendable)?
+                        try db.inSavepoint {
+                            value = try request.work(db)
+                            return .commit
+                        }
+                        results.append(.success(value!))
+                    } catch {
+                        results.append(.failure(error))
+                    }
+                }
+                return .commit
+            }
+            return results
         }
     }
 }

@@ -81,13 +81,19 @@ struct PostgresStoreTests {
                     }
                 }
                 group.addTask {
+                    // Tails until it has them all, or until nothing new came for 5 s (it skipped one for good).
                     var positions: [Int64] = []
                     var after: Int64 = 0
-                    while positions.count < perWriter * writers {
+                    var lastProgress = ContinuousClock.now
+                    while positions.count < perWriter * writers, ContinuousClock.now - lastProgress < .seconds(5) {
                         let page = try await b.readAll(after: after, limit: 7)
                         positions += page.map(\.position)
                         after = page.last?.position ?? after
-                        if page.isEmpty { try await Task.sleep(for: .milliseconds(1)) }
+                        if page.isEmpty {
+                            try await Task.sleep(for: .milliseconds(1))
+                        } else {
+                            lastProgress = .now
+                        }
                     }
                     return positions
                 }
@@ -131,7 +137,18 @@ struct PostgresStoreTests {
     }
 }
 
-@Suite struct PostgresURLTests {
+@Suite struct PostgresConnectTests {
+    @Test func anUnreachableServerFailsAtOnceWithTheCause() async throws {
+        let started = ContinuousClock.now
+        await #expect {
+            _ = try await PostgresStore.connect(url: "postgres://tw@127.0.0.1:1/hub")
+        } throws: { error in
+            guard case StorageError.unavailable("postgres", let reason) = error else { return false }
+            return reason.contains("cannot connect") && reason.contains("127.0.0.1:1/hub")
+        }
+        #expect(ContinuousClock.now - started < .seconds(15))
+    }
+
     @Test func parsesEveryPart() throws {
         let url = try PostgresURL(parsing: "postgres://tw:s%40cret@db.local:6543/hub")
         #expect(url.username == "tw")

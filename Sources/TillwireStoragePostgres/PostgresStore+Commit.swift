@@ -18,7 +18,7 @@ extension PostgresStore {
     static let eventLogLock: Int64 = 0x5457_4556_454E_5453
 
     static func lockEventLog(in session: PostgresSession) async throws {
-        _ = session // MUTATION
+        try await session.execute("SELECT pg_advisory_xact_lock(\(eventLogLock))")
     }
 
     /// Applies a unit of work inside the caller's transaction, with `SQLiteStore.apply`'s semantics. Throws to roll

@@ -44,7 +44,7 @@ struct TillwireBench {
 
     static func rawBatchedInsertRate(path: String, rows: Int, payload: Data) async throws -> Double {
         let pool = try DatabasePool(path: path)
-        try pool.writeWithoutTransaction { db in
+        try await pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: """
                 CREATE TABLE events (

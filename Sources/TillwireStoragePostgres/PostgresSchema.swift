@@ -24,12 +24,6 @@ enum PostgresSchema {
             """,
             "CREATE INDEX events_correlation ON events (correlation_id, position)",
             """
-            CREATE TABLE streams (
-                stream TEXT PRIMARY KEY,
-                version BIGINT NOT NULL
-            )
-            """,
-            """
             CREATE TABLE inbox (
                 source TEXT NOT NULL,
                 message_key TEXT NOT NULL,

@@ -53,20 +53,16 @@ extension PostgresStore {
         return .committed(CommitReceipt(events: envelopes, enqueuedJobs: enqueued, inventory: outcomes))
     }
 
-    /// Appends one event; the caller holds `eventLogLock`. The stream row lock and UNIQUE (stream, stream_version)
-    /// keep the version check sound even for a writer that did not take it.
+    /// Appends one event; the caller holds `eventLogLock`, so no other writer can append between the version read
+    /// and the insert. UNIQUE (stream, stream_version) stays as the final guard.
     private static func appendEvent(_ append: EventAppend, in session: PostgresSession, now: Int64) async throws -> EventEnvelope {
         let event = append.event
         let current = try await session.value(
-            "SELECT version FROM streams WHERE stream = \(event.stream.rawValue) FOR UPDATE", as: Int64.self) ?? 0
+            "SELECT max(stream_version) FROM events WHERE stream = \(event.stream.rawValue)", as: Int64.self) ?? 0
         guard append.expected.admits(current) else {
             throw StorageError.versionConflict(stream: event.stream, expected: append.expected, actual: current)
         }
         let version = current + 1
-        try await session.execute("""
-            INSERT INTO streams (stream, version) VALUES (\(event.stream.rawValue), \(version))
-            ON CONFLICT (stream) DO UPDATE SET version = EXCLUDED.version
-            """)
         let inserted = try await session.value(try """
             INSERT INTO events (id, stream, stream_version, type, schema_version, correlation_id, causation_id,
                                 occurred_at, recorded_at, source, payload)
@@ -149,8 +145,9 @@ extension PostgresStore {
                 let sale = try InventoryMovement(
                     sku: reservation.sku, location: reservation.location, delta: -reservation.quantity, reason: .sale,
                     occurredAt: at, source: source, sourceKey: sourceKey)
-                // As SQLiteStore does: the sale moves on hand even when its source key is already in the ledger.
-                _ = try await insertLedger(sale, in: session, now: now)
+                guard try await insertLedger(sale, in: session, now: now) else {
+                    throw StorageError.conflict("the ledger already has a movement keyed \(source)/\(sourceKey); consuming reservation \(id) needs a key of its own")
+                }
                 next = next.applying(sale)
             }
             try await save(next, in: session, now: now)

@@ -17,9 +17,9 @@ extension PostgresStore {
     }
 
     public func streamVersion(_ stream: StreamID) async throws -> Int64 {
-        try await fetch("SELECT version FROM streams WHERE stream = \(stream.rawValue)") {
-            try $0.decode("version", as: Int64.self)
-        }.first ?? 0
+        try await fetch("SELECT max(stream_version) AS version FROM events WHERE stream = \(stream.rawValue)") {
+            try $0.decode("version", as: Int64?.self)
+        }.first.flatMap { $0 } ?? 0
     }
 
     public func readCorrelation(_ correlationID: CorrelationID, limit: Int) async throws -> [EventEnvelope] {

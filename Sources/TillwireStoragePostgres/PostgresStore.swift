@@ -82,6 +82,10 @@ public final class PostgresStore: Store {
                     version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)
                 """)
             let applied = Set(try await session.rows("SELECT version FROM schema_migrations").map { try $0.decode("version", as: Int.self) })
+            let unknown = applied.subtracting(PostgresSchema.migrations.map(\.version))
+            guard unknown.isEmpty else {
+                throw StorageError.schemaMismatch("the database has schema versions \(unknown.sorted()) that this build does not know: it was migrated by a newer Tillwire")
+            }
             for migration in PostgresSchema.migrations where !applied.contains(migration.version) {
                 for statement in migration.statements {
                     try await session.execute(PostgresQuery(unsafeSQL: statement))

@@ -6,9 +6,9 @@ import Synchronization
 /// flight into one group commit, so that `synchronous=FULL` costs one fsync per batch, not per write.
 ///
 /// Leader/follower: the caller that finds no flush running becomes the leader and commits batches until the queue
-/// is empty; the others wait for their result. Each write runs in its own savepoint, so a write that throws is
-/// rolled back alone and its caller gets the error; the batch's other writes still commit. No caller is resumed
-/// before the transaction holding its write has committed.
+/// is empty; the others wait for their result. A write that throws is rolled back alone and its caller gets the
+/// error; the batch's other writes still commit. No caller is resumed before the transaction holding its write has
+/// committed.
 final class GroupCommitter: Sendable {
     private typealias Work = @Sendable (Database) throws -> any Sendable
     private struct Request: Sendable {
@@ -74,8 +74,28 @@ final class GroupCommitter: Sendable {
         }
     }
 
+    /// Optimistic first: the whole batch in one transaction without savepoints. If any write throws, that
+    /// transaction is rolled back and the batch runs again with a savepoint per write, so that only the failing
+    /// writes fail. Writes are pure functions of the database, so running one again is safe; failures (version
+    /// conflicts, refused rules) are rare, and savepoints cost two statements per write.
     private static func commit(_ batch: [Request], writer: any DatabaseWriter) throws -> [Result<any Sendable, any Error>] {
         try writer.writeWithoutTransaction { db in
+            var values: [any Sendable] = []
+            values.reserveCapacity(batch.count)
+            var failed = false
+            try db.inTransaction(.immediate) {
+                for request in batch {
+                    do {
+                        values.append(try request.work(db))
+                    } catch {
+                        failed = true
+                        return .rollback
+                    }
+                }
+                return .commit
+            }
+            if !failed { return values.map { .success($0) } }
+
             var results: [Result<any Sendable, any Error>] = []
             results.reserveCapacity(batch.count)
             try db.inTransaction(.immediate) {

@@ -18,10 +18,6 @@ enum SQLiteSchema {
             UNIQUE (stream, stream_version)
         );
         CREATE INDEX events_correlation ON events (correlation_id, position);
-        CREATE TABLE streams (
-            stream TEXT PRIMARY KEY,
-            version INTEGER NOT NULL
-        ) WITHOUT ROWID;
         CREATE TABLE inbox (
             source TEXT NOT NULL,
             message_key TEXT NOT NULL,

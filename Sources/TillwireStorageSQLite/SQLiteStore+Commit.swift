@@ -32,16 +32,14 @@ extension SQLiteStore {
 
     private static func appendEvent(_ append: EventAppend, in db: Database, now: Date) throws -> EventEnvelope {
         let event = append.event
+        // The version is the stream's last event's, read from the (stream, stream_version) index.
         let current = try Int64.fetchOne(
-            db.cachedStatement(sql: "SELECT version FROM streams WHERE stream = ?"), arguments: [event.stream.rawValue]) ?? 0
+            db.cachedStatement(sql: "SELECT stream_version FROM events WHERE stream = ? ORDER BY stream_version DESC LIMIT 1"),
+            arguments: [event.stream.rawValue]) ?? 0
         guard append.expected.admits(current) else {
             throw StorageError.versionConflict(stream: event.stream, expected: append.expected, actual: current)
         }
         let version = current + 1
-        try db.cachedStatement(sql: """
-            INSERT INTO streams (stream, version) VALUES (?, ?)
-            ON CONFLICT (stream) DO UPDATE SET version = excluded.version
-            """).execute(arguments: [event.stream.rawValue, version])
         let recordedAt = now.millisecondsSince1970
         try db.cachedStatement(sql: """
             INSERT INTO events (id, stream, stream_version, type, schema_version, correlation_id, causation_id,
@@ -122,7 +120,9 @@ extension SQLiteStore {
                 let sale = try InventoryMovement(
                     sku: reservation.sku, location: reservation.location, delta: -reservation.quantity, reason: .sale,
                     occurredAt: at, source: source, sourceKey: sourceKey)
-                try insertLedger(sale, in: db, now: now)
+                guard try insertLedger(sale, in: db, now: now) else {
+                    throw StorageError.conflict("the ledger already has a movement keyed \(source)/\(sourceKey); consuming reservation \(id) needs a key of its own")
+                }
                 next = next.applying(sale)
             }
             try save(next, in: db, now: now)
@@ -148,7 +148,6 @@ extension SQLiteStore {
     }
 
     /// False when the (source, source key) is already in the ledger.
-    @discardableResult
     private static func insertLedger(_ movement: InventoryMovement, in db: Database, now: Int64) throws -> Bool {
         try db.cachedStatement(sql: """
             INSERT INTO inventory_ledger (sku, location, delta, reason, occurred_at, recorded_at, source, source_key)

@@ -23,7 +23,9 @@ extension SQLiteStore {
 
     public func streamVersion(_ stream: StreamID) async throws -> Int64 {
         try await read { db in
-            try Int64.fetchOne(db, sql: "SELECT version FROM streams WHERE stream = ?", arguments: [stream.rawValue]) ?? 0
+            try Int64.fetchOne(
+                db, sql: "SELECT stream_version FROM events WHERE stream = ? ORDER BY stream_version DESC LIMIT 1",
+                arguments: [stream.rawValue]) ?? 0
         }
     }
 

@@ -68,6 +68,10 @@ public final class SQLiteStore: Store {
                     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)
                 """)
             let applied = Set(try Int.fetchAll(db, sql: "SELECT version FROM schema_migrations"))
+            let unknown = applied.subtracting(SQLiteSchema.migrations.map(\.version))
+            guard unknown.isEmpty else {
+                throw StorageError.schemaMismatch("the database has schema versions \(unknown.sorted()) that this build does not know: it was migrated by a newer Tillwire")
+            }
             for migration in SQLiteSchema.migrations where !applied.contains(migration.version) {
                 try db.execute(sql: migration.sql)
                 try db.execute(

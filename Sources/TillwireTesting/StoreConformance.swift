@@ -48,6 +48,7 @@ public enum StoreConformance {
 
     static func migrationsAreIdempotent(_ store: any Store) async throws {
         let first = try await store.migrate()
+        try expectEqual(first.applied, first.known, "applied after migrate")
         let second = try await store.migrate()
         try expect(first.isCurrent && second.isCurrent, "migrations current after migrate: \(second)")
         try expectEqual(try await store.migrationStatus(), second, "status without migrating")
@@ -223,6 +224,17 @@ public enum StoreConformance {
         _ = try await expectError("releasing a consumed reservation") {
             try await store.commit(Commit(inventory: [.endReservation("res-1", as: .released, at: t0, source: source, sourceKey: "rel-res-1")]))
         }
+        let third = Reservation(id: "res-3", order: "order-3", sku: sku, location: location, quantity: 1, expiresAt: t0 + 3600)
+        _ = try await store.commit(Commit(inventory: [.reserve(third, policy: InventoryPolicy(allowBackorder: true))]))
+        let reused = try await expectError("consuming with a ledger key another movement has") {
+            try await store.commit(Commit(inventory: [.endReservation("res-3", as: .consumed, at: t0 + 20, source: source, sourceKey: "r-receipt")]))
+        }
+        guard case StorageError.conflict = reused else {
+            throw ConformanceFailure(message: "expected conflict, got \(reused)", file: #filePath, line: #line)
+        }
+        try expectEqual(try await store.reservation("res-3")?.state, .active, "a refused consumption leaves the reservation active")
+        try expectEqual(try await store.position(sku: sku, location: location).onHand, 5, "a refused consumption leaves on hand")
+        _ = try await store.commit(Commit(inventory: [.endReservation("res-3", as: .released, at: t0 + 20, source: source, sourceKey: "rel-res-3")]))
         _ = try await store.commit(Commit(inventory: [.endReservation("res-2", as: .expired, at: t0 + 3600, source: source, sourceKey: "exp-res-2")]))
         try expectEqual(try await store.reservation("res-2")?.state, .expired, "expired reservation")
         try expectEqual(try await store.activeReservations(sku: sku, location: location), [], "active reservations")

@@ -124,13 +124,12 @@ struct PostgresStoreTests {
     @Test func serverErrorsCarryTheServerMessage() async throws {
         try await TestPostgres.withFreshDatabase { url in
             let store = try await PostgresStore.connect(url: url, maxConnections: 2)
-            defer { Task { try? await store.close() } }
             // Not migrated: the tables do not exist.
             await #expect {
                 _ = try await store.streamVersion("any")
             } throws: { error in
                 guard case StorageError.unavailable("postgres", let reason) = error else { return false }
-                return reason.contains("streams") && reason.contains("42P01")
+                return reason.contains("\"events\"") && reason.contains("42P01")
             }
             try await store.close()
         }

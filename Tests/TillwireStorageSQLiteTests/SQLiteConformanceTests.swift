@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 import TillwireDomain
 import TillwireStorage
@@ -72,5 +73,27 @@ import TillwireTesting
         #expect(try await store.migrationStatus().isCurrent)
         #expect(try await store.readStream("kept", fromVersion: 1, limit: 10).map(\.id) == receipt.receipt?.events.map(\.id))
         try await store.close()
+    }
+
+    @Test func aDatabaseMigratedByANewerBuildIsRefused() async throws {
+        let folder = try TemporaryFolder()
+        let path = folder.path("hub.sqlite")
+        let store = try SQLiteStore.open(path: path)
+        _ = try await store.migrate()
+        try await store.close()
+        let newer = try DatabaseQueue(path: path)
+        try await newer.write { db in
+            try db.execute(sql: "INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'from the future', 0)")
+        }
+        try await newer.close()
+        let reopened = try SQLiteStore.open(path: path)
+        await #expect {
+            _ = try await reopened.migrate()
+        } throws: { error in
+            guard case StorageError.schemaMismatch(let reason) = error else { return false }
+            return reason.contains("[99]")
+        }
+        #expect(try await reopened.migrationStatus().isCurrent == false)
+        try await reopened.close()
     }
 }

@@ -30,7 +30,20 @@ struct TillwireBench {
         let raw = try await rawBatchedInsertRate(path: folder.appendingPathComponent("raw.sqlite").path, rows: events, payload: payload)
         print("| raw SQLite batched insert (ceiling) | \(format(raw)) rows/s | 1.00 |")
 
-        for (name, callers, batch) in [("append, group commit, 64 concurrent callers", 64, 1_000),
+        if ProcessInfo.processInfo.environment["BENCH_EXPERIMENT"] != nil {
+            let store = try SQLiteStore.open(path: folder.appendingPathComponent("x.sqlite").path)
+            _ = try await store.migrate()
+            let start = ContinuousClock.now
+            for round in 0..<(events / 1000) {
+                let appends = (0..<1000).map { n in EventAppend(NewEvent(type: "bench.appended", stream: StreamID(trusted: "stream-\(n % 64)"), correlationID: "bench", occurredAt: Date(), source: "bench", payload: payload)) }
+                _ = round
+                _ = try await store.commit(Commit(events: appends))
+            }
+            print("| experiment: 1,000 events per commit, one caller | \(format(Double(events) / (ContinuousClock.now - start).timeInterval)) events/s | |")
+        }
+        for (name, callers, batch) in [("append, group commit, 1,024 concurrent callers", 1_024, 1_000),
+                                       ("append, group commit, 256 concurrent callers", 256, 1_000),
+                                       ("append, group commit, 64 concurrent callers", 64, 1_000),
                                        ("append, group commit, 16 concurrent callers", 16, 1_000),
                                        ("append, one transaction per event (naive), 64 callers", 64, 1)] {
             let store = try SQLiteStore.open(path: folder.appendingPathComponent("\(callers)-\(batch).sqlite").path, maximumBatch: batch)

@@ -19,12 +19,14 @@ public enum HubRouter {
         }
 
         // Ready: storage answers and every migration this build knows is applied.
-        router.get("/readyz") { _, _ -> Health in
+        // The cause of a failure goes to the log, not to the unauthenticated caller (it names hosts and paths).
+        router.get("/readyz") { _, context -> Health in
             let status: MigrationStatus
             do {
                 status = try await store.migrationStatus()
             } catch {
-                throw Problem.unavailable("storage (\(store.backend)) does not answer: \(error)")
+                context.logger.error("readiness: storage does not answer", metadata: ["error": "\(error)"])
+                throw Problem.unavailable("storage (\(store.backend)) does not answer; the cause is logged with this request id")
             }
             guard status.isCurrent else {
                 throw Problem.unavailable("storage (\(store.backend)) schema is not current: applied \(status.applied), this build expects \(status.known)")

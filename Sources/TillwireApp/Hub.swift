@@ -37,7 +37,7 @@ public enum Hub {
     }
 
     /// Runs the hub until SIGTERM or SIGINT, then shuts down gracefully: the HTTP server stops taking requests,
-    /// running jobs finish, and the store is closed last.
+    /// running jobs finish (for at most 30 s), and the store is closed last.
     public static func serve(_ configuration: HubConfiguration, logger: Logger) async throws {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
@@ -57,10 +57,14 @@ public enum Hub {
         let worker = JobWorker(
             store: store, handlers: [],
             configuration: .init(concurrency: configuration.workerConcurrency), logger: logger)
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: application), .init(service: worker)],
+        // Graceful shutdown runs in reverse order: the HTTP server stops taking requests first, then the worker lets
+        // its running jobs finish. Whatever is still running after 30 s is cancelled.
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [.init(service: worker), .init(service: application)],
             gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
+            logger: logger)
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(30)
+        let group = ServiceGroup(configuration: groupConfiguration)
         do {
             try await group.run()
         } catch {

@@ -48,7 +48,7 @@ public struct HubConfiguration: Sendable, Equatable {
         if let yaml {
             let node: Node?
             do { node = try Yams.compose(yaml: yaml) } catch {
-                throw ConfigurationError(key: nil, origin: origin, reason: "not valid YAML: \(error)")
+                throw ConfigurationError(key: nil, origin: origin, reason: "not valid YAML: \(yamlProblem(error))")
             }
             if let node { try flatten(node, prefix: "", origin: origin, into: &values) }
         }
@@ -129,6 +129,20 @@ public struct HubConfiguration: Sendable, Equatable {
             values[prefix] = (scalar.string, origin)
         default:
             throw ConfigurationError(key: prefix.isEmpty ? nil : prefix, origin: origin, reason: "must be a mapping or a plain value")
+        }
+    }
+
+    /// Where and what the YAML problem is, without quoting the file: the line may hold a password.
+    private static func yamlProblem(_ error: any Error) -> String {
+        switch error as? YamlError {
+        case let .scanner(_, problem, mark, _), let .parser(_, problem, mark, _), let .composer(_, problem, mark, _):
+            return "\(problem) at line \(mark.line), column \(mark.column)"
+        case let .reader(problem, _, _, _):
+            return problem
+        case let .duplicatedKeysInMapping(duplicates, _):
+            return "duplicated keys \(duplicates.joined(separator: ", "))"
+        default:
+            return "the parser refused it"
         }
     }
 

@@ -15,7 +15,7 @@ public enum DomainError: Error, Hashable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .invalidIdentifier(kind, value): "invalid \(kind) identifier '\(value)': 1-200 characters, no control characters, no leading or trailing space"
+        case let .invalidIdentifier(kind, value): "invalid \(kind) identifier '\(value)': 1-200 bytes, no control characters, no leading or trailing space"
         case let .unknownCurrency(code): "unknown ISO 4217 currency '\(code)'"
         case let .currencyMismatch(a, b): "currency mismatch: \(a.code) and \(b.code)"
         case .amountOverflow: "amount overflows 64-bit minor units"

@@ -3,7 +3,8 @@ import Foundation
 /// A typed identifier: a string that cannot be mixed up with another kind of id.
 ///
 /// External ids are strings on purpose (an 18-digit Shopify id must never pass through a `Double`).
-/// A valid identifier is 1...200 characters, with no control characters and no leading or trailing spaces.
+/// A valid identifier is 1...200 bytes of UTF-8, with no control characters and no leading or trailing spaces.
+/// Ids are compared byte for byte, as the databases compare them: "é" composed and decomposed are two ids.
 public struct Identifier<Tag>: Hashable, Sendable, Comparable, CustomStringConvertible {
     public let rawValue: String
 
@@ -19,12 +20,14 @@ public struct Identifier<Tag>: Hashable, Sendable, Comparable, CustomStringConve
     public init(trusted rawValue: String) { self.rawValue = rawValue }
 
     public static func isValid(_ value: String) -> Bool {
-        guard (1...200).contains(value.count), value.first != " ", value.last != " " else { return false }
+        guard (1...200).contains(value.utf8.count), value.first != " ", value.last != " " else { return false }
         return !value.unicodeScalars.contains { CharacterSet.controlCharacters.contains($0) }
     }
 
     public var description: String { rawValue }
-    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue.utf8.lexicographicallyPrecedes(rhs.rawValue.utf8) }
+    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.rawValue.utf8.elementsEqual(rhs.rawValue.utf8) }
+    public func hash(into hasher: inout Hasher) { hasher.combine(rawValue.utf8.count); for byte in rawValue.utf8 { hasher.combine(byte) } }
 }
 
 extension Identifier: ExpressibleByStringLiteral {

@@ -56,10 +56,34 @@ public struct InventoryMovement: Hashable, Sendable, Codable {
         self.sourceKey = sourceKey
     }
 
+    /// Decoding runs the same checks as `init`: a stored or received movement cannot bypass them.
+    public init(from decoder: any Decoder) throws {
+        enum Keys: String, CodingKey { case sku, location, delta, reason, occurredAt, source, sourceKey }
+        let container = try decoder.container(keyedBy: Keys.self)
+        do {
+            try self.init(
+                sku: container.decode(SKU.self, forKey: .sku), location: container.decode(LocationID.self, forKey: .location),
+                delta: container.decode(Int64.self, forKey: .delta), reason: container.decode(MovementReason.self, forKey: .reason),
+                occurredAt: container.decode(Date.self, forKey: .occurredAt), source: container.decode(SystemID.self, forKey: .source),
+                sourceKey: container.decode(String.self, forKey: .sourceKey))
+        } catch let error as DomainError {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
+        }
+    }
+
+    /// The largest absolute count accepted for one (SKU, location).
+    public static let maximumCount: Int64 = 100_000_000
+
     /// The correction that brings the ledger to an absolute count taken at some time: the count minus the
     /// ledger's balance at that time. Sales recorded after the count are therefore kept, not wiped out.
-    public static func countCorrection(counted: Int64, balanceAtCountTime: Int64) -> Int64 {
-        counted - balanceAtCountTime
+    /// A count must be between 0 and `maximumCount`.
+    public static func countCorrection(counted: Int64, balanceAtCountTime: Int64) throws(DomainError) -> Int64 {
+        guard (0...maximumCount).contains(counted) else {
+            throw .invalidQuantity(counted, reason: "a count must be between 0 and \(maximumCount)")
+        }
+        let (correction, overflow) = counted.subtractingReportingOverflow(balanceAtCountTime)
+        guard !overflow else { throw .invalidQuantity(counted, reason: "the ledger balance is out of range") }
+        return correction
     }
 }
 

@@ -108,18 +108,21 @@ public struct Money: Hashable, Sendable, Codable, CustomStringConvertible {
         }
         let kept = fraction.prefix(digits)
         let keptValue = Int64(kept.isEmpty ? "0" : String(kept))! * Self.power(digits - kept.count)
-        units += keptValue
+        let (withFraction, fractionOverflow) = units.addingReportingOverflow(keptValue)
+        guard !fractionOverflow else { throw .amountOverflow }
+        units = withFraction
         let rest = fraction.dropFirst(digits)
-        if rest.contains(where: { $0 != "0" }) {
+        if let first = rest.first, rest.contains(where: { $0 != "0" }) {
             guard let rounding else {
                 throw .invalidAmount(String(text.prefix(40)), reason: "more than \(digits) fraction digits for \(currency.code)")
             }
-            // Round on the first 17 extra digits: ample for any real amount.
-            let extra = rest.prefix(17)
-            let scale = Self.power(extra.count)
-            let scaled = units.multipliedReportingOverflow(by: scale)
-            guard !scaled.overflow else { throw .amountOverflow }
-            units = rounding.divide(scaled.partialValue + Int64(String(extra))!, by: scale)
+            // The first dropped digit and whether anything non-zero follows it decide every rule, so a price
+            // rendered from a float ("19.990000000000002") rounds without overflowing.
+            let sticky: Int64 = rest.dropFirst().contains(where: { $0 != "0" }) ? 1 : 0
+            let (scaled, scaleOverflow) = units.multipliedReportingOverflow(by: 100)
+            guard !scaleOverflow else { throw .amountOverflow }
+            // Every rule is symmetric around zero, so the magnitude rounds as the signed value would.
+            units = rounding.divide(scaled + Int64(first.wholeNumberValue!) * 10 + sticky, by: 100)
         }
         self.init(minorUnits: negative ? -units : units, currency: currency)
     }
@@ -171,7 +174,12 @@ public struct Money: Hashable, Sendable, Codable, CustomStringConvertible {
         guard !weights.isEmpty, weights.allSatisfy({ $0 >= 0 }) else {
             throw .invalidAmount(decimalString, reason: "allocation needs at least one non-negative weight")
         }
-        let total = weights.reduce(0, +)
+        var total: Int64 = 0
+        for weight in weights {
+            let (sum, overflow) = total.addingReportingOverflow(weight)
+            guard !overflow else { throw .amountOverflow }
+            total = sum
+        }
         guard total > 0 else {
             throw .invalidAmount(decimalString, reason: "allocation weights add up to zero")
         }

@@ -17,21 +17,22 @@ public enum OrderStatus: String, Sendable, Codable, CaseIterable {
     case partiallyReturned = "partially_returned"
     case returned
 
-    /// Every allowed transition. From `on_hold`, only the status the order was held in (or `cancelled`) is allowed:
+    /// Every allowed transition. A second partial shipment or partial return is a transition to the same status.
+    /// From `on_hold`, only the status the order was held in (or `cancelled`) is allowed:
     /// `OrderLifecycle` enforces that; this table lists every status a hold may have been taken from.
     public static let transitions: [OrderStatus: [OrderStatus]] = [
         .captured: [.validated, .onHold, .cancelled],
         .validated: [.allocated, .onHold, .cancelled],
         .allocated: [.released, .onHold, .cancelled],
         .released: [.partiallyFulfilled, .fulfilled, .readyForPickup, .cancelled],
-        .partiallyFulfilled: [.fulfilled],
+        .partiallyFulfilled: [.partiallyFulfilled, .fulfilled],
         .fulfilled: [.completed, .partiallyReturned, .returned],
         .readyForPickup: [.collected, .cancelled],
         .collected: [.completed, .partiallyReturned, .returned],
         .completed: [.partiallyReturned, .returned],
         .onHold: [.captured, .validated, .allocated, .cancelled],
         .cancelled: [],
-        .partiallyReturned: [.returned],
+        .partiallyReturned: [.partiallyReturned, .returned],
         .returned: [],
     ]
 

@@ -100,7 +100,7 @@ extension PostgresStore {
             // Locked first, so that no movement of this position lands between the balance and the correction.
             let current = try await lockPosition(sku: sku, location: location, in: session, now: now)
             let balance = try await balance(sku: sku, location: location, asOf: asOf.millisecondsSince1970, in: session)
-            let correction = InventoryMovement.countCorrection(counted: counted, balanceAtCountTime: balance)
+            let correction = try InventoryMovement.countCorrection(counted: counted, balanceAtCountTime: balance)
             guard correction != 0 else { return .alreadyApplied(current) }
             let movement = try InventoryMovement(
                 sku: sku, location: location, delta: correction, reason: .countCorrection, occurredAt: asOf,

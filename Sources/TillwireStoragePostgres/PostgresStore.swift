@@ -111,7 +111,8 @@ public final class PostgresStore: Store {
     }
 
     public func commit(_ commit: Commit) async throws -> CommitOutcome {
-        try await transaction { session in try await Self.apply(commit, in: session, now: Date()) }
+        let now = Date()
+        return try await transaction { session in try await Self.apply(commit, in: session, now: now) }
     }
 
     public func hasProcessed(_ key: InboxKey) async throws -> Bool {
@@ -141,15 +142,35 @@ public final class PostgresStore: Store {
     }
 
     /// Runs `work` in one transaction (READ COMMITTED), committing when it returns and rolling back when it throws,
-    /// with errors translated to `StorageError`.
+    /// with errors translated to `StorageError`. A transaction the server aborted as a deadlock victim or a
+    /// serialization failure (SQLSTATE 40P01, 40001) was rolled back whole, and is run again, up to 3 times.
     func transaction<T: Sendable>(_ work: (PostgresSession) async throws -> T) async throws -> T {
         try checkOpen()
-        do {
-            return try await client.withTransaction(logger: logger) { connection in
-                try await work(PostgresSession(connection: connection, logger: logger))
+        var attempt = 1
+        while true {
+            do {
+                return try await client.withTransaction(logger: logger) { connection in
+                    try await work(PostgresSession(connection: connection, logger: logger))
+                }
+            } catch where attempt < 3 && Self.isRetryable(error) {
+                logger.debug("transaction aborted by the server, running it again", metadata: ["attempt": "\(attempt)"])
+                attempt += 1
+            } catch {
+                throw translate(error)
             }
-        } catch {
-            throw translate(error)
+        }
+    }
+
+    /// Deadlock victims and serialization failures: the server rolled the transaction back, so it can run again.
+    static func isRetryable(_ error: any Error) -> Bool {
+        switch error {
+        case let error as PostgresTransactionError:
+            return (error.closureError ?? error.commitError).map(isRetryable) ?? false
+        case let error as PSQLError:
+            guard error.code == .server, let state = error.serverInfo?[.sqlState] else { return false }
+            return state == "40P01" || state == "40001"
+        default:
+            return false
         }
     }
 

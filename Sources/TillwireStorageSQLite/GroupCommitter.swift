@@ -1,61 +1,83 @@
-import Dispatch
+import Foundation
 import GRDB
 import Synchronization
+import TillwireStorage
 
 /// Runs every write through SQLite's one writer and batches the writes that arrive while a transaction is in
 /// flight into one group commit, so that `synchronous=FULL` costs one fsync per batch, not per write.
 ///
-/// Leader/follower: the caller that finds no flush running becomes the leader and commits batches until the queue
-/// is empty; the others wait for their result. A write that throws is rolled back alone and its caller gets the
-/// error; the batch's other writes still commit. No caller is resumed before the transaction holding its write has
-/// committed.
-final class GroupCommitter: Sendable {
+/// One writer thread, owned by the committer, takes whatever is queued (up to `maximumBatch`) and commits it in one
+/// transaction; callers wait for their own result. No caller is answered before the transaction holding its write
+/// has committed, and no caller's wait depends on anyone else's load. A write that throws is rolled back alone and
+/// its caller gets the error; the batch's other writes still commit.
+///
+/// Write closures must be pure functions of the database (no clock reads, no side effects): when a write in a
+/// batch fails, the batch runs again with a savepoint per write.
+final class GroupCommitter: @unchecked Sendable {
     private typealias Work = @Sendable (Database) throws -> any Sendable
-    private struct Request: Sendable {
+    private struct Request {
         let work: Work
         let promise: Promise
     }
-    private struct State {
-        var pending: [Request] = []
-        var flushing = false
-    }
 
     private let writer: any DatabaseWriter
-    private let state = Mutex(State())
-    /// The most writes one transaction takes. Default 1,000.
     private let maximumBatch: Int
+    /// Guards `pending` and `closed`; the writer thread waits on it when there is nothing to do.
+    private let condition = NSCondition()
+    private var pending: [Request] = []
+    private var closed = false
+    private let stopped = DispatchSemaphore(value: 0)
 
+    /// `maximumBatch`: the most writes one transaction takes (≥ 1). Default 1,000.
     init(writer: any DatabaseWriter, maximumBatch: Int = 1_000) {
+        precondition(maximumBatch >= 1, "maximumBatch must be at least 1")
         self.writer = writer
         self.maximumBatch = maximumBatch
+        let thread = Thread { [self] in run() }
+        thread.name = "tillwire-sqlite-writer"
+        thread.start()
     }
 
     func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
         let promise = Promise()
-        let lead = state.withLock { state in
-            state.pending.append(Request(work: { try work($0) }, promise: promise))
-            if state.flushing { return false }
-            state.flushing = true
-            return true
-        }
-        if lead { await flush() }
+        guard enqueue(Request(work: { try work($0) }, promise: promise)) else { throw StorageError.closed }
         return try await promise.value() as! T
     }
 
-    private func flush() async {
+    /// False when the committer is closed.
+    private func enqueue(_ request: Request) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !closed else { return false }
+        pending.append(request)
+        condition.signal()
+        return true
+    }
+
+    /// Commits what is queued, then stops the writer thread. Later writes throw `StorageError.closed`.
+    func close() {
+        condition.lock()
+        let wasClosed = closed
+        closed = true
+        condition.signal()
+        condition.unlock()
+        if !wasClosed { stopped.wait() }
+    }
+
+    private func run() {
         while true {
-            let batch = state.withLock { state -> [Request] in
-                guard !state.pending.isEmpty else {
-                    state.flushing = false
-                    return []
-                }
-                let batch = Array(state.pending.prefix(maximumBatch))
-                state.pending.removeFirst(batch.count)
-                return batch
+            condition.lock()
+            while pending.isEmpty && !closed { condition.wait() }
+            if pending.isEmpty {
+                condition.unlock()
+                stopped.signal()
+                return
             }
-            guard !batch.isEmpty else { return }
+            let batch = Array(pending.prefix(maximumBatch))
+            pending.removeFirst(batch.count)
+            condition.unlock()
             do {
-                let results = try await commitShieldedFromCancellation(batch)
+                let results = try Self.commit(batch, writer: writer)
                 for (request, result) in zip(batch, results) { request.promise.fulfil(result) }
             } catch {
                 for request in batch { request.promise.fulfil(.failure(error)) }
@@ -63,21 +85,11 @@ final class GroupCommitter: Sendable {
         }
     }
 
-    /// Commits a batch on a dispatch thread. The batch holds other callers' writes, so the leader's cancellation
-    /// must not abort it; and the blocking write must not hold one of the few cooperative threads.
-    private func commitShieldedFromCancellation(_ batch: [Request]) async throws -> [Result<any Sendable, any Error>] {
-        let writer = self.writer
-        return try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try Self.commit(batch, writer: writer) })
-            }
-        }
-    }
-
     /// Optimistic first: the whole batch in one transaction without savepoints. If any write throws, that
     /// transaction is rolled back and the batch runs again with a savepoint per write, so that only the failing
-    /// writes fail. Writes are pure functions of the database, so running one again is safe; failures (version
-    /// conflicts, refused rules) are rare, and savepoints cost two statements per write.
+    /// writes fail. Failures (version conflicts, refused rules) are rare, and savepoints cost two statements per
+    /// write. If SQLite itself abandons the transaction (disk full, I/O error), the whole batch fails and nothing of
+    /// it is committed.
     private static func commit(_ batch: [Request], writer: any DatabaseWriter) throws -> [Result<any Sendable, any Error>] {
         try writer.writeWithoutTransaction { db in
             var values: [any Sendable] = []
@@ -108,6 +120,9 @@ final class GroupCommitter: Sendable {
                         }
                         results.append(.success(value!))
                     } catch {
+                        // SQLite rolls the whole transaction back on some errors; the writes after this one must not
+                        // then run in transactions of their own.
+                        guard db.isInsideTransaction else { throw error }
                         results.append(.failure(error))
                     }
                 }
@@ -118,7 +133,7 @@ final class GroupCommitter: Sendable {
     }
 }
 
-/// A one-shot result that one task fulfils and another awaits.
+/// A one-shot result that one thread fulfils and a task awaits.
 private final class Promise: Sendable {
     private enum State {
         case waiting(CheckedContinuation<any Sendable, any Error>?)

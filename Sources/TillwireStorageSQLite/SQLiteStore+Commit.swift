@@ -77,7 +77,7 @@ extension SQLiteStore {
 
         case let .count(sku, location, counted, asOf, source, sourceKey):
             let balance = try balance(sku: sku, location: location, asOf: asOf.millisecondsSince1970, in: db)
-            let correction = InventoryMovement.countCorrection(counted: counted, balanceAtCountTime: balance)
+            let correction = try InventoryMovement.countCorrection(counted: counted, balanceAtCountTime: balance)
             guard correction != 0 else { return .alreadyApplied(try position(sku: sku, location: location, in: db)) }
             let movement = try InventoryMovement(
                 sku: sku, location: location, delta: correction, reason: .countCorrection, occurredAt: asOf,

@@ -51,12 +51,13 @@ extension SQLiteStore {
     }
 
     public func completeJob(_ job: JobID, owner: String, effects: Commit) async throws -> CommitOutcome? {
-        try await write { db -> CommitOutcome? in
+        let now = Date()
+        return try await write { db -> CommitOutcome? in
             try db.execute(
                 sql: "DELETE FROM jobs WHERE id = ? AND state = 'running' AND lease_owner = ?",
                 arguments: [job.rawValue, owner])
             guard db.changesCount > 0 else { return nil }
-            return try Self.apply(effects, in: db, now: Date())
+            return try Self.apply(effects, in: db, now: now)
         }
     }
 

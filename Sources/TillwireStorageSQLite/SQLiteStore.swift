@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import TillwireDomain
 import TillwireStorage
 
@@ -9,6 +10,7 @@ public final class SQLiteStore: Store {
     public var backend: String { "sqlite" }
     let writer: any DatabaseWriter
     let committer: GroupCommitter
+    private let closed = Mutex(false)
     /// Where the file is; nil for an in-memory database.
     public let path: String?
 
@@ -53,7 +55,7 @@ public final class SQLiteStore: Store {
 
     /// The writer connection's `synchronous` setting: 2 is FULL. Exposed so that a test can assert durability.
     public func writerSynchronousSetting() async throws -> Int {
-        try await committer.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+        try await write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     /// The journal mode of the file: `wal` for a file database.
@@ -62,7 +64,8 @@ public final class SQLiteStore: Store {
     }
 
     public func migrate() async throws -> MigrationStatus {
-        try await committer.write { db in
+        let now = Date().millisecondsSince1970
+        try await write { db in
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS schema_migrations (
                     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)
@@ -76,7 +79,7 @@ public final class SQLiteStore: Store {
                 try db.execute(sql: migration.sql)
                 try db.execute(
                     sql: "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                    arguments: [migration.version, migration.name, Date().millisecondsSince1970])
+                    arguments: [migration.version, migration.name, now])
             }
         }
         return try await migrationStatus()
@@ -91,7 +94,8 @@ public final class SQLiteStore: Store {
     }
 
     public func commit(_ commit: Commit) async throws -> CommitOutcome {
-        try await write { db in try Self.apply(commit, in: db, now: Date()) }
+        let now = Date()
+        return try await write { db in try Self.apply(commit, in: db, now: now) }
     }
 
     public func hasProcessed(_ key: InboxKey) async throws -> Bool {
@@ -103,6 +107,8 @@ public final class SQLiteStore: Store {
     }
 
     public func close() async throws {
+        guard closed.withLock({ closed in defer { closed = true }; return !closed }) else { return }
+        committer.close()
         if let pool = writer as? DatabasePool { try pool.close() }
         if let queue = writer as? DatabaseQueue { try queue.close() }
     }
@@ -113,6 +119,7 @@ public final class SQLiteStore: Store {
     }
 
     func read<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        guard !closed.withLock({ $0 }) else { throw StorageError.closed }
         do { return try await writer.read(work) } catch { throw Self.translate(error) }
     }
 

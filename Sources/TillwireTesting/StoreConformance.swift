@@ -29,7 +29,22 @@ public enum StoreConformance {
         .init(name: "a unique job key enqueues once", run: uniqueJobs),
         .init(name: "workflow steps are recorded once and compensations kept", run: workflows),
         .init(name: "events of one business flow read back by correlation id", run: correlation),
+        .init(name: "several appends to one stream in one commit are checked in order", run: appendsInOneCommit),
+        .init(name: "a completion whose effects are refused leaves the job leased and writes nothing", run: refusedCompletion),
+        .init(name: "a closed store refuses work", run: closedStore),
     ]
+
+    static func expectRejected(_ error: any Error, _ what: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        guard case StorageError.rejected = error else {
+            throw ConformanceFailure(message: "\(what): expected a rejection by a domain rule, got \(error)", file: file, line: line)
+        }
+    }
+
+    static func expectConflict(_ error: any Error, _ what: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        guard case StorageError.conflict = error else {
+            throw ConformanceFailure(message: "\(what): expected a conflict, got \(error)", file: file, line: line)
+        }
+    }
 
     static let t0 = Date(timeIntervalSince1970: 1_800_000_000)
     static let source: SystemID = "conformance"
@@ -188,10 +203,16 @@ public enum StoreConformance {
         try expectEqual(ledger.last?.movement.delta, -2, "correction = count − balance at the count time")
         try expectEqual(ledger.last?.movement.reason, .countCorrection, "correction reason")
         try expectEqual(try await store.balance(sku: sku, location: location, asOf: t0 + 60), 8, "balance at the count time")
+        // The same count message again, even carrying another figure, is recognised by its key.
         let again = try await store.commit(Commit(inventory: [
-            .count(sku: sku, location: location, counted: 8, asOf: t0 + 60, source: source, sourceKey: "count-1"),
+            .count(sku: sku, location: location, counted: 9, asOf: t0 + 60, source: source, sourceKey: "count-1"),
         ])).receipt
         try expectEqual(again?.inventory, [.alreadyApplied(InventoryPosition(sku: sku, location: location, onHand: 5))], "a repeated count")
+        try expectEqual(try await store.ledger(sku: sku, location: location).count, 3, "ledger after a repeated count")
+        let negative = try await expectError("a negative count") {
+            try await store.commit(Commit(inventory: [.count(sku: sku, location: location, counted: -1, asOf: t0, source: source, sourceKey: "count-neg")]))
+        }
+        try expectRejected(negative, "a negative count")
     }
 
     static func reservations(_ store: any Store) async throws {
@@ -208,7 +229,7 @@ public enum StoreConformance {
         try expectEqual(repeated?.inventory.count, 1, "repeat outcome count")
         if case .applied = repeated?.inventory.first { throw ConformanceFailure(message: "a repeated reservation was applied again", file: #filePath, line: #line) }
         let other = Reservation(id: "res-1", order: "order-1", sku: sku, location: location, quantity: 4, expiresAt: t0 + 3600)
-        _ = try await expectError("same key, different quantity") { try await store.commit(Commit(inventory: [.reserve(other, policy: policy)])) }
+        try expectRejected(try await expectError("same key, different quantity") { try await store.commit(Commit(inventory: [.reserve(other, policy: policy)])) }, "same key, different quantity")
         let tooMuch = Reservation(id: "res-2", order: "order-2", sku: sku, location: location, quantity: 4, expiresAt: t0 + 3600)
         let refused = try await expectError("reserving beyond ATP") { try await store.commit(Commit(inventory: [.reserve(tooMuch, policy: policy)])) }
         guard case StorageError.rejected(.insufficientStock(_, _, 4, 3)) = refused else {
@@ -221,9 +242,9 @@ public enum StoreConformance {
         try expectEqual(try await store.ledger(sku: sku, location: location).last?.movement.reason, .sale, "consumption is a sale movement")
         let consumedAgain = try await store.commit(Commit(inventory: [.endReservation("res-1", as: .consumed, at: t0 + 10, source: source, sourceKey: "ship-res-1")])).receipt
         try expectEqual(consumedAgain?.inventory, [.alreadyApplied(InventoryPosition(sku: sku, location: location, onHand: 5, reserved: 4, safetyStock: 2))], "a repeated consumption")
-        _ = try await expectError("releasing a consumed reservation") {
+        try expectRejected(try await expectError("releasing a consumed reservation") {
             try await store.commit(Commit(inventory: [.endReservation("res-1", as: .released, at: t0, source: source, sourceKey: "rel-res-1")]))
-        }
+        }, "releasing a consumed reservation")
         let third = Reservation(id: "res-3", order: "order-3", sku: sku, location: location, quantity: 1, expiresAt: t0 + 3600)
         _ = try await store.commit(Commit(inventory: [.reserve(third, policy: InventoryPolicy(allowBackorder: true))]))
         let reused = try await expectError("consuming with a ledger key another movement has") {
@@ -239,8 +260,11 @@ public enum StoreConformance {
         try expectEqual(try await store.reservation("res-2")?.state, .expired, "expired reservation")
         try expectEqual(try await store.activeReservations(sku: sku, location: location), [], "active reservations")
         try expectEqual(try await store.position(sku: sku, location: location).reserved, 0, "reserved after all ended")
-        _ = try await expectError("ending an unknown reservation") {
+        let unknown = try await expectError("ending an unknown reservation") {
             try await store.commit(Commit(inventory: [.endReservation("res-none", as: .released, at: t0, source: source, sourceKey: "x")]))
+        }
+        guard case StorageError.notFound = unknown else {
+            throw ConformanceFailure(message: "expected notFound, got \(unknown)", file: #filePath, line: #line)
         }
     }
 
@@ -273,8 +297,6 @@ public enum StoreConformance {
                 if case .reserve = commit.inventory.first { reserved = true }
             } catch StorageError.rejected(.insufficientStock) {
                 if case .reserve(let reservation, _) = commit.inventory.first { open.removeAll { $0 == reservation.id } }
-            } catch StorageError.notFound {
-                // The reservation picked to end was refused when it was made.
             }
             let position = try await store.position(sku: sku, location: location)
             let ledgerSum = try await store.ledger(sku: sku, location: location).map(\.movement.delta).reduce(0, +)
@@ -347,11 +369,11 @@ public enum StoreConformance {
     static func workflows(_ store: any Store) async throws {
         let run = WorkflowRun(id: "wf-1", type: "order.fulfilment", correlationID: "order-wf", input: Data("{}".utf8), createdAt: t0, updatedAt: t0)
         _ = try await store.commit(Commit(workflows: [.start(run)]))
-        _ = try await expectError("starting the same run twice") { try await store.commit(Commit(workflows: [.start(run)])) }
+        try expectConflict(try await expectError("starting the same run twice") { try await store.commit(Commit(workflows: [.start(run)])) }, "starting the same run twice")
         let step0 = WorkflowStep(index: 0, name: "reserve", status: .completed, output: Data("r".utf8), recordedAt: t0 + 1)
         let step1 = WorkflowStep(index: 1, name: "charge", status: .failed, output: Data("declined".utf8), recordedAt: t0 + 2)
         _ = try await store.commit(Commit(events: [EventAppend(event("order-wf"))], workflows: [.recordStep("wf-1", step0)]))
-        _ = try await expectError("recording a step twice") { try await store.commit(Commit(workflows: [.recordStep("wf-1", step0)])) }
+        try expectConflict(try await expectError("recording a step twice") { try await store.commit(Commit(workflows: [.recordStep("wf-1", step0)])) }, "recording a step twice")
         _ = try await store.commit(Commit(workflows: [.recordStep("wf-1", step1), .setState("wf-1", .compensating, at: t0 + 2)]))
         _ = try await store.commit(Commit(workflows: [.markCompensated("wf-1", stepIndex: 0, at: t0 + 3), .setState("wf-1", .compensated, at: t0 + 3)]))
         _ = try await expectError("a step of an unknown run") { try await store.commit(Commit(workflows: [.recordStep("wf-none", step0)])) }
@@ -371,5 +393,53 @@ public enum StoreConformance {
         _ = try await store.commit(Commit(events: [EventAppend(event("return-77", "return.received", correlation: flow))]))
         let lineage = try await store.readCorrelation(flow, limit: 10)
         try expectEqual(lineage.map(\.stream), ["order-77", "return-77"], "flow across streams")
+    }
+
+    static func appendsInOneCommit(_ store: any Store) async throws {
+        let stream: StreamID = "order-batch"
+        let ok = try await store.commit(Commit(events: [
+            EventAppend(event(stream), expected: .noStream), EventAppend(event(stream), expected: .exactly(1)),
+            EventAppend(event(stream), expected: .exactly(2)),
+        ])).receipt
+        try expectEqual(ok?.events.map(\.streamVersion), [1, 2, 3], "versions in one commit")
+        let refused = try await expectError("a stale expectation in the middle of a commit") {
+            try await store.commit(Commit(events: [
+                EventAppend(event(stream), expected: .exactly(3)), EventAppend(event(stream), expected: .exactly(3)),
+            ]))
+        }
+        guard case StorageError.versionConflict(_, .exactly(3), 4) = refused else {
+            throw ConformanceFailure(message: "expected versionConflict(expected 3, actual 4), got \(refused)", file: #filePath, line: #line)
+        }
+        try expectEqual(try await store.streamVersion(stream), 3, "the first append of the refused commit was rolled back")
+    }
+
+    static func refusedCompletion(_ store: any Store) async throws {
+        let job = NewJob(kind: "test.refused", runAt: t0)
+        _ = try await store.commit(Commit(jobs: [job]))
+        _ = try await store.claimJobs(owner: "w", kinds: ["test.refused"], limit: 1, lease: .seconds(30), now: t0)
+        let tooMuch = Reservation(id: "res-refused", order: "o", sku: "SKU-NONE", location: "store-9", quantity: 1, expiresAt: t0)
+        let error = try await expectError("completing with effects a rule refuses") {
+            try await store.completeJob(job.id, owner: "w", effects: Commit(
+                events: [EventAppend(event("refused-effects"))], inventory: [.reserve(tooMuch, policy: InventoryPolicy())]))
+        }
+        try expectRejected(error, "completing with effects a rule refuses")
+        let still = try await store.job(job.id)
+        try expectEqual(still?.state, .running, "the job is still leased")
+        try expectEqual(still?.leaseOwner, "w", "to the same worker")
+        try expectEqual(try await store.streamVersion("refused-effects"), 0, "no effect was written")
+        try expect(try await store.failJob(job.id, owner: "w", failure: .terminal(error: "refused"), now: t0 + 1), "the worker can still fail it")
+    }
+
+    static func closedStore(_ store: any Store) async throws {
+        try await store.close()
+        let error = try await expectError("a commit after close") { try await store.commit(Commit(events: [EventAppend(event("after-close"))])) }
+        guard case StorageError.closed = error else {
+            throw ConformanceFailure(message: "expected closed, got \(error)", file: #filePath, line: #line)
+        }
+        let read = try await expectError("a read after close") { try await store.streamVersion("after-close") }
+        guard case StorageError.closed = read else {
+            throw ConformanceFailure(message: "expected closed, got \(read)", file: #filePath, line: #line)
+        }
+        try await store.close()
     }
 }

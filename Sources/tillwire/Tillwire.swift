@@ -26,16 +26,22 @@ struct ConfigurationOptions: ParsableArguments {
         var yaml: String?
         if let path {
             guard FileManager.default.fileExists(atPath: path) else {
-                throw ValidationError("configuration file \(path) does not exist")
+                throw StartupError("configuration file \(path) does not exist")
             }
             yaml = try String(contentsOfFile: path, encoding: .utf8)
         }
         do {
             return try HubConfiguration.load(yaml: yaml, origin: path ?? "defaults", environment: ProcessInfo.processInfo.environment)
         } catch {
-            throw ValidationError(error.description)
+            throw StartupError(error.description)
         }
     }
+}
+
+/// A reason the command cannot start, printed as `Error: …` without the usage text (the usage is not at fault).
+struct StartupError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
 
 func bootstrapLogging(_ configuration: HubConfiguration) -> Logger {

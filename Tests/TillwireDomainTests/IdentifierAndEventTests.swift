@@ -6,7 +6,9 @@ import TillwireDomain
     @Test func identifiersRefuseEmptyControlAndOverlongValues() throws {
         #expect(try SKU("TSHIRT-M-BLUE").rawValue == "TSHIRT-M-BLUE")
         #expect(try OrderID("450789469412345678").rawValue == "450789469412345678", "an 18-digit id stays exact")
-        for bad in ["", " padded", "trailing ", "tab\there", String(repeating: "x", count: 201)] {
+        #expect(try SKU(String(repeating: "é", count: 100)).rawValue.utf8.count == 200)
+        #expect(SKU(trusted: "e\u{301}") != SKU(trusted: "\u{e9}"), "ids compare byte for byte, as the databases do")
+        for bad in ["", " padded", "trailing ", "tab\there", String(repeating: "x", count: 201), String(repeating: "é", count: 101)] {
             #expect(throws: DomainError.self) { try SKU(bad) }
         }
     }

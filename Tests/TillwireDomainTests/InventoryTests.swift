@@ -44,10 +44,23 @@ import TillwireTesting
         #expect(throws: DomainError.self) { try position.reserving(0, policy: InventoryPolicy()) }
     }
 
-    @Test func aCountCorrectsAgainstTheBalanceAtItsTime() {
+    @Test func aCountCorrectsAgainstTheBalanceAtItsTime() throws {
         // 10 received, count of 8 taken; 3 sold after the count: the correction is −2, the sale is kept.
-        #expect(InventoryMovement.countCorrection(counted: 8, balanceAtCountTime: 10) == -2)
-        #expect(InventoryMovement.countCorrection(counted: 5, balanceAtCountTime: 5) == 0)
+        #expect(try InventoryMovement.countCorrection(counted: 8, balanceAtCountTime: 10) == -2)
+        #expect(try InventoryMovement.countCorrection(counted: 5, balanceAtCountTime: 5) == 0)
+        #expect(throws: DomainError.self) { try InventoryMovement.countCorrection(counted: -1, balanceAtCountTime: 0) }
+        #expect(throws: DomainError.self) { try InventoryMovement.countCorrection(counted: .min, balanceAtCountTime: 1) }
+        #expect(throws: DomainError.self) { try InventoryMovement.countCorrection(counted: 5, balanceAtCountTime: .min) }
+    }
+
+    @Test func decodingAMovementRunsTheSameChecks() throws {
+        let valid = #"{"sku":"SKU-1","location":"store-1","delta":-2,"reason":"sale","occurredAt":0,"source":"pos","sourceKey":"k"}"#
+        #expect(try JSONDecoder().decode(InventoryMovement.self, from: Data(valid.utf8)).delta == -2)
+        for bad in [valid.replacingOccurrences(of: #""delta":-2"#, with: #""delta":2"#),
+                    valid.replacingOccurrences(of: #""delta":-2"#, with: #""delta":0"#),
+                    valid.replacingOccurrences(of: #""delta":-2"#, with: #""delta":-9223372036854775807"#)] {
+            #expect(throws: DecodingError.self) { try JSONDecoder().decode(InventoryMovement.self, from: Data(bad.utf8)) }
+        }
     }
 
     @Test func aReservationEndsExactlyOnce() throws {

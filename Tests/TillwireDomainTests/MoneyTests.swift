@@ -29,10 +29,19 @@ import TillwireTesting
         #expect(try Money(parsing: "1.009", currency: .usd, rounding: .towardZero).minorUnits == 100)
         #expect(try Money(parsing: "1.001", currency: .usd, rounding: .awayFromZero).minorUnits == 101)
         #expect(try Money(parsing: "0.5", currency: .jpy, rounding: .halfEven).minorUnits == 0)
+        #expect(try Money(parsing: "1.0051", currency: .usd, rounding: .halfEven).minorUnits == 101, "past the half")
+        #expect(try Money(parsing: "1.0049999", currency: .usd, rounding: .halfUp).minorUnits == 100)
+        #expect(try Money(parsing: "19.990000000000002", currency: .usd, rounding: .halfEven).minorUnits == 1999,
+                "a price rendered from a float rounds instead of overflowing")
     }
 
     @Test func hugeAmountsOverflowLoudly() {
         #expect(throws: DomainError.amountOverflow) { try Money(parsing: "999999999999999999", currency: .usd) }
+        #expect(throws: DomainError.amountOverflow) { try Money(parsing: "92233720368547758.08", currency: .usd) }
+        #expect(throws: DomainError.amountOverflow) { try Money(parsing: "92233720368547758.079", currency: .usd, rounding: .awayFromZero) }
+        #expect(throws: DomainError.amountOverflow) {
+            try Money(minorUnits: 10, currency: .usd).allocated(proportionally: [.max, .max])
+        }
         #expect(throws: DomainError.self) { try Money(parsing: "1" + String(repeating: "0", count: 30), currency: .usd) }
         let big = Money(minorUnits: .max, currency: .usd)
         #expect(throws: DomainError.amountOverflow) { try big.adding(Money(minorUnits: 1, currency: .usd)) }

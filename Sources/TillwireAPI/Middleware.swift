@@ -11,7 +11,10 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
-            let problem = Problem(error)
+            var problem = Problem(error)
+            if let error = error as? HTTPError, error.status == .notFound, error.body == nil {
+                problem = .notFound("no route for \(request.method) \(request.uri.path)")
+            }
             if problem.statusCode >= 500, !(error is Problem) {
                 context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
             }

@@ -39,7 +39,7 @@ public struct Problem: HTTPResponseError, Codable, Equatable {
         problem.instance = problem.instance ?? request.uri.path
         problem.requestID = problem.requestID ?? context.id
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let body = try encoder.encode(problem)
         return Response(
             status: status,

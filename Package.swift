@@ -91,7 +91,8 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "TillwireStoragePostgresTests", dependencies: [
-            "TillwireStoragePostgres", "TillwireStorage", "TillwireTesting", "TillwireDomain",
+            "TillwireStoragePostgres", "TillwireStorage", "TillwireTesting", "TillwireDomain", "TillwireEngine",
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "TillwireEngineTests", dependencies: [
             "TillwireEngine", "TillwireStorageSQLite", "TillwireStorage", "TillwireTesting", "TillwireDomain",

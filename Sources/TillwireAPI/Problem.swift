@@ -74,7 +74,7 @@ extension Problem {
             self.init(kind: "rule-violated", title: "Refused by a business rule", status: .unprocessableContent, detail: error.description)
         case let error as StorageError:
             switch error {
-            case .versionConflict, .conflict:
+            case .versionConflict, .conflict, .checkpointMoved:
                 self.init(kind: "conflict", title: "Conflict", status: .conflict, detail: error.description)
             case .rejected(let rule):
                 self.init(rule)

@@ -11,16 +11,36 @@ public struct Commit: Sendable {
     public var jobs: [NewJob]
     public var inventory: [InventoryChange]
     public var workflows: [WorkflowChange]
+    /// A subscriber's checkpoint moving past the event whose effects this commit holds: effects and progress commit
+    /// together, so a handler that writes only to the hub is applied exactly once.
+    public var checkpoint: CheckpointAdvance?
 
     public init(
         inbox: InboxKey? = nil, events: [EventAppend] = [], jobs: [NewJob] = [],
-        inventory: [InventoryChange] = [], workflows: [WorkflowChange] = []
+        inventory: [InventoryChange] = [], workflows: [WorkflowChange] = [], checkpoint: CheckpointAdvance? = nil
     ) {
         self.inbox = inbox
         self.events = events
         self.jobs = jobs
         self.inventory = inventory
         self.workflows = workflows
+        self.checkpoint = checkpoint
+    }
+}
+
+/// Moves a subscriber's checkpoint from `from` (what it read; 0 before its first event) to `to` (the position of
+/// the last event handled). Refused with `StorageError.checkpointMoved` when the stored checkpoint is not `from`:
+/// another instance of the same subscriber got there first, and this commit's effects must not apply.
+public struct CheckpointAdvance: Hashable, Sendable {
+    public let subscriber: String
+    public let from: Int64
+    public let to: Int64
+
+    public init(subscriber: String, from: Int64, to: Int64) {
+        precondition(to > from, "a checkpoint only moves forward")
+        self.subscriber = subscriber
+        self.from = from
+        self.to = to
     }
 }
 

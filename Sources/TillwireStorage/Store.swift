@@ -26,7 +26,8 @@ public protocol Store: EventLog, JobQueue, InventoryReader, WorkflowReader, Send
     func close() async throws
 }
 
-/// The append-only event log (appends go through `Store.commit`).
+/// The append-only event log (appends go through `Store.commit`). Positions become visible in position order: a
+/// reader that has seen position N will never later find a new event below N, so a checkpoint never skips one.
 public protocol EventLog: Sendable {
     /// The events of one stream with versions ≥ `fromVersion`, in version order.
     func readStream(_ stream: StreamID, fromVersion: Int64, limit: Int) async throws -> [EventEnvelope]
@@ -36,6 +37,12 @@ public protocol EventLog: Sendable {
     func streamVersion(_ stream: StreamID) async throws -> Int64
     /// Every event of a business flow, in position order.
     func readCorrelation(_ correlationID: CorrelationID, limit: Int) async throws -> [EventEnvelope]
+    /// The position of the last event in the log; 0 when it is empty.
+    func headPosition() async throws -> Int64
+    /// A subscriber's checkpoint: the position of the last event it handled; 0 before its first.
+    func checkpoint(_ subscriber: String) async throws -> Int64
+    /// Signalled after events are committed (by this process, or on PostgreSQL by any instance).
+    var eventSignal: EventSignal { get }
 }
 
 /// Durable jobs (enqueued through `Store.commit`).

@@ -113,5 +113,14 @@ enum PostgresSchema {
             """,
             "CREATE INDEX reservations_active ON reservations (sku, location) WHERE state = 'active'",
         ]),
+        (2, "subscription checkpoints", [
+            """
+            CREATE TABLE subscription_checkpoints (
+                subscriber TEXT PRIMARY KEY,
+                position BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+        ]),
     ]
 }

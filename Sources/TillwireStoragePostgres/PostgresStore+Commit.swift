@@ -50,7 +50,32 @@ extension PostgresStore {
         for change in commit.workflows {
             try await applyWorkflow(change, in: session)
         }
+        if let advance = commit.checkpoint {
+            try await applyCheckpoint(advance, in: session, now: nowMs)
+        }
+        if !envelopes.isEmpty {
+            // Delivered to every listening instance when, and only if, this transaction commits.
+            try await session.execute("SELECT pg_notify(\(eventChannel), '')")
+        }
         return .committed(CommitReceipt(events: envelopes, enqueuedJobs: enqueued, inventory: outcomes))
+    }
+
+    /// The LISTEN/NOTIFY channel that wakes subscribers in every instance.
+    static let eventChannel = "tillwire_events"
+
+    private static func applyCheckpoint(_ advance: CheckpointAdvance, in session: PostgresSession, now: Int64) async throws {
+        try await session.execute("""
+            INSERT INTO subscription_checkpoints (subscriber, position, updated_at) VALUES (\(advance.subscriber), 0, \(now))
+            ON CONFLICT DO NOTHING
+            """)
+        let current = try await session.value(
+            "SELECT position FROM subscription_checkpoints WHERE subscriber = \(advance.subscriber) FOR UPDATE", as: Int64.self) ?? 0
+        guard current == advance.from else {
+            throw StorageError.checkpointMoved(subscriber: advance.subscriber, expected: advance.from, actual: current)
+        }
+        try await session.execute("""
+            UPDATE subscription_checkpoints SET position = \(advance.to), updated_at = \(now) WHERE subscriber = \(advance.subscriber)
+            """)
     }
 
     /// Appends one event; the caller holds `eventLogLock`, so no other writer can append between the version read

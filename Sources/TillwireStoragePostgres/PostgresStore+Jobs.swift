@@ -49,14 +49,17 @@ extension PostgresStore {
     }
 
     public func completeJob(_ job: JobID, owner: String, effects: Commit) async throws -> CommitOutcome? {
-        try await transaction { session -> CommitOutcome? in
+        let now = Date()
+        let outcome = try await transaction { session -> CommitOutcome? in
             // The event-log lock comes before any row lock (see `eventLogLock`); `apply` taking it again is a no-op.
             if !effects.events.isEmpty { try await Self.lockEventLog(in: session) }
             let deleted = try await session.rows(
                 "DELETE FROM jobs WHERE id = \(job.rawValue) AND state = 'running' AND lease_owner = \(owner) RETURNING 1")
             guard !deleted.isEmpty else { return nil }
-            return try await Self.apply(effects, in: session, now: Date())
+            return try await Self.apply(effects, in: session, now: now)
         }
+        if case .committed(let receipt)? = outcome, !receipt.events.isEmpty { eventSignal.signal() }
+        return outcome
     }
 
     public func failJob(_ job: JobID, owner: String, failure: JobFailure, now: Date) async throws -> Bool {

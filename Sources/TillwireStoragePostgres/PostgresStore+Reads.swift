@@ -22,6 +22,16 @@ extension PostgresStore {
         }.first.flatMap { $0 } ?? 0
     }
 
+    public func headPosition() async throws -> Int64 {
+        try await fetch("SELECT max(position) AS head FROM events") { try $0.decode("head", as: Int64?.self) }.first.flatMap { $0 } ?? 0
+    }
+
+    public func checkpoint(_ subscriber: String) async throws -> Int64 {
+        try await fetch("SELECT position FROM subscription_checkpoints WHERE subscriber = \(subscriber)") {
+            try $0.decode("position", as: Int64.self)
+        }.first ?? 0
+    }
+
     public func readCorrelation(_ correlationID: CorrelationID, limit: Int) async throws -> [EventEnvelope] {
         try await fetch(
             "SELECT * FROM events WHERE correlation_id = \(correlationID.rawValue) ORDER BY position LIMIT \(limit)",

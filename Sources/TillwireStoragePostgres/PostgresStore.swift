@@ -26,6 +26,9 @@ public final class PostgresStore: Store {
     let target: String
     /// Runs `client.run()` for the store's lifetime; cancelled by `close()`.
     private let runner: Task<Void, Never>
+    /// Listens for other instances' event notifications for the store's lifetime; cancelled by `close()`.
+    private let listener: Task<Void, Never>
+    public let eventSignal: EventSignal
     private let isClosed = Mutex(false)
 
     /// Connects to `url` (`postgres://user[:password]@host[:port]/database`, port 5432 when omitted), without TLS,
@@ -45,7 +48,10 @@ public final class PostgresStore: Store {
             database: parsed.database, tls: .disable)
         configuration.options.maximumConnections = maxConnections
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        let store = PostgresStore(client: client, logger: logger, target: parsed.target)
+        let direct = PostgresConnection.Configuration(
+            host: parsed.host, port: parsed.port, username: parsed.username, password: parsed.password,
+            database: parsed.database, tls: .disable)
+        let store = PostgresStore(client: client, listenerConfiguration: direct, logger: logger, target: parsed.target)
         // One direct connection first: the pool retries a refused connection for about a minute and then reports
         // only that it gave up, while this fails at once with the cause (refused, authentication, no such database).
         do {
@@ -64,14 +70,45 @@ public final class PostgresStore: Store {
         return store
     }
 
-    private init(client: PostgresClient, logger: Logger, target: String) {
+    private init(client: PostgresClient, listenerConfiguration: PostgresConnection.Configuration, logger: Logger, target: String) {
         self.client = client
         self.logger = logger
         self.target = target
         self.runner = Task { await client.run() }
+        let signal = EventSignal()
+        self.eventSignal = signal
+        self.listener = Task { await Self.listen(configuration: listenerConfiguration, signal: signal, logger: logger) }
     }
 
-    deinit { runner.cancel() }
+    deinit {
+        listener.cancel()
+        runner.cancel()
+    }
+
+    /// Holds a dedicated connection (not one of the pool's, so a small pool is never starved) in LISTEN and signals
+    /// on every notification, reconnecting after a failure. Subscribers also poll, so a notification lost while
+    /// reconnecting costs latency, never an event.
+    private static func listen(configuration: PostgresConnection.Configuration, signal: EventSignal, logger: Logger) async {
+        while !Task.isCancelled {
+            do {
+                let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+                do {
+                    try await connection.listen(on: eventChannel) { notifications in
+                        signal.signal()  // events may have arrived while not listening
+                        for try await _ in notifications { signal.signal() }
+                    }
+                } catch {
+                    try? await connection.close()
+                    throw error
+                }
+                try? await connection.close()
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("event notifications interrupted; subscribers fall back to polling", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
 
     public func migrate() async throws -> MigrationStatus {
         try await transaction { session in
@@ -112,7 +149,9 @@ public final class PostgresStore: Store {
 
     public func commit(_ commit: Commit) async throws -> CommitOutcome {
         let now = Date()
-        return try await transaction { session in try await Self.apply(commit, in: session, now: now) }
+        let outcome = try await transaction { session in try await Self.apply(commit, in: session, now: now) }
+        if case .committed(let receipt) = outcome, !receipt.events.isEmpty { eventSignal.signal() }
+        return outcome
     }
 
     public func hasProcessed(_ key: InboxKey) async throws -> Bool {
@@ -128,6 +167,8 @@ public final class PostgresStore: Store {
             return !closed
         }
         guard first else { return }
+        listener.cancel()
+        await listener.value
         runner.cancel()
         await runner.value
     }

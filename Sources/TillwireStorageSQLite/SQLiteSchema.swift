@@ -94,5 +94,12 @@ enum SQLiteSchema {
         );
         CREATE INDEX reservations_active ON reservations (sku, location) WHERE state = 'active';
         """),
+        (2, "subscription checkpoints", """
+        CREATE TABLE subscription_checkpoints (
+            subscriber TEXT PRIMARY KEY,
+            position INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """),
     ]
 }

@@ -27,6 +27,9 @@ extension SQLiteStore {
         for change in commit.workflows {
             try applyWorkflow(change, in: db)
         }
+        if let advance = commit.checkpoint {
+            try applyCheckpoint(advance, in: db, now: nowMs)
+        }
         return .committed(CommitReceipt(events: envelopes, enqueuedJobs: enqueued, inventory: outcomes))
     }
 
@@ -66,6 +69,19 @@ extension SQLiteStore {
                 job.runAt.millisecondsSince1970, now, now,
             ])
         return db.changesCount > 0
+    }
+
+    private static func applyCheckpoint(_ advance: CheckpointAdvance, in db: Database, now: Int64) throws {
+        let current = try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT position FROM subscription_checkpoints WHERE subscriber = ?"),
+            arguments: [advance.subscriber]) ?? 0
+        guard current == advance.from else {
+            throw StorageError.checkpointMoved(subscriber: advance.subscriber, expected: advance.from, actual: current)
+        }
+        try db.cachedStatement(sql: """
+            INSERT INTO subscription_checkpoints (subscriber, position, updated_at) VALUES (?, ?, ?)
+            ON CONFLICT (subscriber) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at
+            """).execute(arguments: [advance.subscriber, advance.to, now])
     }
 
     // MARK: Inventory

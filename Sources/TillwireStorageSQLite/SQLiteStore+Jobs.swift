@@ -52,13 +52,15 @@ extension SQLiteStore {
 
     public func completeJob(_ job: JobID, owner: String, effects: Commit) async throws -> CommitOutcome? {
         let now = Date()
-        return try await write { db -> CommitOutcome? in
+        let outcome = try await write { db -> CommitOutcome? in
             try db.execute(
                 sql: "DELETE FROM jobs WHERE id = ? AND state = 'running' AND lease_owner = ?",
                 arguments: [job.rawValue, owner])
             guard db.changesCount > 0 else { return nil }
             return try Self.apply(effects, in: db, now: now)
         }
+        if case .committed(let receipt)? = outcome, !receipt.events.isEmpty { eventSignal.signal() }
+        return outcome
     }
 
     public func failJob(_ job: JobID, owner: String, failure: JobFailure, now: Date) async throws -> Bool {

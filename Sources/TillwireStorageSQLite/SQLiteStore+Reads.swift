@@ -38,6 +38,17 @@ extension SQLiteStore {
         }
     }
 
+    public func headPosition() async throws -> Int64 {
+        try await read { db in try Int64.fetchOne(db, sql: "SELECT MAX(position) FROM events") ?? 0 }
+    }
+
+    public func checkpoint(_ subscriber: String) async throws -> Int64 {
+        try await read { db in
+            try Int64.fetchOne(
+                db, sql: "SELECT position FROM subscription_checkpoints WHERE subscriber = ?", arguments: [subscriber]) ?? 0
+        }
+    }
+
     static func envelope(from row: Row) -> EventEnvelope {
         let event = NewEvent(
             id: EventID(trusted: row["id"]), type: row["type"], schemaVersion: row["schema_version"],

@@ -11,6 +11,7 @@ public final class SQLiteStore: Store {
     let writer: any DatabaseWriter
     let committer: GroupCommitter
     private let closed = Mutex(false)
+    public let eventSignal = EventSignal()
     /// Where the file is; nil for an in-memory database.
     public let path: String?
 
@@ -95,7 +96,9 @@ public final class SQLiteStore: Store {
 
     public func commit(_ commit: Commit) async throws -> CommitOutcome {
         let now = Date()
-        return try await write { db in try Self.apply(commit, in: db, now: now) }
+        let outcome = try await write { db in try Self.apply(commit, in: db, now: now) }
+        if case .committed(let receipt) = outcome, !receipt.events.isEmpty { eventSignal.signal() }
+        return outcome
     }
 
     public func hasProcessed(_ key: InboxKey) async throws -> Bool {

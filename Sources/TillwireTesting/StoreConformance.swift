@@ -31,6 +31,8 @@ public enum StoreConformance {
         .init(name: "events of one business flow read back by correlation id", run: correlation),
         .init(name: "several appends to one stream in one commit are checked in order", run: appendsInOneCommit),
         .init(name: "a completion whose effects are refused leaves the job leased and writes nothing", run: refusedCompletion),
+        .init(name: "checkpoints advance with their effects, and only from where they were", run: checkpoints),
+        .init(name: "a commit with events signals subscribers", run: signals),
         .init(name: "a closed store refuses work", run: closedStore),
     ]
 
@@ -441,5 +443,31 @@ public enum StoreConformance {
             throw ConformanceFailure(message: "expected closed, got \(read)", file: #filePath, line: #line)
         }
         try await store.close()
+    }
+
+    static func checkpoints(_ store: any Store) async throws {
+        try expectEqual(try await store.checkpoint("projector"), 0, "a new subscriber's checkpoint")
+        let appended = try await store.commit(Commit(events: [EventAppend(event("cp-source")), EventAppend(event("cp-source"))])).receipt
+        let positions = appended?.events.map(\.position) ?? []
+        try expectEqual(try await store.headPosition(), positions.last ?? -1, "head position")
+        _ = try await store.commit(Commit(events: [EventAppend(event("cp-effects"))], checkpoint: CheckpointAdvance(subscriber: "projector", from: 0, to: positions[0])))
+        try expectEqual(try await store.checkpoint("projector"), positions[0], "checkpoint after the first event")
+        let stale = try await expectError("advancing from a stale checkpoint") {
+            try await store.commit(Commit(events: [EventAppend(event("cp-effects"))], checkpoint: CheckpointAdvance(subscriber: "projector", from: 0, to: positions[0])))
+        }
+        guard case StorageError.checkpointMoved("projector", 0, positions[0]) = stale else {
+            throw ConformanceFailure(message: "expected checkpointMoved, got \(stale)", file: #filePath, line: #line)
+        }
+        try expectEqual(try await store.streamVersion("cp-effects"), 1, "the stale commit's effects were not written")
+        _ = try await store.commit(Commit(checkpoint: CheckpointAdvance(subscriber: "projector", from: positions[0], to: positions[1])))
+        try expectEqual(try await store.checkpoint("projector"), positions[1], "checkpoint after the second event")
+        try expectEqual(try await store.checkpoint("another"), 0, "checkpoints are per subscriber")
+    }
+
+    static func signals(_ store: any Store) async throws {
+        let seen = store.eventSignal.generation
+        _ = try await store.commit(Commit(events: [EventAppend(event("signalled"))]))
+        await store.eventSignal.wait(newerThan: seen, timeout: .seconds(10))
+        try expect(store.eventSignal.generation != seen, "no signal within 10 s of a commit with events")
     }
 }

@@ -1,0 +1,96 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import TillwireDomain
+import TillwireStorage
+
+/// Handles events for one subscription.
+public protocol EventHandler: Sendable {
+    /// The effects of one event: state changes, events and jobs, committed together with the subscription's
+    /// checkpoint. Called at least once per event, in log order; an event may be seen again after a crash or a
+    /// failed commit, so effects that leave the hub must go through jobs (enqueued here) with unique keys.
+    /// Throwing stops the subscription at this event, which is retried with backoff: no later event is handled
+    /// before it (order is kept).
+    func handle(_ event: EventEnvelope) async throws -> Commit
+}
+
+/// A named reader of the event log with a durable checkpoint: a `Service` that handles every event after its
+/// checkpoint, in position order, and commits each event's effects with the checkpoint's advance.
+///
+/// Guarantees: no event is skipped (positions become visible in order on every backend); each event's effects
+/// commit exactly once with the checkpoint (a second instance of the same subscriber that races it is refused
+/// with `checkpointMoved` and re-reads); a new event wakes the subscription through the store's `EventSignal`,
+/// with a poll every `pollInterval` as the fallback.
+public struct Subscription: Service {
+    public struct Configuration: Sendable {
+        /// Events read per query. Default 100.
+        public var batchSize: Int
+        /// The longest sleep without a signal. Default 1 s.
+        public var pollInterval: Duration
+        /// Backoff while a handler keeps failing on one event.
+        public var retry: RetryPolicy
+
+        public init(batchSize: Int = 100, pollInterval: Duration = .seconds(1), retry: RetryPolicy = RetryPolicy(base: .milliseconds(100), maximum: .seconds(60))) {
+            self.batchSize = batchSize
+            self.pollInterval = pollInterval
+            self.retry = retry
+        }
+    }
+
+    public let name: String
+    let store: any Store
+    let handler: any EventHandler
+    let configuration: Configuration
+    let logger: Logger
+
+    public init(name: String, store: any Store, handler: any EventHandler, configuration: Configuration = Configuration(), logger: Logger) {
+        self.name = name
+        self.store = store
+        self.handler = handler
+        self.configuration = configuration
+        var logger = logger
+        logger[metadataKey: "subscription"] = "\(name)"
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        var failures = 0
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let seen = store.eventSignal.generation
+            do {
+                let handled = try await runOnce()
+                failures = 0
+                if handled == 0 {
+                    await store.eventSignal.wait(newerThan: seen, timeout: configuration.pollInterval)
+                }
+            } catch is CancellationError {
+                return
+            } catch {
+                failures += 1
+                var random = SystemRandomNumberGenerator()
+                let next = configuration.retry.nextAttempt(after: failures, now: Date(), using: &random)
+                logger.warning("subscription stopped at an event; retrying", metadata: ["error": "\(error)", "attempt": "\(failures)"])
+                try? await Task.sleep(for: .milliseconds(Int64(max(0, next.timeIntervalSinceNow) * 1000)))
+            }
+        }
+    }
+
+    /// Handles the events after the checkpoint, one batch; returns how many were handled. Throws the first
+    /// handler or storage error, leaving the checkpoint at the last event that committed.
+    @discardableResult
+    public func runOnce() async throws -> Int {
+        var checkpoint = try await store.checkpoint(name)
+        let events = try await store.readAll(after: checkpoint, limit: configuration.batchSize)
+        for event in events {
+            var effects = try await handler.handle(event)
+            let advance = CheckpointAdvance(subscriber: name, from: checkpoint, to: event.position)
+            effects.checkpoint = advance
+            if case .duplicate = try await store.commit(effects) {
+                // The effects were applied before (their inbox key was seen): move the checkpoint alone.
+                _ = try await store.commit(Commit(checkpoint: advance))
+            }
+            checkpoint = event.position
+        }
+        return events.count
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import Logging
+import Synchronization
+import Testing
+import TillwireDomain
+import TillwireEngine
+import TillwireStorage
+import TillwireStorageSQLite
+import TillwireTesting
+
+/// Enqueues one push job per event (the effect, counted through the job queue); can be told to fail on an event a
+/// number of times.
+final class ProjectingHandler: EventHandler, Sendable {
+    let seen = Mutex<[Int64]>([])
+    let failuresLeft: Mutex<[EventID: Int]>
+
+    init(failOn: [EventID: Int] = [:]) { failuresLeft = Mutex(failOn) }
+
+    func handle(_ event: EventEnvelope) async throws -> Commit {
+        seen.withLock { $0.append(event.position) }
+        let fail = failuresLeft.withLock { left -> Bool in
+            guard let count = left[event.id], count > 0 else { return false }
+            left[event.id] = count - 1
+            return true
+        }
+        if fail { throw JobError.retryable("projection store is down") }
+        return Commit(jobs: [NewJob(kind: "channel.push", payload: Data(event.id.rawValue.utf8), runAt: event.event.occurredAt)])
+    }
+}
+
+@Suite struct SubscriptionTests {
+    let logger = Logger(label: "test")
+
+    func store() async throws -> SQLiteStore {
+        let store = try SQLiteStore.inMemory()
+        _ = try await store.migrate()
+        return store
+    }
+
+    func effects(_ store: any Store) async throws -> Int {
+        try await store.jobs(in: .pending, limit: 10_000).filter { $0.kind == "channel.push" }.count
+    }
+
+    func append(_ store: any Store, _ count: Int, stream: String = "order-1") async throws -> [EventEnvelope] {
+        try await store.commit(Commit(events: (0..<count).map { _ in
+            EventAppend(NewEvent(type: "order.captured", stream: StreamID(trusted: stream), correlationID: "c", occurredAt: Date(), source: "web", payload: Data()))
+        })).receipt?.events ?? []
+    }
+
+    @Test func handlesEveryEventOnceInOrderAndResumesFromItsCheckpoint() async throws {
+        let store = try await store()
+        let first = try await append(store, 5)
+        let handler = ProjectingHandler()
+        let subscription = Subscription(name: "projector", store: store, handler: handler, logger: logger)
+        #expect(try await subscription.runOnce() == 5)
+        #expect(try await subscription.runOnce() == 0, "nothing handled twice")
+        #expect(try await store.checkpoint("projector") == first.last?.position)
+        let second = try await append(store, 3)
+        let restarted = Subscription(name: "projector", store: store, handler: handler, logger: logger)
+        #expect(try await restarted.runOnce() == 3, "a restart resumes after the checkpoint")
+        #expect(try await effects(store) == 8, "one effect per event")
+        let positions = handler.seen.withLock { $0 }
+        #expect(positions == positions.sorted() && Set(positions).count == positions.count, "in order, each once")
+        #expect(Set((first + second).map(\.position)).isSubset(of: Set(positions)))
+    }
+
+    @Test func aFailingEventStopsTheSubscriptionUntilItSucceedsAndNothingIsSkipped() async throws {
+        let store = try await store()
+        let events = try await append(store, 4)
+        let handler = ProjectingHandler(failOn: [events[1].id: 2])
+        let subscription = Subscription(name: "projector", store: store, handler: handler, logger: logger)
+        await #expect(throws: JobError.self) { try await subscription.runOnce() }
+        #expect(try await store.checkpoint("projector") == events[0].position, "stopped before the failing event")
+        await #expect(throws: JobError.self) { try await subscription.runOnce() }
+        #expect(try await subscription.runOnce() == 4 - 1)
+        #expect(try await effects(store) == 4)
+        #expect(handler.seen.withLock { $0 } == [events[0], events[1], events[1], events[1], events[2], events[3]].map(\.position))
+    }
+
+    @Test func aNewEventWakesTheRunningSubscriptionWithoutWaitingForThePoll() async throws {
+        let store = try await store()
+        let handler = ProjectingHandler()
+        let subscription = Subscription(
+            name: "projector", store: store, handler: handler,
+            configuration: .init(pollInterval: .seconds(3600)), logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await subscription.run() }
+            try await Task.sleep(for: .milliseconds(200))
+            let started = ContinuousClock.now
+            _ = try await append(store, 1)
+            while handler.seen.withLock({ $0.isEmpty }) {
+                #expect(ContinuousClock.now - started < .seconds(10), "not woken within 10 s")
+                if ContinuousClock.now - started >= .seconds(10) { break }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            group.cancelAll()
+        }
+        #expect(handler.seen.withLock { $0.count } >= 1)
+    }
+
+    @Test func concurrentWritersNeverMakeTheSubscriptionSkipAnEvent() async throws {
+        let store = try await store()
+        let handler = ProjectingHandler()
+        let subscription = Subscription(name: "projector", store: store, handler: handler,
+                                        configuration: .init(batchSize: 7, pollInterval: .milliseconds(20)), logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await subscription.run() }
+            try await withThrowingTaskGroup(of: Void.self) { writers in
+                for writer in 0..<8 {
+                    writers.addTask { for _ in 0..<25 { _ = try await append(store, 2, stream: "order-\(writer)") } }
+                }
+                try await writers.waitForAll()
+            }
+            let deadline = ContinuousClock.now + .seconds(20)
+            while try await effects(store) < 400, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            group.cancelAll()
+        }
+        #expect(try await effects(store) == 400, "every event's effect exactly once")
+        let positions = try await store.readAll(after: 0, limit: 10_000).map(\.position)
+        #expect(handler.seen.withLock { $0 } == positions, "every event, in log order")
+    }
+}

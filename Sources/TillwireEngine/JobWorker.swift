@@ -96,6 +96,27 @@ public struct JobWorker: Service {
         return jobs.count
     }
 
+    private enum LeaseLost: Error { case lost }
+
+    /// Runs the handler while a heartbeat renews the lease every third of its duration. If a heartbeat finds the
+    /// lease gone, the handler is cancelled: another worker owns the job now.
+    private func runHoldingLease(_ job: Job, handler: any JobHandler) async throws -> Commit {
+        try await withThrowingTaskGroup(of: Commit?.self) { group in
+            group.addTask { try await handler.handle(job) }
+            group.addTask {
+                while true {
+                    try await Task.sleep(for: configuration.lease / 3)
+                    guard try await store.heartbeat(job.id, owner: configuration.owner, lease: configuration.lease, now: now()) else {
+                        throw LeaseLost.lost
+                    }
+                }
+            }
+            defer { group.cancelAll() }
+            guard let effects = try await group.next() ?? nil else { throw LeaseLost.lost }
+            return effects
+        }
+    }
+
     private func execute(_ job: Job) async {
         var logger = logger
         logger[metadataKey: "job.id"] = "\(job.id)"
@@ -103,10 +124,12 @@ public struct JobWorker: Service {
         logger[metadataKey: "job.attempt"] = "\(job.attempts)"
         guard let handler = handlers[job.kind] else { return }
         do {
-            let effects = try await handler.handle(job)
+            let effects = try await runHoldingLease(job, handler: handler)
             if try await store.completeJob(job.id, owner: configuration.owner, effects: effects) == nil {
                 logger.warning("job finished after its lease was lost; its effects were not committed")
             }
+        } catch LeaseLost.lost {
+            logger.warning("job lease lost (another worker claimed it); the handler was cancelled")
         } catch {
             let failure: JobFailure
             var random = SystemRandomNumberGenerator()

@@ -49,6 +49,9 @@ public protocol EventLog: Sendable {
 public protocol JobQueue: Sendable {
     /// Claims up to `limit` jobs that are due (pending with `runAt` ≤ `now`, or running with an expired lease),
     /// oldest `runAt` first, and leases them to `owner` until `now + lease`. Each claim counts as an attempt.
+    /// Jobs with a partition key run one at a time per key, in enqueue order: a job waits while an older job of its
+    /// key exists, whether pending (a retry), running or dead (it waits behind the dead letter until it is replayed
+    /// or removed).
     func claimJobs(owner: String, kinds: [String]?, limit: Int, lease: Duration, now: Date) async throws -> [Job]
     /// Extends a lease; false when the job is no longer leased to `owner` (it expired and was claimed again).
     func heartbeat(_ job: JobID, owner: String, lease: Duration, now: Date) async throws -> Bool

@@ -122,5 +122,9 @@ enum PostgresSchema {
             )
             """,
         ]),
+        (3, "job order per partition key", [
+            "ALTER TABLE jobs ADD COLUMN seq BIGSERIAL",
+            "CREATE INDEX jobs_partition ON jobs (partition_key, seq) WHERE partition_key IS NOT NULL",
+        ]),
     ]
 }

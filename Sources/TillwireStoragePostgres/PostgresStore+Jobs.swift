@@ -5,7 +5,8 @@ import TillwireStorage
 
 extension PostgresStore {
     /// Claims with `FOR UPDATE SKIP LOCKED`: concurrent claimers, in this instance or another, skip the rows another
-    /// claim holds instead of waiting, so they get disjoint jobs.
+    /// claim holds instead of waiting, so they get disjoint jobs. A job with a partition key is claimable only while
+    /// no older job of that key exists (pending, running or dead): a key's jobs run one at a time, in order.
     public func claimJobs(owner: String, kinds: [String]?, limit: Int, lease: Duration, now: Date) async throws -> [Job] {
         let nowMs = now.millisecondsSince1970
         let until = (now + lease.timeInterval).millisecondsSince1970
@@ -25,9 +26,11 @@ extension PostgresStore {
                     UPDATE jobs SET state = 'running', lease_owner = \(owner), lease_expires_at = \(until),
                         attempts = attempts + 1, updated_at = \(nowMs)
                     WHERE id IN (
-                        SELECT id FROM jobs
+                        SELECT id FROM jobs j
                         WHERE ((state = 'pending' AND run_at <= \(nowMs)) OR (state = 'running' AND lease_expires_at <= \(nowMs)))
                           AND (\(kinds == nil) OR kind = ANY(\(kinds ?? [])))
+                          AND (j.partition_key IS NULL OR NOT EXISTS (
+                              SELECT 1 FROM jobs older WHERE older.partition_key = j.partition_key AND older.seq < j.seq))
                         ORDER BY run_at, created_at
                         LIMIT \(limit)
                         FOR UPDATE SKIP LOCKED)

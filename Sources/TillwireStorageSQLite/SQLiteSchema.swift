@@ -101,5 +101,8 @@ enum SQLiteSchema {
             updated_at INTEGER NOT NULL
         ) WITHOUT ROWID;
         """),
+        (3, "job order per partition key", """
+        CREATE INDEX jobs_partition ON jobs (partition_key) WHERE partition_key IS NOT NULL;
+        """),
     ]
 }

@@ -14,9 +14,13 @@ extension SQLiteStore {
                     last_error = COALESCE(last_error || '; ', '') || 'lease expired on the final attempt'
                 WHERE state = 'running' AND lease_expires_at <= ? AND attempts >= max_attempts
                 """, arguments: [nowMs, nowMs])
+            // A job with a partition key waits while an older job of that key exists (pending, running or dead):
+            // a key's jobs run one at a time, in the order they were enqueued. rowid orders the rows that exist.
             var sql = """
-                SELECT id FROM jobs
+                SELECT id FROM jobs j
                 WHERE ((state = 'pending' AND run_at <= ?) OR (state = 'running' AND lease_expires_at <= ?))
+                  AND (j.partition_key IS NULL OR NOT EXISTS (
+                      SELECT 1 FROM jobs older WHERE older.partition_key = j.partition_key AND older.rowid < j.rowid))
                 """
             var arguments: StatementArguments = [nowMs, nowMs]
             if let kinds {

@@ -27,6 +27,7 @@ public enum StoreConformance {
         .init(name: "jobs are leased, and a lost lease cannot complete", run: jobLeases),
         .init(name: "failed jobs retry at their time and die when out of attempts", run: jobRetries),
         .init(name: "a unique job key enqueues once", run: uniqueJobs),
+        .init(name: "jobs of one partition key run one at a time, in order, behind a dead one", run: partitionOrder),
         .init(name: "workflow steps are recorded once and compensations kept", run: workflows),
         .init(name: "events of one business flow read back by correlation id", run: correlation),
         .init(name: "several appends to one stream in one commit are checked in order", run: appendsInOneCommit),
@@ -469,5 +470,23 @@ public enum StoreConformance {
         _ = try await store.commit(Commit(events: [EventAppend(event("signalled"))]))
         await store.eventSignal.wait(newerThan: seen, timeout: .seconds(10))
         try expect(store.eventSignal.generation != seen, "no signal within 10 s of a commit with events")
+    }
+
+    static func partitionOrder(_ store: any Store) async throws {
+        let first = NewJob(kind: "test.order", partitionKey: "order-P", runAt: t0)
+        let second = NewJob(kind: "test.order", partitionKey: "order-P", runAt: t0)
+        let other = NewJob(kind: "test.order", partitionKey: "order-Q", runAt: t0)
+        _ = try await store.commit(Commit(jobs: [first]))
+        _ = try await store.commit(Commit(jobs: [second, other]))
+        let claimed = try await store.claimJobs(owner: "w", kinds: nil, limit: 10, lease: .seconds(30), now: t0)
+        try expectEqual(Set(claimed.map(\.id)), [first.id, other.id], "the first of each key")
+        _ = try await store.completeJob(other.id, owner: "w", effects: Commit())
+        try expect(try await store.failJob(first.id, owner: "w", failure: .retry(at: t0 + 60, error: "503"), now: t0), "retry the first")
+        try expectEqual(try await store.claimJobs(owner: "w", kinds: nil, limit: 10, lease: .seconds(30), now: t0 + 10).map(\.id), [], "the second waits behind a retrying first")
+        let again = try await store.claimJobs(owner: "w", kinds: nil, limit: 10, lease: .seconds(30), now: t0 + 60)
+        try expectEqual(again.map(\.id), [first.id], "the first again, not the second")
+        try expect(try await store.failJob(first.id, owner: "w", failure: .terminal(error: "422"), now: t0 + 61), "the first dies")
+        try expectEqual(try await store.claimJobs(owner: "w", kinds: nil, limit: 10, lease: .seconds(30), now: t0 + 62).map(\.id), [], "the second waits behind a dead first")
+        try expectEqual(try await store.job(second.id)?.state, .pending, "the second is still pending")
     }
 }

@@ -90,12 +90,12 @@ final class ScriptedHandler: JobHandler, Sendable {
         let handler = SlowHandler()
         let job = NewJob(kind: "test.slow", runAt: Date())
         _ = try await store.commit(Commit(jobs: [job]))
-        let worker = JobWorker(store: store, handlers: [handler], configuration: .init(owner: "w1", lease: .milliseconds(300)), logger: logger)
+        let worker = JobWorker(store: store, handlers: [handler], configuration: .init(owner: "w1", lease: .milliseconds(1_500)), logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await worker.runOnce() }
             while try await store.job(job.id)?.leaseOwner != "w1" { try await Task.sleep(for: .milliseconds(5)) }
-            // Meanwhile a second worker keeps trying to claim it: the lease (300 ms) is shorter than the job (1.2 s).
-            let deadline = ContinuousClock.now + .milliseconds(1_100)
+            // Meanwhile a second worker keeps trying to claim it: the lease (1.5 s) is shorter than the job (3.5 s).
+            let deadline = ContinuousClock.now + .milliseconds(3_200)
             while ContinuousClock.now < deadline {
                 let stolen = try await store.claimJobs(owner: "w2", kinds: nil, limit: 1, lease: .seconds(30), now: Date())
                 #expect(stolen.isEmpty, "the running job was claimed by another worker")
@@ -110,7 +110,7 @@ final class ScriptedHandler: JobHandler, Sendable {
 struct SlowHandler: JobHandler {
     let kind = "test.slow"
     func handle(_ job: Job) async throws -> Commit {
-        try await Task.sleep(for: .milliseconds(1_200))
+        try await Task.sleep(for: .milliseconds(3_500))
         return Commit()
     }
 }

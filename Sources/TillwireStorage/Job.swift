@@ -88,3 +88,44 @@ public enum JobFailure: Sendable {
     /// Do not try again (a 4xx that will not change): the job goes straight to `dead`.
     case terminal(error: String)
 }
+
+/// Which dead jobs to list or replay. Every field narrows; none set means all.
+public struct DeadJobFilter: Sendable, Hashable {
+    /// Exactly this kind (`erp.post_sale`).
+    public var kind: String?
+    /// Kinds of one external system: kinds are named `<system>.<action>`, so `erp` matches `erp.post_sale`.
+    public var system: String?
+    /// Died at or after this time.
+    public var since: Date?
+    /// Died before this time.
+    public var until: Date?
+    /// At most this many, oldest first. Default 100.
+    public var limit: Int
+
+    public init(kind: String? = nil, system: String? = nil, since: Date? = nil, until: Date? = nil, limit: Int = 100) {
+        self.kind = kind
+        self.system = system
+        self.since = since
+        self.until = until
+        self.limit = limit
+    }
+}
+
+/// One replay of a dead job: who, when, why, and the error it had died with.
+public struct JobReplay: Sendable, Hashable {
+    public let job: JobID
+    public let kind: String
+    public let replayedBy: String
+    public let replayedAt: Date
+    public let reason: String
+    public let previousError: String?
+
+    public init(job: JobID, kind: String, replayedBy: String, replayedAt: Date, reason: String, previousError: String?) {
+        self.job = job
+        self.kind = kind
+        self.replayedBy = replayedBy
+        self.replayedAt = replayedAt
+        self.reason = reason
+        self.previousError = previousError
+    }
+}

@@ -64,6 +64,14 @@ public protocol JobQueue: Sendable {
     func job(_ id: JobID) async throws -> Job?
     /// Jobs in a state, oldest first.
     func jobs(in state: JobState, limit: Int) async throws -> [Job]
+    /// Dead jobs matching a filter, oldest first.
+    func deadJobs(matching filter: DeadJobFilter) async throws -> [Job]
+    /// Puts dead jobs back to `pending`, due now, with their attempts reset, and records who replayed each one and
+    /// why (an audit row per job, kept after the job is gone). Ids that are not dead are skipped; returns the ids
+    /// that were replayed.
+    func replayDeadJobs(_ ids: [JobID], by actor: String, reason: String, now: Date) async throws -> [JobID]
+    /// The replay audit of one job, oldest first.
+    func replays(of job: JobID) async throws -> [JobReplay]
 }
 
 /// Stock as the ledger and the reservations say.

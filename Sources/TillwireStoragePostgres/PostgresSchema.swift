@@ -126,5 +126,19 @@ enum PostgresSchema {
             "ALTER TABLE jobs ADD COLUMN seq BIGSERIAL",
             "CREATE INDEX jobs_partition ON jobs (partition_key, seq) WHERE partition_key IS NOT NULL",
         ]),
+        (4, "dead-letter replay audit", [
+            """
+            CREATE TABLE job_replays (
+                sequence BIGSERIAL PRIMARY KEY,
+                job_id TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                replayed_by TEXT NOT NULL,
+                replayed_at BIGINT NOT NULL,
+                reason TEXT NOT NULL,
+                previous_error TEXT
+            )
+            """,
+            "CREATE INDEX job_replays_job ON job_replays (job_id, sequence)",
+        ]),
     ]
 }

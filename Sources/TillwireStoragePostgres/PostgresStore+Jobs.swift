@@ -101,6 +101,50 @@ extension PostgresStore {
             "SELECT * FROM jobs WHERE state = \(state.rawValue) ORDER BY run_at, created_at LIMIT \(limit)", Self.job(from:))
     }
 
+    public func deadJobs(matching filter: DeadJobFilter) async throws -> [Job] {
+        let systemPrefix = filter.system.map { $0 + "." }
+        return try await fetch("""
+            SELECT * FROM jobs WHERE state = 'dead'
+              AND (\(filter.kind == nil) OR kind = \(filter.kind ?? ""))
+              AND (\(systemPrefix == nil) OR starts_with(kind, \(systemPrefix ?? "")))
+              AND updated_at >= \(filter.since?.millisecondsSince1970 ?? Int64.min)
+              AND updated_at < \(filter.until?.millisecondsSince1970 ?? Int64.max)
+            ORDER BY updated_at, id LIMIT \(filter.limit)
+            """, Self.job(from:))
+    }
+
+    public func replayDeadJobs(_ ids: [JobID], by actor: String, reason: String, now: Date) async throws -> [JobID] {
+        let nowMs = now.millisecondsSince1970
+        return try await transaction { session in
+            var replayed: [JobID] = []
+            for id in ids {
+                let rows = try await session.rows("""
+                    UPDATE jobs SET state = 'pending', attempts = 0, run_at = \(nowMs), updated_at = \(nowMs)
+                    WHERE id = \(id.rawValue) AND state = 'dead'
+                    RETURNING kind, last_error
+                    """)
+                guard let row = rows.first else { continue }
+                let kind = try row.decode("kind", as: String.self)
+                let previous = try row.decode("last_error", as: String?.self)
+                try await session.execute("""
+                    INSERT INTO job_replays (job_id, kind, replayed_by, replayed_at, reason, previous_error)
+                    VALUES (\(id.rawValue), \(kind), \(actor), \(nowMs), \(reason), \(previous))
+                    """)
+                replayed.append(id)
+            }
+            return replayed
+        }
+    }
+
+    public func replays(of job: JobID) async throws -> [JobReplay] {
+        try await fetch("SELECT * FROM job_replays WHERE job_id = \(job.rawValue) ORDER BY sequence") { row in
+            JobReplay(
+                job: job, kind: try row.decode("kind", as: String.self), replayedBy: try row.decode("replayed_by", as: String.self),
+                replayedAt: Date(milliseconds: try row.decode("replayed_at", as: Int64.self)),
+                reason: try row.decode("reason", as: String.self), previousError: try row.decode("previous_error", as: String?.self))
+        }
+    }
+
     static func job(from row: PostgresRandomAccessRow) throws -> Job {
         Job(
             id: JobID(trusted: try row.decode("id", as: String.self)), kind: try row.decode("kind", as: String.self),

@@ -104,5 +104,17 @@ enum SQLiteSchema {
         (3, "job order per partition key", """
         CREATE INDEX jobs_partition ON jobs (partition_key) WHERE partition_key IS NOT NULL;
         """),
+        (4, "dead-letter replay audit", """
+        CREATE TABLE job_replays (
+            sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+            job_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            replayed_by TEXT NOT NULL,
+            replayed_at INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            previous_error TEXT
+        );
+        CREATE INDEX job_replays_job ON job_replays (job_id, sequence);
+        """),
     ]
 }

@@ -106,6 +106,46 @@ extension SQLiteStore {
         }
     }
 
+    public func deadJobs(matching filter: DeadJobFilter) async throws -> [Job] {
+        var sql = "SELECT * FROM jobs WHERE state = 'dead'"
+        var arguments: StatementArguments = []
+        if let kind = filter.kind { sql += " AND kind = ?"; arguments += [kind] }
+        if let system = filter.system { sql += " AND substr(kind, 1, ?) = ?"; arguments += [system.utf8.count + 1, system + "."] }
+        if let since = filter.since { sql += " AND updated_at >= ?"; arguments += [since.millisecondsSince1970] }
+        if let until = filter.until { sql += " AND updated_at < ?"; arguments += [until.millisecondsSince1970] }
+        sql += " ORDER BY updated_at, id LIMIT ?"
+        arguments += [filter.limit]
+        let query = sql, bound = arguments
+        return try await read { db in try Row.fetchAll(db, sql: query, arguments: bound).map(Self.job(from:)) }
+    }
+
+    public func replayDeadJobs(_ ids: [JobID], by actor: String, reason: String, now: Date) async throws -> [JobID] {
+        let nowMs = now.millisecondsSince1970
+        return try await write { db in
+            var replayed: [JobID] = []
+            for id in ids {
+                guard let row = try Row.fetchOne(db, sql: "SELECT kind, last_error FROM jobs WHERE id = ? AND state = 'dead'", arguments: [id.rawValue]) else { continue }
+                try db.execute(sql: """
+                    UPDATE jobs SET state = 'pending', attempts = 0, run_at = ?, updated_at = ? WHERE id = ?
+                    """, arguments: [nowMs, nowMs, id.rawValue])
+                try db.execute(sql: """
+                    INSERT INTO job_replays (job_id, kind, replayed_by, replayed_at, reason, previous_error) VALUES (?, ?, ?, ?, ?, ?)
+                    """, arguments: [id.rawValue, row["kind"] as String, actor, nowMs, reason, row["last_error"] as String?])
+                replayed.append(id)
+            }
+            return replayed
+        }
+    }
+
+    public func replays(of job: JobID) async throws -> [JobReplay] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM job_replays WHERE job_id = ? ORDER BY sequence", arguments: [job.rawValue]).map { row in
+                JobReplay(job: job, kind: row["kind"], replayedBy: row["replayed_by"], replayedAt: Date(milliseconds: row["replayed_at"]),
+                          reason: row["reason"], previousError: row["previous_error"])
+            }
+        }
+    }
+
     static func job(from row: Row) -> Job {
         Job(
             id: JobID(trusted: row["id"]), kind: row["kind"], payload: row["payload"], partitionKey: row["partition_key"],

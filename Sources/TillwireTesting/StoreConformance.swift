@@ -28,6 +28,7 @@ public enum StoreConformance {
         .init(name: "failed jobs retry at their time and die when out of attempts", run: jobRetries),
         .init(name: "a unique job key enqueues once", run: uniqueJobs),
         .init(name: "jobs of one partition key run one at a time, in order, behind a dead one", run: partitionOrder),
+        .init(name: "dead jobs are listed by filter and replayed with an audit record", run: deadLetterReplay),
         .init(name: "workflow steps are recorded once and compensations kept", run: workflows),
         .init(name: "events of one business flow read back by correlation id", run: correlation),
         .init(name: "several appends to one stream in one commit are checked in order", run: appendsInOneCommit),
@@ -488,5 +489,34 @@ public enum StoreConformance {
         try expect(try await store.failJob(first.id, owner: "w", failure: .terminal(error: "422"), now: t0 + 61), "the first dies")
         try expectEqual(try await store.claimJobs(owner: "w", kinds: nil, limit: 10, lease: .seconds(30), now: t0 + 62).map(\.id), [], "the second waits behind a dead first")
         try expectEqual(try await store.job(second.id)?.state, .pending, "the second is still pending")
+    }
+
+    static func deadLetterReplay(_ store: any Store) async throws {
+        let erp = NewJob(kind: "erp.post_sale", partitionKey: "day-1", runAt: t0)
+        let later = NewJob(kind: "erp.post_sale", partitionKey: "day-1", runAt: t0)
+        let shop = NewJob(kind: "shopify.push_inventory", runAt: t0)
+        _ = try await store.commit(Commit(jobs: [erp, shop]))
+        _ = try await store.commit(Commit(jobs: [later]))
+        for job in try await store.claimJobs(owner: "w", kinds: nil, limit: 10, lease: .seconds(30), now: t0) {
+            _ = try await store.failJob(job.id, owner: "w", failure: .terminal(error: "HTTP 422 from \(job.kind)"), now: job.kind == "erp.post_sale" ? t0 + 10 : t0 + 20)
+        }
+        try expectEqual(Set(try await store.deadJobs(matching: DeadJobFilter()).map(\.id)), [erp.id, shop.id], "all dead jobs")
+        try expectEqual(try await store.deadJobs(matching: DeadJobFilter(system: "erp")).map(\.id), [erp.id], "by system")
+        try expectEqual(try await store.deadJobs(matching: DeadJobFilter(kind: "shopify.push_inventory")).map(\.id), [shop.id], "by kind")
+        try expectEqual(try await store.deadJobs(matching: DeadJobFilter(since: t0 + 15)).map(\.id), [shop.id], "by time")
+        try expectEqual(try await store.deadJobs(matching: DeadJobFilter(system: "er")).map(\.id), [], "a system is a whole kind prefix")
+
+        let replayed = try await store.replayDeadJobs([erp.id, later.id], by: "ops@retailer", reason: "ERP fixed the SKU mapping", now: t0 + 100)
+        try expectEqual(replayed, [erp.id], "only dead jobs are replayed")
+        let job = try await store.job(erp.id)
+        try expectEqual(job?.state, .pending, "replayed job state")
+        try expectEqual(job?.attempts, 0, "replayed job attempts")
+        let audit = try await store.replays(of: erp.id)
+        try expectEqual(audit.map(\.replayedBy), ["ops@retailer"], "who")
+        try expectEqual(audit.first?.reason, "ERP fixed the SKU mapping", "why")
+        try expectEqual(audit.first?.previousError, "HTTP 422 from erp.post_sale", "what it died with")
+        try expectEqual(audit.first?.replayedAt, t0 + 100, "when")
+        // The replayed job runs again, ahead of the one that waited behind it.
+        try expectEqual(try await store.claimJobs(owner: "w", kinds: nil, limit: 10, lease: .seconds(30), now: t0 + 100).map(\.id), [erp.id], "the replayed job first")
     }
 }

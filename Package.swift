@@ -9,7 +9,8 @@ let package = Package(
         .executable(name: "tillwire", targets: ["tillwire"]),
         // For the Benchmarks/ package, which measures the storage layer and the HTTP stack in a release build.
         .library(name: "TillwireKit", targets: [
-            "TillwireDomain", "TillwireStorage", "TillwireStorageSQLite", "TillwireStoragePostgres", "TillwireAPI",
+            "TillwireDomain", "TillwireStorage", "TillwireStorageSQLite", "TillwireStoragePostgres", "TillwireEngine",
+            "TillwireAPI",
         ]),
     ],
     dependencies: [

@@ -16,21 +16,29 @@ extension SQLiteStore {
                 """, arguments: [nowMs, nowMs])
             // A job with a partition key waits while an older job of that key exists (pending, running or dead):
             // a key's jobs run one at a time, in the order they were enqueued. rowid orders the rows that exist.
-            var sql = """
-                SELECT id FROM jobs j
-                WHERE ((state = 'pending' AND run_at <= ?) OR (state = 'running' AND lease_expires_at <= ?))
-                  AND (j.partition_key IS NULL OR NOT EXISTS (
-                      SELECT 1 FROM jobs older WHERE older.partition_key = j.partition_key AND older.rowid < j.rowid))
-                """
-            var arguments: StatementArguments = [nowMs, nowMs]
+            // Two queries, each walking the (state, run_at) index in order and stopping at the limit: expired leases
+            // first (work that was already started), then due pending jobs.
+            var kindFilter = ""
+            var kindArguments: StatementArguments = []
             if let kinds {
                 guard !kinds.isEmpty else { return [] }
-                sql += " AND kind IN (\(Array(repeating: "?", count: kinds.count).joined(separator: ", ")))"
-                arguments += StatementArguments(kinds)
+                kindFilter = " AND kind IN (\(Array(repeating: "?", count: kinds.count).joined(separator: ", ")))"
+                kindArguments = StatementArguments(kinds)
             }
-            sql += " ORDER BY run_at, created_at LIMIT ?"
-            arguments += [limit]
-            let ids = try String.fetchAll(db, sql: sql, arguments: arguments)
+            let partitionFree = """
+                (j.partition_key IS NULL OR NOT EXISTS (
+                    SELECT 1 FROM jobs older WHERE older.partition_key = j.partition_key AND older.rowid < j.rowid))
+                """
+            var ids = try String.fetchAll(db, sql: """
+                SELECT id FROM jobs j WHERE state = 'running' AND lease_expires_at <= ? AND \(partitionFree)\(kindFilter)
+                ORDER BY run_at, rowid LIMIT ?
+                """, arguments: [nowMs] + kindArguments + [limit])
+            if ids.count < limit {
+                ids += try String.fetchAll(db, sql: """
+                    SELECT id FROM jobs j WHERE state = 'pending' AND run_at <= ? AND \(partitionFree)\(kindFilter)
+                    ORDER BY run_at, rowid LIMIT ?
+                    """, arguments: [nowMs] + kindArguments + [limit - ids.count])
+            }
             var claimed: [Job] = []
             for id in ids {
                 try db.cachedStatement(sql: """

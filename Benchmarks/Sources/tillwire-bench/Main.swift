@@ -2,9 +2,12 @@ import Foundation
 import GRDB
 import Hummingbird
 import Logging
+import Synchronization
 import Prometheus
 import TillwireAPI
 import TillwireDomain
+import TillwireEngine
+import Logging
 import TillwireStorage
 import TillwireStorageSQLite
 
@@ -16,6 +19,7 @@ struct TillwireBench {
         let which = arguments.first ?? "all"
         let events = Int(ProcessInfo.processInfo.environment["BENCH_EVENTS"] ?? "") ?? 60_000
         if which == "storage" || which == "all" { try await storage(events: events) }
+        if which == "engine" || which == "all" { try await engine() }
         if which == "http" || which == "all" { try await http() }
     }
 
@@ -111,6 +115,85 @@ struct TillwireBench {
             try await group.waitForAll()
         }
         return Double(perCaller * callers) / (ContinuousClock.now - start).timeInterval
+    }
+
+    // MARK: Engine
+
+    struct NoOp: JobHandler {
+        let kind = "bench.noop"
+        func handle(_ job: Job) async throws -> Commit { Commit() }
+    }
+
+    final class Stamp: EventHandler, Sendable {
+        let seen = Mutex<[EventID: ContinuousClock.Instant]>([:])
+        func handle(_ event: EventEnvelope) async throws -> Commit {
+            seen.withLock { $0[event.id] = ContinuousClock.now }
+            return Commit()
+        }
+        func time(_ id: EventID) -> ContinuousClock.Instant? { seen.withLock { $0[id] } }
+    }
+
+    /// Jobs completed per second by 1, 4 and 16 workers (claim, no-op handler, guarded completion, each its own
+    /// transaction, on a SQLite file), and the wake-up latency from an append to a running subscription's handler.
+    static func engine() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tillwire-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let payload = Data(String(repeating: "x", count: 300).utf8)
+        let raw = try await rawBatchedInsertRate(path: folder.appendingPathComponent("raw.sqlite").path, rows: 30_000, payload: payload)
+        print("| raw SQLite batched insert (ceiling, engine run) | \(format(raw)) rows/s | 1.00 |")
+        let quiet: Logger = {
+            var logger = Logger(label: "bench")
+            logger.logLevel = .critical
+            return logger
+        }()
+        for workers in [1, 4, 16] {
+            let store = try SQLiteStore.open(path: folder.appendingPathComponent("jobs-\(workers).sqlite").path)
+            _ = try await store.migrate()
+            let total = 6_000
+            for chunk in 0..<(total / 1_000) {
+                _ = chunk
+                _ = try await store.commit(Commit(jobs: (0..<1_000).map { _ in NewJob(kind: "bench.noop", runAt: Date(timeIntervalSince1970: 0)) }))
+            }
+            let start = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<workers {
+                    group.addTask {
+                        let worker = JobWorker(store: store, handlers: [NoOp()], configuration: .init(owner: "w\(index)", concurrency: 1), logger: quiet)
+                        while try await worker.runOnce() > 0 {}
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let rate = Double(total) / (ContinuousClock.now - start).timeInterval
+            let left = try await store.jobs(in: .pending, limit: 10).count + (try await store.jobs(in: .running, limit: 10).count)
+            guard left == 0 else { throw BenchError("\(left) jobs were not completed") }
+            print("| jobs completed, \(workers) worker\(workers == 1 ? "" : "s") (claim + complete, one job per claim) | \(format(rate)) jobs/s | \(String(format: "%.2f", rate / raw)) |")
+            try await store.close()
+        }
+
+        let store = try SQLiteStore.open(path: folder.appendingPathComponent("wake.sqlite").path)
+        _ = try await store.migrate()
+        let stamp = Stamp()
+        let subscription = Subscription(name: "bench", store: store, handler: stamp, configuration: .init(pollInterval: .seconds(60)), logger: quiet)
+        var latencies: [Double] = []
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await subscription.run() }
+            try await Task.sleep(for: .milliseconds(200))
+            for _ in 0..<300 {
+                let event = NewEvent(type: "bench.appended", stream: "wake", correlationID: "bench", occurredAt: Date(), source: "bench", payload: payload)
+                _ = try await store.commit(Commit(events: [EventAppend(event)]))
+                let committed = ContinuousClock.now
+                while stamp.time(event.id) == nil { try await Task.sleep(for: .microseconds(100)) }
+                latencies.append((stamp.time(event.id)! - committed).timeInterval * 1000)
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            group.cancelAll()
+        }
+        latencies.sort()
+        let p50 = latencies[latencies.count / 2], p99 = latencies[latencies.count * 99 / 100]
+        print("| wake-up, commit returned → subscription handler (300 events, poll 60 s) | p50 \(String(format: "%.2f", p50)) ms, p99 \(String(format: "%.2f", p99)) ms | |")
+        try await store.close()
     }
 
     // MARK: HTTP

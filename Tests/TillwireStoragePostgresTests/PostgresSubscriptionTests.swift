@@ -48,8 +48,11 @@ struct PostgresSubscriptionTests {
                     }
                     try await writers.waitForAll()
                 }
+                // Wait for the last event's effects and checkpoint to commit, not only for the handler to see it:
+                // cancelling between the two would abandon that commit.
+                let head = try await reader.headPosition()
                 let deadline = ContinuousClock.now + .seconds(30)
-                while handler.seen.withLock({ $0.count }) < 200, ContinuousClock.now < deadline {
+                while try await reader.checkpoint("projector") < head, ContinuousClock.now < deadline {
                     try await Task.sleep(for: .milliseconds(20))
                 }
                 group.cancelAll()

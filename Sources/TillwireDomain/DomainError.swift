@@ -12,6 +12,7 @@ public enum DomainError: Error, Hashable, Sendable, CustomStringConvertible {
     case reservationMismatch(ReservationID, reason: String)
     case illegalTransition(from: OrderStatus, to: OrderStatus)
     case holdReasonRequired
+    case illegalWorkflowRecord(String)
 
     public var description: String {
         switch self {
@@ -27,6 +28,7 @@ public enum DomainError: Error, Hashable, Sendable, CustomStringConvertible {
         case let .reservationMismatch(id, reason): "reservation \(id) conflicts with an earlier one of the same key: \(reason)"
         case let .illegalTransition(from, to): "order status cannot go from \(from.rawValue) to \(to.rawValue)"
         case .holdReasonRequired: "an order put on hold needs a reason"
+        case let .illegalWorkflowRecord(reason): "workflow run out of order: \(reason)"
         }
     }
 }

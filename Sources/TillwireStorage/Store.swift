@@ -91,6 +91,10 @@ public protocol InventoryReader: Sendable {
 public protocol WorkflowReader: Sendable {
     /// The run and its recorded steps in index order; nil for an unknown id.
     func workflowRun(_ id: WorkflowRunID) async throws -> (run: WorkflowRun, steps: [WorkflowStep])?
+    /// Runs in a state, oldest first.
+    func workflowRuns(in state: WorkflowRunState, limit: Int) async throws -> [WorkflowRun]
+    /// Runs of a business flow that wait for an event of this type.
+    func workflowRuns(waitingFor eventType: String, correlation: CorrelationID) async throws -> [WorkflowRunID]
 }
 
 /// One ledger line as stored.

@@ -1,38 +1,50 @@
 import Foundation
 import TillwireDomain
 
-/// Where a workflow (saga) run is.
-public enum WorkflowRunState: String, Sendable, Codable, CaseIterable {
-    case running, compensating, completed, compensated, failed
-}
-
-/// One run of a durable workflow.
+/// One run of a durable workflow (saga). Its lifecycle is `WorkflowLifecycle` (TillwireDomain).
 public struct WorkflowRun: Sendable, Hashable {
     public let id: WorkflowRunID
     /// The workflow's name, e.g. `order.fulfilment`.
     public let type: String
+    /// The definition version the run started with; it keeps running with that version after an upgrade.
+    public let version: Int
     public let state: WorkflowRunState
     public let correlationID: CorrelationID
     public let input: Data
+    /// The durable timer of the step the run is waiting in; nil when it is not waiting.
+    public let wait: WorkflowWait?
     public let createdAt: Date
     public let updatedAt: Date
 
     public init(
-        id: WorkflowRunID, type: String, state: WorkflowRunState = .running, correlationID: CorrelationID,
-        input: Data, createdAt: Date, updatedAt: Date
+        id: WorkflowRunID, type: String, version: Int = 1, state: WorkflowRunState = .running,
+        correlationID: CorrelationID, input: Data, wait: WorkflowWait? = nil, createdAt: Date, updatedAt: Date
     ) {
         self.id = id
         self.type = type
+        self.version = version
         self.state = state
         self.correlationID = correlationID
         self.input = input
+        self.wait = wait
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }
 }
 
-public enum WorkflowStepStatus: String, Sendable, Codable, CaseIterable {
-    case completed, failed, compensated
+/// A step waiting until a time, or for an event of its run's correlation id until a deadline.
+public struct WorkflowWait: Sendable, Hashable {
+    public let stepIndex: Int
+    /// When the sleep ends, or when waiting for the event times out.
+    public let until: Date
+    /// The event type waited for; nil for a plain sleep.
+    public let eventType: String?
+
+    public init(stepIndex: Int, until: Date, eventType: String? = nil) {
+        self.stepIndex = stepIndex
+        self.until = until
+        self.eventType = eventType
+    }
 }
 
 /// The recorded result of one step. A step is recorded once: a second record of the same index is a conflict,
@@ -57,8 +69,11 @@ public struct WorkflowStep: Sendable, Hashable {
 public enum WorkflowChange: Sendable {
     /// Starts a run; a run with the same id already stored fails with `StorageError.conflict`.
     case start(WorkflowRun)
+    /// Records a step's result and clears the run's wait.
     case recordStep(WorkflowRunID, WorkflowStep)
     /// A compensated step is recorded again with status `.compensated` under the same index.
     case markCompensated(WorkflowRunID, stepIndex: Int, at: Date)
     case setState(WorkflowRunID, WorkflowRunState, at: Date)
+    /// Sets (or with nil clears) the run's durable timer.
+    case setWait(WorkflowRunID, WorkflowWait?, at: Date)
 }

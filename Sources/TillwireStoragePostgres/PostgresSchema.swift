@@ -140,5 +140,13 @@ enum PostgresSchema {
             """,
             "CREATE INDEX job_replays_job ON job_replays (job_id, sequence)",
         ]),
+        (5, "workflow definition versions and durable timers", [
+            "ALTER TABLE workflow_runs ADD COLUMN version INTEGER NOT NULL DEFAULT 1",
+            "ALTER TABLE workflow_runs ADD COLUMN wait_step INTEGER",
+            "ALTER TABLE workflow_runs ADD COLUMN wait_until BIGINT",
+            "ALTER TABLE workflow_runs ADD COLUMN wait_event TEXT",
+            "CREATE INDEX workflow_runs_waiting ON workflow_runs (correlation_id, wait_event) WHERE wait_event IS NOT NULL",
+            "CREATE INDEX workflow_runs_state ON workflow_runs (state, created_at)",
+        ]),
     ]
 }

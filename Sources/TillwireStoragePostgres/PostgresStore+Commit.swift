@@ -272,8 +272,10 @@ extension PostgresStore {
         switch change {
         case .start(let run):
             let inserted = try await session.rows(try """
-                INSERT INTO workflow_runs (id, type, state, correlation_id, input, created_at, updated_at)
-                VALUES (\(run.id.rawValue), \(run.type), \(run.state.rawValue), \(run.correlationID.rawValue), \(run.input),
+                INSERT INTO workflow_runs (id, type, version, state, correlation_id, input, wait_step, wait_until, wait_event,
+                                           created_at, updated_at)
+                VALUES (\(run.id.rawValue), \(run.type), \(run.version), \(run.state.rawValue), \(run.correlationID.rawValue),
+                        \(run.input), \(run.wait?.stepIndex), \(run.wait?.until.millisecondsSince1970), \(run.wait?.eventType),
                         \(run.createdAt.millisecondsSince1970), \(run.updatedAt.millisecondsSince1970))
                 ON CONFLICT DO NOTHING RETURNING 1
                 """)
@@ -293,7 +295,11 @@ extension PostgresStore {
                 throw StorageError.conflict("step \(step.index) of workflow run \(runID) is already recorded")
             }
             try await session.execute(
-                "UPDATE workflow_runs SET updated_at = \(step.recordedAt.millisecondsSince1970) WHERE id = \(runID.rawValue)")
+                """
+                UPDATE workflow_runs SET updated_at = \(step.recordedAt.millisecondsSince1970), wait_step = NULL,
+                       wait_until = NULL, wait_event = NULL
+                WHERE id = \(runID.rawValue)
+                """)
 
         case let .markCompensated(runID, index, at):
             let updated = try await session.rows("""
@@ -307,6 +313,14 @@ extension PostgresStore {
         case let .setState(runID, state, at):
             let updated = try await session.rows("""
                 UPDATE workflow_runs SET state = \(state.rawValue), updated_at = \(at.millisecondsSince1970)
+                WHERE id = \(runID.rawValue) RETURNING 1
+                """)
+            guard !updated.isEmpty else { throw StorageError.notFound(kind: "workflow run", id: runID.rawValue) }
+
+        case let .setWait(runID, wait, at):
+            let updated = try await session.rows("""
+                UPDATE workflow_runs SET wait_step = \(wait?.stepIndex), wait_until = \(wait?.until.millisecondsSince1970),
+                       wait_event = \(wait?.eventType), updated_at = \(at.millisecondsSince1970)
                 WHERE id = \(runID.rawValue) RETURNING 1
                 """)
             guard !updated.isEmpty else { throw StorageError.notFound(kind: "workflow run", id: runID.rawValue) }

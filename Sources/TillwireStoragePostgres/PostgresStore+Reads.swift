@@ -106,24 +106,52 @@ extension PostgresStore {
             guard let row = try await session.rows("SELECT * FROM workflow_runs WHERE id = \(id.rawValue)").first else {
                 return nil
             }
-            let run = WorkflowRun(
-                id: id, type: try row.decode("type", as: String.self),
-                state: WorkflowRunState(rawValue: try row.decode("state", as: String.self)) ?? .failed,
-                correlationID: CorrelationID(trusted: try row.decode("correlation_id", as: String.self)),
-                input: try row.decode("input", as: Data.self),
-                createdAt: Date(milliseconds: try row.decode("created_at", as: Int64.self)),
-                updatedAt: Date(milliseconds: try row.decode("updated_at", as: Int64.self)))
             let steps = try await session.rows(
                 "SELECT * FROM workflow_steps WHERE run_id = \(id.rawValue) ORDER BY step_index"
             ).map { step in
                 WorkflowStep(
                     index: try step.decode("step_index", as: Int.self), name: try step.decode("name", as: String.self),
-                    status: WorkflowStepStatus(rawValue: try step.decode("status", as: String.self)) ?? .failed,
+                    status: try Self.decode(WorkflowStepStatus.self, try step.decode("status", as: String.self)),
                     output: try step.decode("output", as: Data.self),
                     recordedAt: Date(milliseconds: try step.decode("recorded_at", as: Int64.self)))
             }
-            return WorkflowSnapshot(run: run, steps: steps)
+            return WorkflowSnapshot(run: try Self.workflowRun(from: row), steps: steps)
         }.map { ($0.run, $0.steps) }
+    }
+
+    public func workflowRuns(in state: WorkflowRunState, limit: Int) async throws -> [WorkflowRun] {
+        try await fetch("""
+            SELECT * FROM workflow_runs WHERE state = \(state.rawValue) ORDER BY created_at, id LIMIT \(limit)
+            """, Self.workflowRun(from:))
+    }
+
+    public func workflowRuns(waitingFor eventType: String, correlation: CorrelationID) async throws -> [WorkflowRunID] {
+        try await fetch("""
+            SELECT id FROM workflow_runs WHERE correlation_id = \(correlation.rawValue) AND wait_event = \(eventType) ORDER BY id
+            """) { WorkflowRunID(trusted: try $0.decode("id", as: String.self)) }
+    }
+
+    static func workflowRun(from row: PostgresRandomAccessRow) throws -> WorkflowRun {
+        let waitStep = try row.decode("wait_step", as: Int?.self)
+        let waitUntil = try row.decode("wait_until", as: Int64?.self)
+        let waitEvent = try row.decode("wait_event", as: String?.self)
+        return WorkflowRun(
+            id: WorkflowRunID(trusted: try row.decode("id", as: String.self)), type: try row.decode("type", as: String.self),
+            version: try row.decode("version", as: Int.self),
+            state: try decode(WorkflowRunState.self, try row.decode("state", as: String.self)),
+            correlationID: CorrelationID(trusted: try row.decode("correlation_id", as: String.self)),
+            input: try row.decode("input", as: Data.self),
+            wait: waitStep.flatMap { step in
+                waitUntil.map { WorkflowWait(stepIndex: step, until: Date(milliseconds: $0), eventType: waitEvent) }
+            },
+            createdAt: Date(milliseconds: try row.decode("created_at", as: Int64.self)),
+            updatedAt: Date(milliseconds: try row.decode("updated_at", as: Int64.self)))
+    }
+
+    /// A stored enum value this build does not know means the schema is not the one it expects.
+    static func decode<T: RawRepresentable>(_ type: T.Type, _ raw: String) throws -> T where T.RawValue == String {
+        guard let value = T(rawValue: raw) else { throw StorageError.schemaMismatch("unknown \(T.self) '\(raw)'") }
+        return value
     }
 }
 

@@ -217,8 +217,12 @@ extension SQLiteStore {
     private static func applyWorkflow(_ change: WorkflowChange, in db: Database) throws {
         switch change {
         case .start(let run):
-            try db.execute(sql: "INSERT INTO workflow_runs (id, type, state, correlation_id, input, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                arguments: [run.id.rawValue, run.type, run.state.rawValue, run.correlationID.rawValue, run.input,
+            try db.execute(sql: """
+                INSERT INTO workflow_runs (id, type, version, state, correlation_id, input, wait_step, wait_until, wait_event, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                """,
+                arguments: [run.id.rawValue, run.type, run.version, run.state.rawValue, run.correlationID.rawValue, run.input,
+                            run.wait?.stepIndex, run.wait?.until.millisecondsSince1970, run.wait?.eventType,
                             run.createdAt.millisecondsSince1970, run.updatedAt.millisecondsSince1970])
             guard db.changesCount > 0 else { throw StorageError.conflict("workflow run \(run.id) already exists") }
         case let .recordStep(runID, step):
@@ -228,7 +232,8 @@ extension SQLiteStore {
             try db.execute(sql: "INSERT INTO workflow_steps (run_id, step_index, name, status, output, recorded_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 arguments: [runID.rawValue, step.index, step.name, step.status.rawValue, step.output, step.recordedAt.millisecondsSince1970])
             guard db.changesCount > 0 else { throw StorageError.conflict("step \(step.index) of workflow run \(runID) is already recorded") }
-            try db.execute(sql: "UPDATE workflow_runs SET updated_at = ? WHERE id = ?", arguments: [step.recordedAt.millisecondsSince1970, runID.rawValue])
+            try db.execute(sql: "UPDATE workflow_runs SET updated_at = ?, wait_step = NULL, wait_until = NULL, wait_event = NULL WHERE id = ?",
+                arguments: [step.recordedAt.millisecondsSince1970, runID.rawValue])
         case let .markCompensated(runID, index, at):
             try db.execute(sql: "UPDATE workflow_steps SET status = 'compensated', recorded_at = ? WHERE run_id = ? AND step_index = ? AND status = 'completed'",
                 arguments: [at.millisecondsSince1970, runID.rawValue, index])
@@ -236,6 +241,10 @@ extension SQLiteStore {
         case let .setState(runID, state, at):
             try db.execute(sql: "UPDATE workflow_runs SET state = ?, updated_at = ? WHERE id = ?",
                 arguments: [state.rawValue, at.millisecondsSince1970, runID.rawValue])
+            guard db.changesCount > 0 else { throw StorageError.notFound(kind: "workflow run", id: runID.rawValue) }
+        case let .setWait(runID, wait, at):
+            try db.execute(sql: "UPDATE workflow_runs SET wait_step = ?, wait_until = ?, wait_event = ?, updated_at = ? WHERE id = ?",
+                arguments: [wait?.stepIndex, wait?.until.millisecondsSince1970, wait?.eventType, at.millisecondsSince1970, runID.rawValue])
             guard db.changesCount > 0 else { throw StorageError.notFound(kind: "workflow run", id: runID.rawValue) }
         }
     }

@@ -108,19 +108,52 @@ extension SQLiteStore {
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM workflow_runs WHERE id = ?", arguments: [id.rawValue]) else {
                 return nil
             }
-            let run = WorkflowRun(
-                id: id, type: row["type"], state: WorkflowRunState(rawValue: row["state"]) ?? .failed,
-                correlationID: CorrelationID(trusted: row["correlation_id"]), input: row["input"],
-                createdAt: Date(milliseconds: row["created_at"]), updatedAt: Date(milliseconds: row["updated_at"]))
             let steps = try Row.fetchAll(
                 db, sql: "SELECT * FROM workflow_steps WHERE run_id = ? ORDER BY step_index", arguments: [id.rawValue]
             ).map { step in
                 WorkflowStep(
                     index: step["step_index"], name: step["name"],
-                    status: WorkflowStepStatus(rawValue: step["status"]) ?? .failed, output: step["output"],
+                    status: try Self.decode(WorkflowStepStatus.self, step["status"]), output: step["output"],
                     recordedAt: Date(milliseconds: step["recorded_at"]))
             }
-            return (run, steps)
+            return (try Self.workflowRun(from: row), steps)
         }
+    }
+
+    public func workflowRuns(in state: WorkflowRunState, limit: Int) async throws -> [WorkflowRun] {
+        try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM workflow_runs WHERE state = ? ORDER BY created_at, id LIMIT ?",
+                arguments: [state.rawValue, limit]
+            ).map(Self.workflowRun(from:))
+        }
+    }
+
+    public func workflowRuns(waitingFor eventType: String, correlation: CorrelationID) async throws -> [WorkflowRunID] {
+        try await read { db in
+            try String.fetchAll(
+                db, sql: "SELECT id FROM workflow_runs WHERE correlation_id = ? AND wait_event = ? ORDER BY id",
+                arguments: [correlation.rawValue, eventType]
+            ).map { WorkflowRunID(trusted: $0) }
+        }
+    }
+
+    static func workflowRun(from row: Row) throws -> WorkflowRun {
+        let waitStep: Int? = row["wait_step"]
+        let waitUntil: Int64? = row["wait_until"]
+        return WorkflowRun(
+            id: WorkflowRunID(trusted: row["id"]), type: row["type"], version: row["version"],
+            state: try decode(WorkflowRunState.self, row["state"]),
+            correlationID: CorrelationID(trusted: row["correlation_id"]), input: row["input"],
+            wait: waitStep.flatMap { step in
+                waitUntil.map { WorkflowWait(stepIndex: step, until: Date(milliseconds: $0), eventType: row["wait_event"]) }
+            },
+            createdAt: Date(milliseconds: row["created_at"]), updatedAt: Date(milliseconds: row["updated_at"]))
+    }
+
+    /// A stored enum value this build does not know means the schema is not the one it expects.
+    static func decode<T: RawRepresentable>(_ type: T.Type, _ raw: String) throws -> T where T.RawValue == String {
+        guard let value = T(rawValue: raw) else { throw StorageError.schemaMismatch("unknown \(T.self) '\(raw)'") }
+        return value
     }
 }

@@ -389,6 +389,27 @@ public enum StoreConformance {
         try expectEqual(loaded.steps.map(\.name), ["reserve", "charge"], "step names")
         try expectEqual(loaded.steps.last?.output, Data("declined".utf8), "step output")
         try expect(try await store.workflowRun("wf-none") == nil, "unknown run")
+
+        // Definition versions and durable timers.
+        let waiting = WorkflowRun(id: "wf-2", type: "order.pickup", version: 3, correlationID: "order-wf2", input: Data(),
+                                  createdAt: t0 + 5, updatedAt: t0 + 5)
+        _ = try await store.commit(Commit(workflows: [.start(waiting)]))
+        let wait = WorkflowWait(stepIndex: 0, until: t0 + 3600, eventType: "order.collected")
+        _ = try await store.commit(Commit(workflows: [.setWait("wf-2", wait, at: t0 + 6)]))
+        let stored = try await store.workflowRun("wf-2")
+        try expectEqual(stored?.run.version, 3, "definition version")
+        try expectEqual(stored?.run.wait, wait, "durable timer")
+        try expectEqual(try await store.workflowRuns(waitingFor: "order.collected", correlation: "order-wf2"), ["wf-2"], "waiting runs")
+        try expectEqual(try await store.workflowRuns(waitingFor: "order.collected", correlation: "order-wf"), [], "other flows")
+        try expectEqual(try await store.workflowRuns(waitingFor: "order.shipped", correlation: "order-wf2"), [], "other event types")
+        _ = try await store.commit(Commit(workflows: [
+            .recordStep("wf-2", WorkflowStep(index: 0, name: "collect", status: .completed, output: Data(), recordedAt: t0 + 7)),
+        ]))
+        try expect(try await store.workflowRun("wf-2")?.run.wait == nil, "recording the step clears its timer")
+        try expectEqual(try await store.workflowRuns(waitingFor: "order.collected", correlation: "order-wf2"), [], "no longer waiting")
+        _ = try await expectError("a timer on an unknown run") { try await store.commit(Commit(workflows: [.setWait("wf-none", nil, at: t0)])) }
+        try expectEqual(try await store.workflowRuns(in: .running, limit: 10).map(\.id), ["wf-2"], "running runs")
+        try expectEqual(try await store.workflowRuns(in: .compensated, limit: 10).map(\.id), ["wf-1"], "compensated runs")
     }
 
     static func correlation(_ store: any Store) async throws {

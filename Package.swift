@@ -100,7 +100,7 @@ let package = Package(
         ]),
         .testTarget(name: "TillwireAppTests", dependencies: [
             "TillwireApp", "TillwireAPI", "TillwireStorageSQLite", "TillwireStoragePostgres", "TillwireStorage",
-            "TillwireDomain", "TillwireTesting", "tillwire",
+            "TillwireDomain", "TillwireEngine", "TillwireTesting", "tillwire",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),

@@ -56,7 +56,8 @@ public enum Hub {
             logger: logger)
         let worker = JobWorker(
             store: store, handlers: [],
-            configuration: .init(concurrency: configuration.workerConcurrency), logger: logger)
+            configuration: .init(concurrency: configuration.workerConcurrency),
+            gate: SystemGate(policies: configuration.systems), logger: logger)
         // Graceful shutdown runs in reverse order: the HTTP server stops taking requests first, then the worker lets
         // its running jobs finish. Whatever is still running after 30 s is cancelled.
         var groupConfiguration = ServiceGroupConfiguration(

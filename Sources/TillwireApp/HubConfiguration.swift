@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TillwireEngine
 import Yams
 
 /// Everything the hub reads at start-up, typed, with its defaults. Read in one place: `HubConfiguration.load`.
@@ -28,6 +29,13 @@ public struct HubConfiguration: Sendable, Equatable {
     public var logFormat = LogFormat.text
     /// `workers.concurrency`: jobs run at once per hub instance. Default 4.
     public var workerConcurrency = 4
+    /// `systems.<name>`: resilience toward each external system, by the name its job kinds start with
+    /// (`erp` for `erp.post_sale`). File only, no environment override. Keys per system (all optional):
+    /// `rate_per_second` and `burst` (its published limit; burst defaults to 1), `concurrency` (calls in flight per
+    /// hub instance), `breaker.failure_rate` (0.5), `breaker.window` (20 calls), `breaker.minimum_calls` (10),
+    /// `breaker.open_seconds` (30), `breaker.half_open_probes` (3), and `maintenance`: a list of windows, each
+    /// `weekly sun 02:00-04:00 [Time/Zone]` or an ISO 8601 interval `2026-12-01T02:00:00Z/2026-12-01T04:00:00Z`.
+    public var systems: [String: SystemPolicy] = [:]
 
     public init() {}
 
@@ -45,12 +53,19 @@ public struct HubConfiguration: Sendable, Equatable {
     /// from, and what is expected.
     public static func load(yaml: String?, origin: String = "config file", environment: [String: String]) throws(ConfigurationError) -> HubConfiguration {
         var values: [String: (value: String, origin: String)] = [:]
+        var configurationSystems: [String: SystemPolicy] = [:]
         if let yaml {
             let node: Node?
             do { node = try Yams.compose(yaml: yaml) } catch {
                 throw ConfigurationError(key: nil, origin: origin, reason: "not valid YAML: \(yamlProblem(error))")
             }
-            if let node { try flatten(node, prefix: "", origin: origin, into: &values) }
+            if case .mapping(var mapping)? = node, let systems = mapping["systems"] {
+                mapping["systems"] = nil
+                configurationSystems = try parseSystems(systems, origin: origin)
+                try flatten(.mapping(mapping), prefix: "", origin: origin, into: &values)
+            } else if let node {
+                try flatten(node, prefix: "", origin: origin, into: &values)
+            }
         }
         for key in keys {
             let name = environmentName(of: key)
@@ -58,6 +73,7 @@ public struct HubConfiguration: Sendable, Equatable {
         }
 
         var configuration = HubConfiguration()
+        configuration.systems = configurationSystems
         func value(_ key: String) -> (value: String, origin: String)? { values[key] }
         func fail(_ key: String, _ reason: String) -> ConfigurationError {
             ConfigurationError(key: key, origin: values[key]?.origin ?? origin, reason: reason)
@@ -107,6 +123,87 @@ public struct HubConfiguration: Sendable, Equatable {
         configuration.logFormat = try choice("log.format", LogFormat.self) ?? configuration.logFormat
         configuration.workerConcurrency = try integer("workers.concurrency", in: 1...256) ?? configuration.workerConcurrency
         return configuration
+    }
+
+    static let systemKeys = [
+        "rate_per_second", "burst", "concurrency", "breaker.failure_rate", "breaker.window", "breaker.minimum_calls",
+        "breaker.open_seconds", "breaker.half_open_probes", "maintenance",
+    ]
+
+    /// Reads `systems:`: a mapping from system name to its settings.
+    private static func parseSystems(_ node: Node, origin: String) throws(ConfigurationError) -> [String: SystemPolicy] {
+        guard case .mapping(let systems) = node else {
+            throw ConfigurationError(key: "systems", origin: origin, reason: "must map system names to their settings")
+        }
+        var policies: [String: SystemPolicy] = [:]
+        for (nameNode, settings) in systems {
+            guard let name = nameNode.string, !name.isEmpty, !name.contains(".") else {
+                throw ConfigurationError(key: "systems", origin: origin, reason: "system names are non-empty and have no dot")
+            }
+            var values: [String: Node] = [:]
+            func collect(_ node: Node, prefix: String) throws(ConfigurationError) {
+                guard case .mapping(let mapping) = node else {
+                    throw ConfigurationError(key: "systems.\(name)\(prefix.isEmpty ? "" : "." + prefix)", origin: origin, reason: "must be a mapping")
+                }
+                for (keyNode, child) in mapping {
+                    let key = prefix.isEmpty ? (keyNode.string ?? "") : "\(prefix).\(keyNode.string ?? "")"
+                    if systemKeys.contains(key) {
+                        values[key] = child
+                    } else if systemKeys.contains(where: { $0.hasPrefix(key + ".") }) {
+                        try collect(child, prefix: key)
+                    } else {
+                        throw ConfigurationError(key: "systems.\(name).\(key)", origin: origin,
+                                                 reason: "is not a known key; known keys: \(systemKeys.joined(separator: ", "))")
+                    }
+                }
+            }
+            try collect(settings, prefix: "")
+            func fail(_ key: String, _ reason: String) -> ConfigurationError {
+                ConfigurationError(key: "systems.\(name).\(key)", origin: origin, reason: reason)
+            }
+            func number(_ key: String, in range: ClosedRange<Double>) throws(ConfigurationError) -> Double? {
+                guard let node = values[key] else { return nil }
+                guard let text = node.string, let value = Double(text), range.contains(value) else {
+                    throw fail(key, "must be a number from \(range.lowerBound) to \(range.upperBound), got '\(node.string ?? "a list or mapping")'")
+                }
+                return value
+            }
+            func integer(_ key: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+                guard let node = values[key] else { return nil }
+                guard let text = node.string, let value = Int(text), range.contains(value) else {
+                    throw fail(key, "must be an integer from \(range.lowerBound) to \(range.upperBound), got '\(node.string ?? "a list or mapping")'")
+                }
+                return value
+            }
+            var policy = SystemPolicy()
+            if let rate = try number("rate_per_second", in: 0.001...100_000) {
+                policy.rate = RateLimit(perSecond: rate, burst: try integer("burst", in: 1...100_000) ?? 1)
+            } else if values["burst"] != nil {
+                throw fail("burst", "needs rate_per_second")
+            }
+            policy.concurrency = try integer("concurrency", in: 1...10_000)
+            var breaker = CircuitBreakerPolicy()
+            breaker.failureRateThreshold = try number("breaker.failure_rate", in: 0.01...1) ?? breaker.failureRateThreshold
+            breaker.windowSize = try integer("breaker.window", in: 1...10_000) ?? breaker.windowSize
+            breaker.minimumCalls = min(try integer("breaker.minimum_calls", in: 1...10_000) ?? breaker.minimumCalls, breaker.windowSize)
+            breaker.openDuration = .milliseconds(Int64(1_000 * (try number("breaker.open_seconds", in: 0.001...86_400) ?? breaker.openDuration.timeInterval)))
+            breaker.halfOpenProbes = try integer("breaker.half_open_probes", in: 1...1_000) ?? breaker.halfOpenProbes
+            policy.breaker = breaker
+            if let node = values["maintenance"] {
+                guard case .sequence(let windows) = node else {
+                    throw fail("maintenance", "must be a list of windows, e.g. ['weekly sun 02:00-04:00']")
+                }
+                for window in windows {
+                    do {
+                        policy.maintenance.append(try MaintenanceWindow(parsing: window.string ?? ""))
+                    } catch {
+                        throw fail("maintenance", error.description)
+                    }
+                }
+            }
+            policies[name] = policy
+        }
+        return policies
     }
 
     private static func flatten(_ node: Node, prefix: String, origin: String, into values: inout [String: (value: String, origin: String)]) throws(ConfigurationError) {

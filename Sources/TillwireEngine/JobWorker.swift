@@ -50,14 +50,18 @@ public struct JobWorker: Service {
     let store: any Store
     let handlers: [String: any JobHandler]
     let configuration: Configuration
+    let gate: SystemGate?
     let logger: Logger
     let now: @Sendable () -> Date
 
+    /// `gate` applies each external system's breaker, rate, concurrency limit and maintenance windows to the jobs
+    /// of that system: a blocked system's jobs are not claimed, or are put back without spending an attempt.
     public init(
         store: any Store, handlers: [any JobHandler], configuration: Configuration = Configuration(),
-        logger: Logger, now: @escaping @Sendable () -> Date = Date.init
+        gate: SystemGate? = nil, logger: Logger, now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.store = store
+        self.gate = gate
         self.handlers = Dictionary(handlers.map { ($0.kind, $0) }, uniquingKeysWith: { first, _ in first })
         self.configuration = configuration
         self.logger = logger
@@ -84,10 +88,12 @@ public struct JobWorker: Service {
     /// Claims due jobs once and runs them; returns how many ran. Tests call this directly.
     @discardableResult
     public func runOnce() async throws -> Int {
-        guard !handlers.isEmpty else { return 0 }
+        let now = now()
+        // Jobs of a system in a maintenance window, paused by a 429 or behind an open circuit stay unclaimed.
+        let kinds = handlers.keys.filter { gate?.block(SystemGate.system(ofKind: $0), at: now) == nil }
+        guard !kinds.isEmpty else { return 0 }
         let jobs = try await store.claimJobs(
-            owner: configuration.owner, kinds: Array(handlers.keys), limit: configuration.concurrency,
-            lease: configuration.lease, now: now())
+            owner: configuration.owner, kinds: kinds, limit: configuration.concurrency, lease: configuration.lease, now: now)
         await withTaskGroup(of: Void.self) { group in
             for job in jobs {
                 group.addTask { await self.execute(job) }
@@ -102,7 +108,10 @@ public struct JobWorker: Service {
     /// lease gone, the handler is cancelled: another worker owns the job now.
     private func runHoldingLease(_ job: Job, handler: any JobHandler) async throws -> Commit {
         try await withThrowingTaskGroup(of: Commit?.self) { group in
-            group.addTask { try await handler.handle(job) }
+            group.addTask {
+                guard let gate else { return try await handler.handle(job) }
+                return try await gate.call(SystemGate.system(ofKind: job.kind)) { try await handler.handle(job) }
+            }
             group.addTask {
                 while true {
                     try await Task.sleep(for: configuration.lease / 3)
@@ -130,6 +139,14 @@ public struct JobWorker: Service {
             }
         } catch LeaseLost.lost {
             logger.warning("job lease lost (another worker claimed it); the handler was cancelled")
+        } catch let deferral as SystemDeferral {
+            logger.info("job put back without spending an attempt", metadata: ["reason": "\(deferral.block)"])
+            do {
+                _ = try await store.deferJob(
+                    job.id, owner: configuration.owner, until: deferral.block.until, reason: deferral.block.description, now: now())
+            } catch {
+                logger.error("could not put a job back; the lease will expire and the job run again", metadata: ["error": "\(error)"])
+            }
         } catch {
             let failure: JobFailure
             var random = SystemRandomNumberGenerator()

@@ -58,12 +58,14 @@ public struct Job: Sendable, Hashable {
     public let leaseOwner: String?
     public let leaseExpiresAt: Date?
     public let lastError: String?
+    /// Why a pending job was put back without running (a maintenance window, an open circuit, throttling).
+    public let waitReason: String?
     public let createdAt: Date
 
     public init(
         id: JobID, kind: String, payload: Data, partitionKey: String?, uniqueKey: String?, state: JobState,
         attempts: Int, maxAttempts: Int, runAt: Date, leaseOwner: String?, leaseExpiresAt: Date?,
-        lastError: String?, createdAt: Date
+        lastError: String?, waitReason: String? = nil, createdAt: Date
     ) {
         self.id = id
         self.kind = kind
@@ -77,6 +79,7 @@ public struct Job: Sendable, Hashable {
         self.leaseOwner = leaseOwner
         self.leaseExpiresAt = leaseExpiresAt
         self.lastError = lastError
+        self.waitReason = waitReason
         self.createdAt = createdAt
     }
 }

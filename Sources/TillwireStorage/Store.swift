@@ -61,7 +61,14 @@ public protocol JobQueue: Sendable {
     /// Records a failed attempt of a job leased to `owner`: back to `pending` at the retry time, or `dead` when the
     /// failure is terminal or attempts are used up. False when the job is no longer leased to `owner`.
     func failJob(_ job: JobID, owner: String, failure: JobFailure, now: Date) async throws -> Bool
+    /// Puts a job leased to `owner` back to `pending` until `until` without counting the attempt: the external
+    /// system was not called (a maintenance window, an open circuit, throttling). `reason` is kept as the job's
+    /// `waitReason`. False when the job is no longer leased to `owner`.
+    func deferJob(_ job: JobID, owner: String, until: Date, reason: String, now: Date) async throws -> Bool
     func job(_ id: JobID) async throws -> Job?
+    /// The oldest job enqueued before this one with the same partition key: the job it waits behind. Nil when it
+    /// has no partition key or nothing is ahead of it.
+    func jobAhead(of id: JobID) async throws -> Job?
     /// Jobs in a state, oldest first.
     func jobs(in state: JobState, limit: Int) async throws -> [Job]
     /// Dead jobs matching a filter, oldest first.

@@ -78,7 +78,8 @@ extension PostgresStore {
             case let .retry(at, error) where attempts < maxAttempts:
                 try await session.execute("""
                     UPDATE jobs SET state = 'pending', run_at = \(at.millisecondsSince1970), lease_owner = NULL,
-                        lease_expires_at = NULL, last_error = \(error), updated_at = \(now.millisecondsSince1970)
+                        lease_expires_at = NULL, last_error = \(error), wait_reason = NULL,
+                        updated_at = \(now.millisecondsSince1970)
                     WHERE id = \(job.rawValue)
                     """)
             case let .retry(_, error), let .terminal(error):
@@ -90,6 +91,23 @@ extension PostgresStore {
             }
             return true
         }
+    }
+
+    public func deferJob(_ job: JobID, owner: String, until: Date, reason: String, now: Date) async throws -> Bool {
+        try await transaction { session in
+            !(try await session.rows("""
+                UPDATE jobs SET state = 'pending', run_at = \(until.millisecondsSince1970), attempts = GREATEST(attempts - 1, 0),
+                    lease_owner = NULL, lease_expires_at = NULL, wait_reason = \(reason), updated_at = \(now.millisecondsSince1970)
+                WHERE id = \(job.rawValue) AND state = 'running' AND lease_owner = \(owner) RETURNING 1
+                """)).isEmpty
+        }
+    }
+
+    public func jobAhead(of id: JobID) async throws -> Job? {
+        try await fetch("""
+            SELECT j.* FROM jobs j JOIN jobs me ON me.id = \(id.rawValue)
+            WHERE j.partition_key = me.partition_key AND j.seq < me.seq ORDER BY j.seq LIMIT 1
+            """, Self.job(from:)).first
     }
 
     public func job(_ id: JobID) async throws -> Job? {
@@ -157,6 +175,7 @@ extension PostgresStore {
             leaseOwner: try row.decode("lease_owner", as: String?.self),
             leaseExpiresAt: try row.decode("lease_expires_at", as: Int64?.self).map(Date.init(milliseconds:)),
             lastError: try row.decode("last_error", as: String?.self),
+            waitReason: try row.decode("wait_reason", as: String?.self),
             createdAt: Date(milliseconds: try row.decode("created_at", as: Int64.self)))
     }
 }

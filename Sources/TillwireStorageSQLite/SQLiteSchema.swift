@@ -116,7 +116,8 @@ enum SQLiteSchema {
         );
         CREATE INDEX job_replays_job ON job_replays (job_id, sequence);
         """),
-        (5, "workflow definition versions and durable timers", """
+        (5, "workflow definition versions and durable timers; why a job waits", """
+        ALTER TABLE jobs ADD COLUMN wait_reason TEXT;
         ALTER TABLE workflow_runs ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
         ALTER TABLE workflow_runs ADD COLUMN wait_step INTEGER;
         ALTER TABLE workflow_runs ADD COLUMN wait_until INTEGER;

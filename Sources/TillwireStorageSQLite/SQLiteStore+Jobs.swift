@@ -87,7 +87,7 @@ extension SQLiteStore {
             case let .retry(at, error) where attempts < maxAttempts:
                 try db.execute(sql: """
                     UPDATE jobs SET state = 'pending', run_at = ?, lease_owner = NULL, lease_expires_at = NULL,
-                        last_error = ?, updated_at = ? WHERE id = ?
+                        last_error = ?, wait_reason = NULL, updated_at = ? WHERE id = ?
                     """, arguments: [at.millisecondsSince1970, error, now.millisecondsSince1970, job.rawValue])
             case let .retry(_, error), let .terminal(error):
                 try db.execute(sql: """
@@ -96,6 +96,26 @@ extension SQLiteStore {
                     """, arguments: [error, now.millisecondsSince1970, job.rawValue])
             }
             return true
+        }
+    }
+
+    public func deferJob(_ job: JobID, owner: String, until: Date, reason: String, now: Date) async throws -> Bool {
+        try await write { db in
+            try db.execute(sql: """
+                UPDATE jobs SET state = 'pending', run_at = ?, attempts = MAX(attempts - 1, 0), lease_owner = NULL,
+                    lease_expires_at = NULL, wait_reason = ?, updated_at = ?
+                WHERE id = ? AND state = 'running' AND lease_owner = ?
+                """, arguments: [until.millisecondsSince1970, reason, now.millisecondsSince1970, job.rawValue, owner])
+            return db.changesCount > 0
+        }
+    }
+
+    public func jobAhead(of id: JobID) async throws -> Job? {
+        try await read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT j.* FROM jobs j JOIN jobs me ON me.id = ?
+                WHERE j.partition_key = me.partition_key AND j.rowid < me.rowid ORDER BY j.rowid LIMIT 1
+                """, arguments: [id.rawValue]).map(Self.job(from:))
         }
     }
 
@@ -134,7 +154,7 @@ extension SQLiteStore {
             for id in ids {
                 guard let row = try Row.fetchOne(db, sql: "SELECT kind, last_error FROM jobs WHERE id = ? AND state = 'dead'", arguments: [id.rawValue]) else { continue }
                 try db.execute(sql: """
-                    UPDATE jobs SET state = 'pending', attempts = 0, run_at = ?, updated_at = ? WHERE id = ?
+                    UPDATE jobs SET state = 'pending', attempts = 0, run_at = ?, wait_reason = NULL, updated_at = ? WHERE id = ?
                     """, arguments: [nowMs, nowMs, id.rawValue])
                 try db.execute(sql: """
                     INSERT INTO job_replays (job_id, kind, replayed_by, replayed_at, reason, previous_error) VALUES (?, ?, ?, ?, ?, ?)
@@ -160,6 +180,6 @@ extension SQLiteStore {
             uniqueKey: row["unique_key"], state: JobState(rawValue: row["state"]) ?? .dead, attempts: row["attempts"],
             maxAttempts: row["max_attempts"], runAt: Date(milliseconds: row["run_at"]), leaseOwner: row["lease_owner"],
             leaseExpiresAt: (row["lease_expires_at"] as Int64?).map(Date.init(milliseconds:)), lastError: row["last_error"],
-            createdAt: Date(milliseconds: row["created_at"]))
+            waitReason: row["wait_reason"], createdAt: Date(milliseconds: row["created_at"]))
     }
 }

@@ -29,6 +29,7 @@ public enum StoreConformance {
         .init(name: "a unique job key enqueues once", run: uniqueJobs),
         .init(name: "jobs of one partition key run one at a time, in order, behind a dead one", run: partitionOrder),
         .init(name: "dead jobs are listed by filter and replayed with an audit record", run: deadLetterReplay),
+        .init(name: "a deferred job spends no attempt and says why it waits", run: deferredJobs),
         .init(name: "workflow steps are recorded once and compensations kept", run: workflows),
         .init(name: "events of one business flow read back by correlation id", run: correlation),
         .init(name: "several appends to one stream in one commit are checked in order", run: appendsInOneCommit),
@@ -510,6 +511,35 @@ public enum StoreConformance {
         try expect(try await store.failJob(first.id, owner: "w", failure: .terminal(error: "422"), now: t0 + 61), "the first dies")
         try expectEqual(try await store.claimJobs(owner: "w", kinds: nil, limit: 10, lease: .seconds(30), now: t0 + 62).map(\.id), [], "the second waits behind a dead first")
         try expectEqual(try await store.job(second.id)?.state, .pending, "the second is still pending")
+    }
+
+    static func deferredJobs(_ store: any Store) async throws {
+        let first = NewJob(kind: "erp.post_sale", partitionKey: "day-D", runAt: t0, maxAttempts: 2)
+        let second = NewJob(kind: "erp.post_sale", partitionKey: "day-D", runAt: t0)
+        _ = try await store.commit(Commit(jobs: [first]))
+        _ = try await store.commit(Commit(jobs: [second]))
+        try expectEqual(try await store.jobAhead(of: second.id)?.id, first.id, "the second waits behind the first")
+        try expect(try await store.jobAhead(of: first.id) == nil, "nothing ahead of the first")
+        for round in 0..<3 {
+            let now = t0 + Double(round) * 100
+            let claimed = try await store.claimJobs(owner: "w", kinds: nil, limit: 10, lease: .seconds(30), now: now)
+            try expectEqual(claimed.map(\.id), [first.id], "round \(round): only the first of its key")
+            try expectEqual(claimed.first?.attempts, 1, "round \(round): a deferral spent no attempt")
+            try expect(!(try await store.deferJob(first.id, owner: "other", until: now + 100, reason: "x", now: now)),
+                       "only the lease owner defers")
+            try expect(try await store.deferJob(first.id, owner: "w", until: now + 100, reason: "erp: maintenance window until 04:00", now: now),
+                       "deferred")
+        }
+        let waiting = try await store.job(first.id)
+        try expectEqual(waiting?.state, .pending, "deferred job state")
+        try expectEqual(waiting?.attempts, 0, "deferred job attempts")
+        try expectEqual(waiting?.waitReason, "erp: maintenance window until 04:00", "why it waits")
+        try expectEqual(waiting?.runAt, t0 + 300, "until when")
+        try expectEqual(try await store.claimJobs(owner: "w", kinds: nil, limit: 10, lease: .seconds(30), now: t0 + 299).map(\.id), [], "not before")
+        _ = try await store.claimJobs(owner: "w", kinds: nil, limit: 10, lease: .seconds(30), now: t0 + 300)
+        try expect(try await store.failJob(first.id, owner: "w", failure: .retry(at: t0 + 400, error: "HTTP 503"), now: t0 + 300), "fail")
+        let retrying = try await store.job(first.id)
+        try expect(retrying?.waitReason == nil && retrying?.lastError == "HTTP 503", "a failure replaces the wait reason")
     }
 
     static func deadLetterReplay(_ store: any Store) async throws {

@@ -1,5 +1,7 @@
+import Foundation
 import Testing
 import TillwireApp
+import TillwireEngine
 
 @Suite struct ConfigurationTests {
     @Test func noConfigurationMeansTheEmbeddedDefault() throws {
@@ -46,6 +48,49 @@ import TillwireApp
             #expect(error.key == key)
             #expect(error.reason.hasPrefix(reason), "\(error.reason)")
             #expect(error.description.contains("hub.yaml"))
+        }
+    }
+
+    @Test func eachExternalSystemGetsItsOwnResilienceSettings() throws {
+        let yaml = """
+            systems:
+              erp:
+                rate_per_second: 2
+                burst: 10
+                concurrency: 4
+                breaker:
+                  failure_rate: 0.25
+                  open_seconds: 60
+                maintenance:
+                  - weekly sun 02:00-04:00 Europe/Berlin
+                  - 2026-12-01T02:00:00Z/2026-12-01T04:00:00Z
+              shopify: {}
+            workers:
+              concurrency: 8
+            """
+        let configuration = try HubConfiguration.load(yaml: yaml, environment: [:])
+        let erp = try #require(configuration.systems["erp"])
+        #expect(erp.rate == RateLimit(perSecond: 2, burst: 10))
+        #expect(erp.concurrency == 4)
+        #expect(erp.breaker.failureRateThreshold == 0.25 && erp.breaker.openDuration == .seconds(60))
+        #expect(erp.breaker.windowSize == 20 && erp.breaker.minimumCalls == 10 && erp.breaker.halfOpenProbes == 3, "defaults")
+        #expect(erp.maintenance.map(\.description) == [
+            "weekly sun 02:00-04:00 Europe/Berlin", "2026-12-01T02:00:00Z/2026-12-01T04:00:00Z"])
+        #expect(configuration.systems["shopify"] == SystemPolicy(), "a system without settings gets the defaults")
+        #expect(configuration.workerConcurrency == 8, "the rest of the file is still read")
+    }
+
+    @Test(arguments: [
+        ("systems:\n  erp:\n    rate_per_second: fast\n", "systems.erp.rate_per_second"),
+        ("systems:\n  erp:\n    burst: 3\n", "systems.erp.burst"),
+        ("systems:\n  erp:\n    breaker:\n      failure_rate: 2\n", "systems.erp.breaker.failure_rate"),
+        ("systems:\n  erp:\n    maintenance: sunday night\n", "systems.erp.maintenance"),
+        ("systems:\n  erp:\n    maintenance:\n      - weekly someday 02:00-04:00\n", "systems.erp.maintenance"),
+        ("systems:\n  erp:\n    retries: 3\n", "systems.erp.retries"),
+    ])
+    func badSystemSettingsNameTheKey(yaml: String, key: String) {
+        #expect { try HubConfiguration.load(yaml: yaml, environment: [:]) } throws: { error in
+            (error as? ConfigurationError)?.key == key
         }
     }
 

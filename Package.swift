@@ -69,6 +69,7 @@ let package = Package(
             "TillwireDomain", "TillwireStorage", "TillwireStorageSQLite", "TillwireStoragePostgres",
             "TillwireEngine", "TillwireAPI",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -78,7 +79,7 @@ let package = Package(
 
         // The executable: a thin shell of commands over TillwireApp.
         .executableTarget(name: "tillwire", dependencies: [
-            "TillwireApp", "TillwireStorage", "TillwireDomain",
+            "TillwireApp", "TillwireEngine", "TillwireStorage", "TillwireDomain",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

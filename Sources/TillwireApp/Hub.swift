@@ -38,12 +38,18 @@ public enum Hub {
 
     /// Runs the hub until SIGTERM or SIGINT, then shuts down gracefully: the HTTP server stops taking requests,
     /// running jobs finish (for at most 30 s), and the store is closed last.
-    public static func serve(_ configuration: HubConfiguration, logger: Logger) async throws {
+    ///
+    /// `drill` adds the synthetic fault-drill workload (`Drill`).
+    public static func serve(_ configuration: HubConfiguration, drill: Bool = false, logger: Logger) async throws {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
         let store = try await openStore(configuration, logger: logger)
         let router = HubRouter.build(store: store, metrics: registry)
+        if drill {
+            Drill.addRoutes(to: router, store: store)
+            logger.warning("fault-drill workload enabled: POST /drill/messages is unauthenticated; not for business data")
+        }
         let application = Application(
             router: router,
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "tillwire"),
@@ -54,14 +60,20 @@ public enum Hub {
                 ])
             },
             logger: logger)
+        let workflows = WorkflowRunner(store: store, definitions: drill ? [Drill.workflow] : [])
         let worker = JobWorker(
-            store: store, handlers: [],
-            configuration: .init(concurrency: configuration.workerConcurrency),
+            store: store, handlers: [workflows] + (drill ? [Drill.Deliver()] : []),
+            configuration: .init(concurrency: configuration.workerConcurrency, lease: configuration.workerLease),
             gate: SystemGate(policies: configuration.systems), logger: logger)
+        var subscriptions = [Subscription(
+            name: WorkflowEventWaker.subscriberName, store: store, handler: WorkflowEventWaker(store: store), logger: logger)]
+        if drill {
+            subscriptions.append(Subscription(name: Drill.tallySubscriber, store: store, handler: Drill.Tally(), logger: logger))
+        }
         // Graceful shutdown runs in reverse order: the HTTP server stops taking requests first, then the worker lets
         // its running jobs finish. Whatever is still running after 30 s is cancelled.
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [.init(service: worker), .init(service: application)],
+            services: [.init(service: worker)] + subscriptions.map { .init(service: $0) } + [.init(service: application)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = .seconds(30)

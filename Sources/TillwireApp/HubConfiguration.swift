@@ -29,6 +29,9 @@ public struct HubConfiguration: Sendable, Equatable {
     public var logFormat = LogFormat.text
     /// `workers.concurrency`: jobs run at once per hub instance. Default 4.
     public var workerConcurrency = 4
+    /// `workers.lease_seconds`: how long a claimed job is leased; a job of an instance that died runs again after
+    /// this. Running jobs renew it every third. Default 60.
+    public var workerLease = Duration.seconds(60)
     /// `systems.<name>`: resilience toward each external system, by the name its job kinds start with
     /// (`erp` for `erp.post_sale`). File only, no environment override. Keys per system (all optional):
     /// `rate_per_second` and `burst` (its published limit; burst defaults to 1), `concurrency` (calls in flight per
@@ -42,7 +45,7 @@ public struct HubConfiguration: Sendable, Equatable {
     /// Every key the file may hold.
     public static let keys = [
         "http.host", "http.port", "storage.backend", "storage.sqlite.path", "storage.postgres.url",
-        "storage.postgres.max_connections", "log.level", "log.format", "workers.concurrency",
+        "storage.postgres.max_connections", "log.level", "log.format", "workers.concurrency", "workers.lease_seconds",
     ]
 
     public static func environmentName(of key: String) -> String {
@@ -122,6 +125,7 @@ public struct HubConfiguration: Sendable, Equatable {
         }
         configuration.logFormat = try choice("log.format", LogFormat.self) ?? configuration.logFormat
         configuration.workerConcurrency = try integer("workers.concurrency", in: 1...256) ?? configuration.workerConcurrency
+        if let seconds = try integer("workers.lease_seconds", in: 1...86_400) { configuration.workerLease = .seconds(seconds) }
         return configuration
     }
 

@@ -76,21 +76,27 @@ struct Dlq: AsyncParsableCommand {
                 guard let job = try await store.job(JobID(trusted: id)) else {
                     throw StartupError("no job \(id) (completed jobs are deleted)")
                 }
-                print("""
-                    id:          \(job.id)
-                    kind:        \(job.kind)
-                    state:       \(job.state.rawValue)
-                    attempts:    \(job.attempts) of \(job.maxAttempts)
-                    partition:   \(job.partitionKey ?? "-")
-                    unique key:  \(job.uniqueKey ?? "-")
-                    created:     \(ISO8601DateFormatter().string(from: job.createdAt))
-                    last error:  \(job.lastError ?? "-")
-                    payload:     \(String(decoding: job.payload, as: UTF8.self))
-                    """)
-                for replay in try await store.replays(of: job.id) {
-                    print("replayed:    \(ISO8601DateFormatter().string(from: replay.replayedAt)) by \(replay.replayedBy): \(replay.reason) (had failed with: \(replay.previousError ?? "-"))")
-                }
+                try await Dlq.show(job, store: store, why: nil)
             }
+        }
+    }
+
+    static func show(_ job: Job, store: any Store, why: String?) async throws {
+        print("""
+            id:          \(job.id)
+            kind:        \(job.kind)
+            state:       \(job.state.rawValue)
+            attempts:    \(job.attempts) of \(job.maxAttempts)
+            partition:   \(job.partitionKey ?? "-")
+            unique key:  \(job.uniqueKey ?? "-")
+            created:     \(ISO8601DateFormatter().string(from: job.createdAt))
+            due:         \(ISO8601DateFormatter().string(from: job.runAt))
+            last error:  \(job.lastError ?? "-")
+            """)
+        if let why { print("why:         \(why)") }
+        print("payload:     \(String(decoding: job.payload, as: UTF8.self))")
+        for replay in try await store.replays(of: job.id) {
+            print("replayed:    \(ISO8601DateFormatter().string(from: replay.replayedAt)) by \(replay.replayedBy): \(replay.reason) (had failed with: \(replay.previousError ?? "-"))")
         }
     }
 

@@ -13,7 +13,7 @@ struct Tillwire: AsyncParsableCommand {
             and HTTP on 127.0.0.1:8080. Every configuration key can also be set by an environment variable: \
             storage.sqlite.path is TILLWIRE_STORAGE_SQLITE_PATH. See docs/configuration.md.
             """,
-        subcommands: [Serve.self, Migrate.self, Dlq.self, ProbeAppend.self],
+        subcommands: [Serve.self, Migrate.self, Jobs.self, Dlq.self, ProbeAppend.self],
         defaultSubcommand: nil)
 }
 
@@ -69,10 +69,15 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigurationOptions
 
+    @Flag(help: ArgumentHelp(
+        "Also run the synthetic fault-drill workload (an unauthenticated POST /drill/messages route, a workflow, jobs and a subscription), for kill -9 drills. Not for business data.",
+        visibility: .hidden))
+    var drill = false
+
     func run() async throws {
         let configuration = try options.load()
         let logger = bootstrapLogging(configuration)
-        try await Hub.serve(configuration, logger: logger)
+        try await Hub.serve(configuration, drill: drill, logger: logger)
     }
 }
 

@@ -23,6 +23,7 @@ final class FakeExternalSystem: Sendable {
 
     struct Request: Sendable {
         let key: String
+        /// When the request arrived.
         let at: Date
         let status: Int
     }
@@ -35,6 +36,7 @@ final class FakeExternalSystem: Sendable {
     var router: Router<BasicRequestContext> {
         let router = Router()
         router.post("/deliveries") { request, _ -> Response in
+            let arrived = Date()
             let key = request.headers[HTTPField.Name("Idempotency-Key")!] ?? "-"
             let behaviour = self.behaviour.withLock { current in
                 let now = current
@@ -56,7 +58,7 @@ final class FakeExternalSystem: Sendable {
                 status = 429
                 headers[.retryAfter] = "\(seconds)"
             }
-            self.requests.withLock { $0.append(Request(key: key, at: Date(), status: status)) }
+            self.requests.withLock { $0.append(Request(key: key, at: arrived, status: status)) }
             return Response(status: .init(code: status), headers: headers)
         }
         return router
@@ -77,37 +79,55 @@ struct DeliveryHandler: JobHandler {
     func handle(_ job: Job) async throws -> Commit {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/deliveries")!)
         request.httpMethod = "POST"
-        request.timeoutInterval = 30
         request.setValue(job.id.rawValue, forHTTPHeaderField: "Idempotency-Key")
-        // Measured here: with URLSession's own `timeoutInterval`, Foundation on Linux went on timing out every later
-        // request once the first ones had timed out. So each call gets its own session and connection, and the
-        // deadline is enforced by racing the call against a sleep.
-        request.setValue("close", forHTTPHeaderField: "Connection")
-        let session = URLSession(configuration: .ephemeral)
-        defer { session.finishTasksAndInvalidate() }
-        request.httpBody = job.payload
-        let response: URLResponse
-        let call = request
-        do {
-            response = try await withThrowingTaskGroup(of: URLResponse?.self) { group in
-                group.addTask { try await session.data(for: call).1 }
-                group.addTask { try await Task.sleep(for: .seconds(timeout)); return nil }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let response = first else { throw URLError(.timedOut) }
-                return response
-            }
-        } catch {
-            throw JobError.retryable("no answer within \(timeout) s: \(error.localizedDescription)")
-        }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let response = try await HTTPCall.send(request, timeout: timeout)
+        let status = response.statusCode
         switch status {
         case 200..<300:
             return Commit()
         case 429, 408, 500...:
-            let retryAfter = (response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Retry-After").flatMap(Int.init)
+            let retryAfter = response.value(forHTTPHeaderField: "Retry-After").flatMap(Int.init)
             throw JobError.retryable("HTTP \(status)", retryAfter: retryAfter.map { .seconds($0) })
         default:
             throw JobError.terminal("HTTP \(status)")
+        }
+    }
+}
+
+/// One HTTP call with a deadline, on Foundation's URLSession, written around two of its Linux behaviours measured
+/// here: with its own `timeoutInterval`, later requests kept timing out once the first ones had; and cancelling a
+/// Swift task that awaits `URLSession.data(for:)` can block the cancelling thread forever (a cooperative-pool
+/// thread, which starves every other task). So the call uses the completion-handler API, its own session and
+/// connection, and a deadline that resumes the caller and cancels the request from a dispatch thread.
+enum HTTPCall {
+    private final class Once: Sendable {
+        let done = Mutex(false)
+        func claim() -> Bool { done.withLock { done in defer { done = true }; return !done } }
+    }
+
+    static func send(_ request: URLRequest, timeout: TimeInterval) async throws -> HTTPURLResponse {
+        var request = request
+        request.timeoutInterval = timeout + 30
+        request.setValue("close", forHTTPHeaderField: "Connection")
+        let session = URLSession(configuration: .ephemeral)
+        let once = Once()
+        return try await withCheckedThrowingContinuation { continuation in
+            let task = session.dataTask(with: request) { _, response, error in
+                guard once.claim() else { return }
+                session.finishTasksAndInvalidate()
+                if let response = response as? HTTPURLResponse {
+                    continuation.resume(returning: response)
+                } else {
+                    continuation.resume(throwing: JobError.retryable("no answer: \(error.map { "\($0)" } ?? "no response")"))
+                }
+            }
+            task.resume()
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
+                guard once.claim() else { return }
+                continuation.resume(throwing: JobError.retryable("no answer within \(timeout) s"))
+                task.cancel()
+                session.finishTasksAndInvalidate()
+            }
         }
     }
 }

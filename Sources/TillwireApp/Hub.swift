@@ -72,8 +72,10 @@ public enum Hub {
         }
         // Graceful shutdown runs in reverse order: the HTTP server stops taking requests first, then the worker lets
         // its running jobs finish. Whatever is still running after 30 s is cancelled.
+        let sweeper = RetentionSweeper(store: store, policy: configuration.retention, logger: logger)
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [.init(service: worker)] + subscriptions.map { .init(service: $0) } + [.init(service: application)],
+            services: [.init(service: sweeper), .init(service: worker)] + subscriptions.map { .init(service: $0) }
+                + [.init(service: application)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = .seconds(30)

@@ -32,6 +32,10 @@ public struct HubConfiguration: Sendable, Equatable {
     /// `workers.lease_seconds`: how long a claimed job is leased; a job of an instance that died runs again after
     /// this. Running jobs renew it every third. Default 60.
     public var workerLease = Duration.seconds(60)
+    /// `retention.dead_jobs_days`: dead jobs older than this are deleted (which lets the jobs queued behind them
+    /// run); 0 keeps them until replayed. Default 0.
+    /// `retention.finished_workflows_days`: completed and compensated workflow runs; 0 keeps them. Default 30.
+    public var retention = RetentionPolicy()
     /// `systems.<name>`: resilience toward each external system, by the name its job kinds start with
     /// (`erp` for `erp.post_sale`). File only, no environment override. Keys per system (all optional):
     /// `rate_per_second` and `burst` (its published limit; burst defaults to 1), `concurrency` (calls in flight per
@@ -46,6 +50,7 @@ public struct HubConfiguration: Sendable, Equatable {
     public static let keys = [
         "http.host", "http.port", "storage.backend", "storage.sqlite.path", "storage.postgres.url",
         "storage.postgres.max_connections", "log.level", "log.format", "workers.concurrency", "workers.lease_seconds",
+        "retention.dead_jobs_days", "retention.finished_workflows_days",
     ]
 
     public static func environmentName(of key: String) -> String {
@@ -126,6 +131,12 @@ public struct HubConfiguration: Sendable, Equatable {
         configuration.logFormat = try choice("log.format", LogFormat.self) ?? configuration.logFormat
         configuration.workerConcurrency = try integer("workers.concurrency", in: 1...256) ?? configuration.workerConcurrency
         if let seconds = try integer("workers.lease_seconds", in: 1...86_400) { configuration.workerLease = .seconds(seconds) }
+        if let days = try integer("retention.dead_jobs_days", in: 0...36_500) {
+            configuration.retention.deadJobs = days == 0 ? nil : .seconds(days * 86_400)
+        }
+        if let days = try integer("retention.finished_workflows_days", in: 0...36_500) {
+            configuration.retention.finishedWorkflows = days == 0 ? nil : .seconds(days * 86_400)
+        }
         return configuration
     }
 

@@ -29,15 +29,24 @@ public struct Subscription: Service {
         public var pollInterval: Duration
         /// Backoff while a handler keeps failing on one event.
         public var retry: RetryPolicy
+        /// How long this instance holds the subscriber once leased (renewed every third); when it dies, another
+        /// instance takes over after this. Default 15 s.
+        public var lease: Duration
 
-        public init(batchSize: Int = 100, pollInterval: Duration = .seconds(1), retry: RetryPolicy = RetryPolicy(base: .milliseconds(100), maximum: .seconds(60))) {
+        public init(
+            batchSize: Int = 100, pollInterval: Duration = .seconds(1),
+            retry: RetryPolicy = RetryPolicy(base: .milliseconds(100), maximum: .seconds(60)), lease: Duration = .seconds(15)
+        ) {
             self.batchSize = batchSize
             self.pollInterval = pollInterval
             self.retry = retry
+            self.lease = lease
         }
     }
 
     public let name: String
+    /// Identifies this instance's lease on the subscriber.
+    let owner = "subscription-" + EventID.random().rawValue.prefix(8)
     let store: any Store
     let handler: any EventHandler
     let configuration: Configuration
@@ -55,9 +64,18 @@ public struct Subscription: Service {
 
     public func run() async throws {
         var failures = 0
+        var renewAt = ContinuousClock.now
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let seen = store.eventSignal.generation
             do {
+                if ContinuousClock.now >= renewAt {
+                    // One instance at a time does the work; the others stand by and take over when its lease lapses.
+                    guard try await store.leaseSubscription(name, owner: owner, lease: configuration.lease, now: Date()) else {
+                        try await cancelWhenGracefulShutdown { try await Task.sleep(for: configuration.lease / 3) }
+                        continue
+                    }
+                    renewAt = ContinuousClock.now + configuration.lease / 3
+                }
                 let handled = try await runOnce()
                 failures = 0
                 if handled == 0 {
@@ -65,6 +83,9 @@ public struct Subscription: Service {
                 }
             } catch is CancellationError {
                 return
+            } catch StorageError.checkpointMoved {
+                // An instance that held the subscriber before this one committed late: read on from where it got.
+                continue
             } catch {
                 failures += 1
                 var random = SystemRandomNumberGenerator()

@@ -22,6 +22,10 @@ public protocol Store: EventLog, JobQueue, InventoryReader, WorkflowReader, Send
     func commit(_ commit: Commit) async throws -> CommitOutcome
     /// Whether the inbox has seen this message key.
     func hasProcessed(_ key: InboxKey) async throws -> Bool
+    /// Deletes, up to `limit` of each, dead jobs and finished (completed or compensated) workflow runs last changed
+    /// before their cutoff; a nil cutoff keeps them. Pending and running jobs and runs are never purged, and the
+    /// replay audit outlives the jobs it describes.
+    func purge(deadJobsBefore: Date?, finishedWorkflowsBefore: Date?, limit: Int) async throws -> PurgeCount
     /// Releases connections; the store cannot be used afterwards.
     func close() async throws
 }
@@ -41,6 +45,10 @@ public protocol EventLog: Sendable {
     func headPosition() async throws -> Int64
     /// A subscriber's checkpoint: the position of the last event it handled; 0 before its first.
     func checkpoint(_ subscriber: String) async throws -> Int64
+    /// Takes or renews the right to run `subscriber` until `now + lease`: true when `owner` holds it now (it was free,
+    /// had expired, or was already `owner`'s). Every hub instance runs each subscriber; one at a time does the work
+    /// and the others stand by. Correctness does not rest on it: checkpoints only advance from where they were.
+    func leaseSubscription(_ subscriber: String, owner: String, lease: Duration, now: Date) async throws -> Bool
     /// Signalled after events are committed (by this process, or on PostgreSQL by any instance).
     var eventSignal: EventSignal { get }
 }
@@ -102,6 +110,17 @@ public protocol WorkflowReader: Sendable {
     func workflowRuns(in state: WorkflowRunState, limit: Int) async throws -> [WorkflowRun]
     /// Runs of a business flow that wait for an event of this type.
     func workflowRuns(waitingFor eventType: String, correlation: CorrelationID) async throws -> [WorkflowRunID]
+}
+
+/// What one `Store.purge` deleted.
+public struct PurgeCount: Sendable, Hashable {
+    public var deadJobs: Int
+    public var workflowRuns: Int
+
+    public init(deadJobs: Int, workflowRuns: Int) {
+        self.deadJobs = deadJobs
+        self.workflowRuns = workflowRuns
+    }
 }
 
 /// One ledger line as stored.

@@ -137,7 +137,7 @@ extension PostgresStore {
             var replayed: [JobID] = []
             for id in ids {
                 let rows = try await session.rows("""
-                    UPDATE jobs SET state = 'pending', attempts = 0, run_at = \(nowMs), updated_at = \(nowMs)
+                    UPDATE jobs SET state = 'pending', attempts = 0, run_at = \(nowMs), wait_reason = NULL, updated_at = \(nowMs)
                     WHERE id = \(id.rawValue) AND state = 'dead'
                     RETURNING kind, last_error
                     """)
@@ -177,5 +177,42 @@ extension PostgresStore {
             lastError: try row.decode("last_error", as: String?.self),
             waitReason: try row.decode("wait_reason", as: String?.self),
             createdAt: Date(milliseconds: try row.decode("created_at", as: Int64.self)))
+    }
+
+    public func purge(deadJobsBefore: Date?, finishedWorkflowsBefore: Date?, limit: Int) async throws -> PurgeCount {
+        try await transaction { session in
+            var count = PurgeCount(deadJobs: 0, workflowRuns: 0)
+            if let cutoff = deadJobsBefore?.millisecondsSince1970 {
+                count.deadJobs = try await session.rows("""
+                    DELETE FROM jobs WHERE id IN (
+                        SELECT id FROM jobs WHERE state = 'dead' AND updated_at < \(cutoff) ORDER BY updated_at LIMIT \(limit))
+                    RETURNING 1
+                    """).count
+            }
+            if let cutoff = finishedWorkflowsBefore?.millisecondsSince1970 {
+                count.workflowRuns = try await session.rows("""
+                    WITH old AS (
+                        SELECT id FROM workflow_runs WHERE state IN ('completed', 'compensated') AND updated_at < \(cutoff)
+                        ORDER BY updated_at LIMIT \(limit)
+                    ), steps AS (
+                        DELETE FROM workflow_steps WHERE run_id IN (SELECT id FROM old)
+                    )
+                    DELETE FROM workflow_runs WHERE id IN (SELECT id FROM old) RETURNING 1
+                    """).count
+            }
+            return count
+        }
+    }
+
+    public func leaseSubscription(_ subscriber: String, owner: String, lease: Duration, now: Date) async throws -> Bool {
+        let until = (now + lease.timeInterval).millisecondsSince1970
+        return try await transaction { session in
+            !(try await session.rows("""
+                INSERT INTO subscription_leases (subscriber, owner, expires_at) VALUES (\(subscriber), \(owner), \(until))
+                ON CONFLICT (subscriber) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+                WHERE subscription_leases.owner = excluded.owner OR subscription_leases.expires_at <= \(now.millisecondsSince1970)
+                RETURNING 1
+                """)).isEmpty
+        }
     }
 }

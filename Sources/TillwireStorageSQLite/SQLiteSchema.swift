@@ -116,8 +116,13 @@ enum SQLiteSchema {
         );
         CREATE INDEX job_replays_job ON job_replays (job_id, sequence);
         """),
-        (5, "workflow definition versions and durable timers; why a job waits", """
+        (5, "workflow versions and timers; why a job waits; one active instance per subscriber", """
         ALTER TABLE jobs ADD COLUMN wait_reason TEXT;
+        CREATE TABLE subscription_leases (
+            subscriber TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            expires_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
         ALTER TABLE workflow_runs ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
         ALTER TABLE workflow_runs ADD COLUMN wait_step INTEGER;
         ALTER TABLE workflow_runs ADD COLUMN wait_until INTEGER;

@@ -182,4 +182,41 @@ extension SQLiteStore {
             leaseExpiresAt: (row["lease_expires_at"] as Int64?).map(Date.init(milliseconds:)), lastError: row["last_error"],
             waitReason: row["wait_reason"], createdAt: Date(milliseconds: row["created_at"]))
     }
+
+    public func purge(deadJobsBefore: Date?, finishedWorkflowsBefore: Date?, limit: Int) async throws -> PurgeCount {
+        try await write { db in
+            var count = PurgeCount(deadJobs: 0, workflowRuns: 0)
+            if let cutoff = deadJobsBefore {
+                try db.execute(sql: """
+                    DELETE FROM jobs WHERE id IN (
+                        SELECT id FROM jobs WHERE state = 'dead' AND updated_at < ? ORDER BY updated_at LIMIT ?)
+                    """, arguments: [cutoff.millisecondsSince1970, limit])
+                count.deadJobs = db.changesCount
+            }
+            if let cutoff = finishedWorkflowsBefore {
+                let ids = try String.fetchAll(db, sql: """
+                    SELECT id FROM workflow_runs WHERE state IN ('completed', 'compensated') AND updated_at < ?
+                    ORDER BY updated_at LIMIT ?
+                    """, arguments: [cutoff.millisecondsSince1970, limit])
+                for id in ids {
+                    try db.execute(sql: "DELETE FROM workflow_steps WHERE run_id = ?", arguments: [id])
+                    try db.execute(sql: "DELETE FROM workflow_runs WHERE id = ?", arguments: [id])
+                }
+                count.workflowRuns = ids.count
+            }
+            return count
+        }
+    }
+
+    public func leaseSubscription(_ subscriber: String, owner: String, lease: Duration, now: Date) async throws -> Bool {
+        let until = (now + lease.timeInterval).millisecondsSince1970
+        return try await write { db in
+            try db.execute(sql: """
+                INSERT INTO subscription_leases (subscriber, owner, expires_at) VALUES (?, ?, ?)
+                ON CONFLICT (subscriber) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+                WHERE subscription_leases.owner = excluded.owner OR subscription_leases.expires_at <= ?
+                """, arguments: [subscriber, owner, until, now.millisecondsSince1970])
+            return db.changesCount > 0
+        }
+    }
 }

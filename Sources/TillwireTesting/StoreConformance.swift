@@ -30,12 +30,14 @@ public enum StoreConformance {
         .init(name: "jobs of one partition key run one at a time, in order, behind a dead one", run: partitionOrder),
         .init(name: "dead jobs are listed by filter and replayed with an audit record", run: deadLetterReplay),
         .init(name: "a deferred job spends no attempt and says why it waits", run: deferredJobs),
+        .init(name: "retention purges old dead jobs and finished runs, nothing else", run: retention),
         .init(name: "workflow steps are recorded once and compensations kept", run: workflows),
         .init(name: "events of one business flow read back by correlation id", run: correlation),
         .init(name: "several appends to one stream in one commit are checked in order", run: appendsInOneCommit),
         .init(name: "a completion whose effects are refused leaves the job leased and writes nothing", run: refusedCompletion),
         .init(name: "checkpoints advance with their effects, and only from where they were", run: checkpoints),
         .init(name: "a commit with events signals subscribers", run: signals),
+        .init(name: "one owner at a time leases a subscriber", run: subscriptionLeases),
         .init(name: "a closed store refuses work", run: closedStore),
     ]
 
@@ -540,6 +542,57 @@ public enum StoreConformance {
         try expect(try await store.failJob(first.id, owner: "w", failure: .retry(at: t0 + 400, error: "HTTP 503"), now: t0 + 300), "fail")
         let retrying = try await store.job(first.id)
         try expect(retrying?.waitReason == nil && retrying?.lastError == "HTTP 503", "a failure replaces the wait reason")
+    }
+
+    static func retention(_ store: any Store) async throws {
+        let old = NewJob(kind: "erp.post_sale", runAt: t0), recent = NewJob(kind: "erp.post_sale", runAt: t0)
+        let waiting = NewJob(kind: "erp.post_sale", runAt: t0 + 10_000)
+        _ = try await store.commit(Commit(jobs: [old, recent, waiting]))
+        for job in try await store.claimJobs(owner: "w", kinds: nil, limit: 10, lease: .seconds(30), now: t0) {
+            _ = try await store.failJob(job.id, owner: "w", failure: .terminal(error: "422"), now: job.id == old.id ? t0 : t0 + 500)
+        }
+        _ = try await store.replayDeadJobs([old.id], by: "ops", reason: "try", now: t0)
+        _ = try await store.claimJobs(owner: "w", kinds: nil, limit: 10, lease: .seconds(30), now: t0)
+        _ = try await store.failJob(old.id, owner: "w", failure: .terminal(error: "422 again"), now: t0)
+        var commit = Commit()
+        for (id, state, at) in [("wf-old-done", WorkflowRunState.completed, t0), ("wf-old-undone", .compensated, t0),
+                                ("wf-new-done", .completed, t0 + 500), ("wf-old-running", .running, t0)] {
+            commit.workflows.append(.start(WorkflowRun(id: WorkflowRunID(trusted: id), type: "t", state: state, correlationID: "r",
+                                                       input: Data(), createdAt: at, updatedAt: at)))
+        }
+        commit.workflows.append(.recordStep("wf-old-done", WorkflowStep(index: 0, name: "a", status: .completed, output: Data(), recordedAt: t0)))
+        _ = try await store.commit(commit)
+        _ = try await store.commit(Commit(workflows: [.setState("wf-old-done", .completed, at: t0)]))
+
+        let kept = try await store.purge(deadJobsBefore: nil, finishedWorkflowsBefore: nil, limit: 100)
+        try expectEqual(kept, PurgeCount(deadJobs: 0, workflowRuns: 0), "no cutoff purges nothing")
+        let purged = try await store.purge(deadJobsBefore: t0 + 100, finishedWorkflowsBefore: t0 + 100, limit: 100)
+        try expectEqual(purged, PurgeCount(deadJobs: 1, workflowRuns: 2), "what was purged")
+        try expect(try await store.job(old.id) == nil, "the old dead job is gone")
+        try expectEqual(try await store.job(recent.id)?.state, .dead, "a recent dead job is kept")
+        try expectEqual(try await store.job(waiting.id)?.state, .pending, "a pending job is never purged")
+        try expectEqual(try await store.replays(of: old.id).count, 1, "the replay audit outlives the job")
+        let oldDone = try await store.workflowRun("wf-old-done"), oldUndone = try await store.workflowRun("wf-old-undone")
+        try expect(oldDone == nil && oldUndone == nil, "old finished runs are gone")
+        try expect(try await store.workflowRun("wf-new-done") != nil, "a recent finished run is kept")
+        try expect(try await store.workflowRun("wf-old-running") != nil, "a running run is never purged")
+    }
+
+    static func subscriptionLeases(_ store: any Store) async throws {
+        try expect(try await store.leaseSubscription("tally", owner: "a", lease: .seconds(15), now: t0), "a free subscriber is leased")
+        try expect(!(try await store.leaseSubscription("tally", owner: "b", lease: .seconds(15), now: t0 + 5)), "not while another holds it")
+        try expect(try await store.leaseSubscription("tally", owner: "a", lease: .seconds(15), now: t0 + 10), "the holder renews")
+        try expect(!(try await store.leaseSubscription("tally", owner: "b", lease: .seconds(15), now: t0 + 24)), "renewed until t0 + 25")
+        try expect(try await store.leaseSubscription("tally", owner: "b", lease: .seconds(15), now: t0 + 25), "taken over once expired")
+        try expect(!(try await store.leaseSubscription("tally", owner: "a", lease: .seconds(15), now: t0 + 26)), "the old holder is out")
+        try expect(try await store.leaseSubscription("other", owner: "a", lease: .seconds(15), now: t0 + 26), "each subscriber on its own")
+        let racers = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for owner in 0..<8 {
+                group.addTask { try await store.leaseSubscription("race", owner: "o\(owner)", lease: .seconds(15), now: t0) }
+            }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        try expectEqual(racers, 1, "of racing owners exactly one wins")
     }
 
     static func deadLetterReplay(_ store: any Store) async throws {

@@ -114,3 +114,25 @@ struct SlowHandler: JobHandler {
         return Commit()
     }
 }
+
+@Suite struct RetentionSweeperTests {
+    @Test func sweepsOnlyWhatThePolicyLetsGoInBatches() async throws {
+        let store = try SQLiteStore.inMemory()
+        _ = try await store.migrate()
+        let clock = ManualClock()
+        let jobs = (0..<2_500).map { _ in NewJob(kind: "erp.post_sale", runAt: clock.now()) }
+        _ = try await store.commit(Commit(jobs: jobs))
+        while true {
+            let claimed = try await store.claimJobs(owner: "w", kinds: nil, limit: 500, lease: .seconds(30), now: clock.now())
+            if claimed.isEmpty { break }
+            for job in claimed { _ = try await store.failJob(job.id, owner: "w", failure: .terminal(error: "422"), now: clock.now()) }
+        }
+        let logger = Logger(label: "test")
+        clock.advance(by: 6 * 86_400)
+        let keep = RetentionSweeper(store: store, policy: RetentionPolicy(deadJobs: .seconds(7 * 86_400)), logger: logger, now: clock.now)
+        #expect(try await keep.sweep() == PurgeCount(deadJobs: 0, workflowRuns: 0), "six days old, kept for seven")
+        clock.advance(by: 2 * 86_400)
+        #expect(try await keep.sweep() == PurgeCount(deadJobs: 2_500, workflowRuns: 0), "every batch swept")
+        #expect(try await store.jobs(in: .dead, limit: 1).isEmpty)
+    }
+}

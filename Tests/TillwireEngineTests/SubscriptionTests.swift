@@ -64,6 +64,41 @@ final class ProjectingHandler: EventHandler, Sendable {
         #expect(Set((first + second).map(\.position)).isSubset(of: Set(positions)))
     }
 
+    @Test func oneInstanceOfASubscriberWorksWhileTheOtherStandsByAndTakesOverWhenItStops() async throws {
+        let store = try await store()
+        let first = ProjectingHandler(), second = ProjectingHandler()
+        let configuration = Subscription.Configuration(pollInterval: .milliseconds(50), lease: .milliseconds(600))
+        let a = Subscription(name: "shared", store: store, handler: first, configuration: configuration, logger: logger)
+        let b = Subscription(name: "shared", store: store, handler: second, configuration: configuration, logger: logger)
+        func append(_ count: Int) async throws {
+            for _ in 0..<count {
+                _ = try await store.commit(Commit(events: [EventAppend(NewEvent(type: "t", stream: "s", correlationID: "c", occurredAt: Date(), source: "x", payload: Data()))]))
+            }
+        }
+        func waitFor(_ handled: Int) async throws {
+            let deadline = Date() + 10
+            while try await store.checkpoint("shared") < Int64(handled) {
+                guard Date() < deadline else { Issue.record("not handled in time"); return }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+        }
+        let runA = Task { try await a.run() }
+        try await append(20)
+        try await waitFor(20)
+        let runB = Task { try await b.run() }
+        try await append(20)
+        try await waitFor(40)
+        #expect(first.seen.withLock { $0.count } == 40 && second.seen.withLock { $0.isEmpty }, "the standby did nothing")
+        runA.cancel()
+        _ = await runA.result
+        try await append(20)
+        try await waitFor(60)
+        #expect(second.seen.withLock { $0 } == Array(41...60), "the standby took over where the first stopped")
+        runB.cancel()
+        _ = await runB.result
+        #expect(try await effects(store) == 60, "every event's effect once")
+    }
+
     @Test func aFailingEventStopsTheSubscriptionUntilItSucceedsAndNothingIsSkipped() async throws {
         let store = try await store()
         let events = try await append(store, 4)

@@ -7,8 +7,9 @@ import Prometheus
 import TillwireAPI
 import TillwireDomain
 import TillwireEngine
-import Logging
+import PostgresNIO
 import TillwireStorage
+import TillwireStoragePostgres
 import TillwireStorageSQLite
 
 /// Measures each figure beside a ceiling taken in the same run, and prints Markdown rows for BENCHMARKS.md.
@@ -147,29 +148,11 @@ struct TillwireBench {
             logger.logLevel = .critical
             return logger
         }()
-        for workers in [1, 4, 16] {
-            let store = try SQLiteStore.open(path: folder.appendingPathComponent("jobs-\(workers).sqlite").path)
-            _ = try await store.migrate()
-            let total = 6_000
-            for chunk in 0..<(total / 1_000) {
-                _ = chunk
-                _ = try await store.commit(Commit(jobs: (0..<1_000).map { _ in NewJob(kind: "bench.noop", runAt: Date(timeIntervalSince1970: 0)) }))
-            }
-            let start = ContinuousClock.now
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for index in 0..<workers {
-                    group.addTask {
-                        let worker = JobWorker(store: store, handlers: [NoOp()], configuration: .init(owner: "w\(index)", concurrency: 1), logger: quiet)
-                        while try await worker.runOnce() > 0 {}
-                    }
-                }
-                try await group.waitForAll()
-            }
-            let rate = Double(total) / (ContinuousClock.now - start).timeInterval
-            let left = try await store.jobs(in: .pending, limit: 10).count + (try await store.jobs(in: .running, limit: 10).count)
-            guard left == 0 else { throw BenchError("\(left) jobs were not completed") }
-            print("| jobs completed, \(workers) worker\(workers == 1 ? "" : "s") (claim + complete, one job per claim) | \(format(rate)) jobs/s | \(String(format: "%.2f", rate / raw)) |")
-            try await store.close()
+        try await jobRates(backend: "SQLite", ceiling: raw, logger: quiet) { workers in
+            try SQLiteStore.open(path: folder.appendingPathComponent("jobs-\(workers).sqlite").path)
+        }
+        try await workflowRate(backend: "SQLite", ceiling: raw, logger: quiet) {
+            try SQLiteStore.open(path: folder.appendingPathComponent("workflows.sqlite").path)
         }
 
         let store = try SQLiteStore.open(path: folder.appendingPathComponent("wake.sqlite").path)
@@ -194,6 +177,120 @@ struct TillwireBench {
         let p50 = latencies[latencies.count / 2], p99 = latencies[latencies.count * 99 / 100]
         print("| wake-up, commit returned → subscription handler (300 events, poll 60 s) | p50 \(String(format: "%.2f", p50)) ms, p99 \(String(format: "%.2f", p99)) ms | |")
         try await store.close()
+
+        guard let url = ProcessInfo.processInfo.environment["TILLWIRE_BENCH_POSTGRES_URL"] else {
+            print("(PostgreSQL rows skipped: TILLWIRE_BENCH_POSTGRES_URL is not set; Benchmarks/run starts a throwaway server)")
+            return
+        }
+        let pgCeiling = try await rawSkipLockedRate(url: url, workers: 4, jobs: 6_000)
+        print("| raw PostgreSQL SKIP LOCKED claim + delete, 4 connections, one job per transaction (ceiling) | \(format(pgCeiling)) jobs/s | 1.00 |")
+        try await jobRates(backend: "PostgreSQL", ceiling: pgCeiling, logger: quiet) { workers in
+            try await PostgresStore.connect(url: url, maxConnections: workers + 2, logger: quiet)
+        }
+        try await workflowRate(backend: "PostgreSQL", ceiling: pgCeiling, logger: quiet) {
+            try await PostgresStore.connect(url: url, maxConnections: 18, logger: quiet)
+        }
+    }
+
+    /// Jobs completed per second by 1, 4 and 16 workers: claim, no-op handler, guarded completion, each its own
+    /// transaction.
+    static func jobRates(backend: String, ceiling: Double, logger: Logger, open: (Int) async throws -> any Store) async throws {
+        for workers in [1, 4, 16] {
+            let store = try await open(workers)
+            _ = try await store.migrate()
+            let total = 6_000
+            for _ in 0..<(total / 1_000) {
+                _ = try await store.commit(Commit(jobs: (0..<1_000).map { _ in NewJob(kind: "bench.noop", runAt: Date(timeIntervalSince1970: 0)) }))
+            }
+            let start = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<workers {
+                    group.addTask {
+                        let worker = JobWorker(store: store, handlers: [NoOp()], configuration: .init(owner: "w\(index)", concurrency: 1), logger: logger)
+                        while try await worker.runOnce() > 0 {}
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let rate = Double(total) / (ContinuousClock.now - start).timeInterval
+            let left = try await store.jobs(in: .pending, limit: 10).count + (try await store.jobs(in: .running, limit: 10).count)
+            guard left == 0 else { throw BenchError("\(left) jobs were not completed") }
+            print("| \(backend): jobs completed, \(workers) worker\(workers == 1 ? "" : "s") (claim + complete, one job per claim) | \(format(rate)) jobs/s | \(String(format: "%.2f", rate / ceiling)) |")
+            try await store.close()
+        }
+    }
+
+    /// Workflow steps per second: 300 runs of a three-step workflow whose steps each append an event, run by 16
+    /// workers; every step is one job (claim, step, record + effects + next job in one commit).
+    static func workflowRate(backend: String, ceiling: Double, logger: Logger, open: () async throws -> any Store) async throws {
+        let store = try await open()
+        _ = try await store.migrate()
+        let step: WorkflowStepDefinition.Action = { context in
+            WorkflowStepResult(effects: Commit(events: [EventAppend(NewEvent(
+                type: "bench.step", stream: StreamID(trusted: "wf-\(context.run.id)"), correlationID: context.run.correlationID,
+                occurredAt: context.now, source: "bench", payload: Data()))]))
+        }
+        let definition = WorkflowDefinition(type: "bench.flow", steps: [.action("a", run: step), .action("b", run: step), .action("c", run: step)])
+        let runs = 300
+        var commit = Commit()
+        for _ in 0..<runs {
+            commit.startWorkflow(definition, input: Data(), correlationID: "bench", now: Date(timeIntervalSince1970: 0))
+        }
+        _ = try await store.commit(commit)
+        let runner = WorkflowRunner(store: store, definitions: [definition])
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<16 {
+                group.addTask {
+                    let worker = JobWorker(store: store, handlers: [runner], configuration: .init(owner: "w\(index)", concurrency: 1), logger: logger)
+                    while try await worker.runOnce() > 0 {}
+                }
+            }
+            try await group.waitForAll()
+        }
+        let rate = Double(runs * definition.steps.count) / (ContinuousClock.now - start).timeInterval
+        let unfinished = try await store.workflowRuns(in: .running, limit: 10).count
+        guard unfinished == 0 else { throw BenchError("\(unfinished) workflow runs did not finish") }
+        print("| \(backend): workflow steps, 16 workers (\(runs) runs × 3 steps, one job per step) | \(format(rate)) steps/s | \(String(format: "%.2f", rate / ceiling)) |")
+        try await store.close()
+    }
+
+    /// The most PostgreSQL does for a job queue on this machine: `workers` connections each deleting the next
+    /// unlocked row (`FOR UPDATE SKIP LOCKED`) in its own transaction, one round trip per job.
+    static func rawSkipLockedRate(url: String, workers: Int, jobs: Int) async throws -> Double {
+        guard let components = URLComponents(string: url), let host = components.host else { throw BenchError("bad URL \(url)") }
+        var configuration = PostgresClient.Configuration(
+            host: host, port: components.port ?? 5432, username: components.user ?? "postgres", password: components.password,
+            database: String(components.path.dropFirst()), tls: .disable)
+        configuration.options.maximumConnections = workers
+        let client = PostgresClient(configuration: configuration)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            try await client.query("DROP TABLE IF EXISTS bench_raw_jobs")
+            try await client.query("CREATE TABLE bench_raw_jobs (id BIGSERIAL PRIMARY KEY, kind TEXT NOT NULL, payload BYTEA NOT NULL)")
+            try await client.query("INSERT INTO bench_raw_jobs (kind, payload) SELECT 'bench', '\\x00' FROM generate_series(1, \(jobs))")
+            let start = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Void.self) { workersGroup in
+                for _ in 0..<workers {
+                    workersGroup.addTask {
+                        while true {
+                            let rows = try await client.query("""
+                                DELETE FROM bench_raw_jobs WHERE id = (
+                                    SELECT id FROM bench_raw_jobs ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1) RETURNING id
+                                """)
+                            var found = false
+                            for try await _ in rows { found = true }
+                            if !found { return }
+                        }
+                    }
+                }
+                try await workersGroup.waitForAll()
+            }
+            let rate = Double(jobs) / (ContinuousClock.now - start).timeInterval
+            try await client.query("DROP TABLE bench_raw_jobs")
+            return rate
+        }
     }
 
     // MARK: HTTP

@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        // Already built for PostgresNIO; named here for API key hashing and, later, webhook signatures.
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
@@ -56,7 +58,8 @@ let package = Package(
 
         // HTTP: routes, request ids, problem+json. Knows storage only through its protocols.
         .target(name: "TillwireAPI", dependencies: [
-            "TillwireStorage", "TillwireDomain",
+            "TillwireStorage", "TillwireDomain", "TillwireEngine",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
@@ -79,7 +82,7 @@ let package = Package(
 
         // The executable: a thin shell of commands over TillwireApp.
         .executableTarget(name: "tillwire", dependencies: [
-            "TillwireApp", "TillwireEngine", "TillwireStorage", "TillwireDomain",
+            "TillwireApp", "TillwireAPI", "TillwireEngine", "TillwireStorage", "TillwireDomain",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

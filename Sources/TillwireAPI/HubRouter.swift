@@ -3,12 +3,15 @@ import Hummingbird
 import Prometheus
 import TillwireStorage
 
-/// The hub's HTTP routes. Business routes under `/v1` arrive with the governed API (authentication, scopes, rate
-/// limits); what is here needs no key: liveness, readiness and metrics.
+/// The hub's HTTP routes. `/healthz`, `/readyz` and `/metrics` need no key; everything under `/v1` passes the
+/// `Gatekeeper` (API key, rate limit, body size, audit) and a `RequireScope` per group.
 public enum HubRouter {
-    public static func build(store: any Store, metrics: PrometheusCollectorRegistry) -> Router<BasicRequestContext> {
-        let router = Router()
+    public static func build(
+        store: any Store, metrics: PrometheusCollectorRegistry, api: APIPolicy = APIPolicy()
+    ) -> Router<HubRequestContext> {
+        let router = Router(context: HubRequestContext.self)
         router.add(middleware: RequestIDMiddleware())
+        router.add(middleware: AccessLogMiddleware())
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: MetricsMiddleware())
 
@@ -42,6 +45,9 @@ public enum HubRouter {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
         }
+
+        let v1 = router.group("/v1").add(middleware: Gatekeeper(store: store, policy: api))
+        DeadLetterRoutes.add(to: v1.group().add(middleware: RequireScope("admin")), store: store)
         return router
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import TillwireDomain
 import TillwireStorage
@@ -17,6 +18,8 @@ public struct Problem: HTTPResponseError, Codable, Equatable {
     public var instance: String?
     /// The request id, so that a report can be matched with the logs.
     public var requestID: String?
+    /// Headers sent with the problem (`Retry-After`, `WWW-Authenticate`); not part of the body.
+    public var headers: [String: String] = [:]
 
     public init(kind: String, title: String, status: HTTPResponse.Status, detail: String, field: String? = nil) {
         self.type = "urn:tillwire:problem:\(kind)"
@@ -41,10 +44,11 @@ public struct Problem: HTTPResponseError, Codable, Equatable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let body = try encoder.encode(problem)
-        return Response(
-            status: status,
-            headers: [.contentType: "application/problem+json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        var fields: HTTPFields = [.contentType: "application/problem+json"]
+        for (name, value) in headers.sorted(by: { $0.key < $1.key }) {
+            if let name = HTTPField.Name(name) { fields[name] = value }
+        }
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
     public static func notFound(_ detail: String) -> Problem {
@@ -53,6 +57,20 @@ public struct Problem: HTTPResponseError, Codable, Equatable {
 
     public static func unavailable(_ detail: String) -> Problem {
         Problem(kind: "unavailable", title: "Service unavailable", status: .serviceUnavailable, detail: detail)
+    }
+
+    public static func unauthenticated(_ detail: String) -> Problem {
+        var problem = Problem(kind: "unauthenticated", title: "Unauthenticated", status: .unauthorized, detail: detail)
+        problem.headers["WWW-Authenticate"] = "Bearer"
+        return problem
+    }
+
+    public static func forbidden(_ detail: String) -> Problem {
+        Problem(kind: "forbidden", title: "Forbidden", status: .forbidden, detail: detail)
+    }
+
+    public static func invalid(_ detail: String, field: String? = nil) -> Problem {
+        Problem(kind: "invalid-request", title: "Invalid request", status: .badRequest, detail: detail, field: field)
     }
 
     public static let internalError = Problem(
@@ -70,6 +88,8 @@ extension Problem {
             let kind = error.status.code == 404 ? "not-found" : "http-\(error.status.code)"
             self.init(kind: kind, title: error.status.reasonPhrase, status: error.status,
                       detail: error.body ?? error.status.reasonPhrase)
+        case let error as DecodingError:
+            self = Problem.decoding(error)
         case let error as DomainError:
             self.init(kind: "rule-violated", title: "Refused by a business rule", status: .unprocessableContent, detail: error.description)
         case let error as StorageError:
@@ -85,6 +105,40 @@ extension Problem {
             }
         default:
             self = .internalError
+        }
+    }
+}
+
+extension Problem {
+    /// A body that did not decode: which field, and what was wrong with it.
+    static func decoding(_ error: DecodingError) -> Problem {
+        func path(_ keys: [any CodingKey]) -> String? {
+            let text = keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            return text.isEmpty ? nil : String(text.drop { $0 == "." })
+        }
+        switch error {
+        case let .keyNotFound(key, context):
+            return .invalid("the field is required", field: path(context.codingPath + [key]))
+        case let .valueNotFound(type, context):
+            return .invalid("a \(type) is required, got null", field: path(context.codingPath))
+        case let .typeMismatch(type, context):
+            return .invalid("expected \(typeName(type))", field: path(context.codingPath))
+        case let .dataCorrupted(context):
+            let underlying = context.underlyingError.map { " (\($0.localizedDescription))" } ?? ""
+            return .invalid(context.codingPath.isEmpty ? "the body is not valid JSON\(underlying)" : context.debugDescription,
+                            field: path(context.codingPath))
+        @unknown default:
+            return .invalid("the body could not be read")
+        }
+    }
+
+    private static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Bool.Type: "true or false"
+        case is Int.Type, is Int64.Type: "an integer"
+        case is Double.Type: "a number"
+        default: "\(type)".hasPrefix("Array") ? "a list" : "an object"
         }
     }
 }

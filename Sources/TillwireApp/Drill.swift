@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import TillwireAPI
 import TillwireDomain
 import TillwireEngine
 import TillwireStorage
@@ -67,7 +68,7 @@ public enum Drill {
         }
     }
 
-    static func addRoutes(to router: Router<BasicRequestContext>, store: any Store) {
+    static func addRoutes(to router: Router<HubRequestContext>, store: any Store) {
         router.post("/drill/messages") { request, context -> Response in
             guard let key = request.headers[HTTPField.Name("Idempotency-Key")!], !key.isEmpty, key.utf8.count <= 100,
                   key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {

@@ -45,7 +45,7 @@ public enum Hub {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
         let store = try await openStore(configuration, logger: logger)
-        let router = HubRouter.build(store: store, metrics: registry)
+        let router = HubRouter.build(store: store, metrics: registry, api: configuration.api)
         if drill {
             Drill.addRoutes(to: router, store: store)
             logger.warning("fault-drill workload enabled: POST /drill/messages is unauthenticated; not for business data")

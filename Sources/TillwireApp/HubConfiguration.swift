@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TillwireAPI
 import TillwireEngine
 import Yams
 
@@ -36,6 +37,9 @@ public struct HubConfiguration: Sendable, Equatable {
     /// run); 0 keeps them until replayed. Default 0.
     /// `retention.finished_workflows_days`: completed and compensated workflow runs; 0 keeps them. Default 30.
     public var retention = RetentionPolicy()
+    /// `api.rate_per_second` (default 50) and `api.burst` (default 100): requests per API key unless the key has
+    /// its own; `api.max_body_bytes`: larger bodies are refused with 413 (default 1 MiB).
+    public var api = APIPolicy()
     /// `systems.<name>`: resilience toward each external system, by the name its job kinds start with
     /// (`erp` for `erp.post_sale`). File only, no environment override. Keys per system (all optional):
     /// `rate_per_second` and `burst` (its published limit; burst defaults to 1), `concurrency` (calls in flight per
@@ -50,7 +54,8 @@ public struct HubConfiguration: Sendable, Equatable {
     public static let keys = [
         "http.host", "http.port", "storage.backend", "storage.sqlite.path", "storage.postgres.url",
         "storage.postgres.max_connections", "log.level", "log.format", "workers.concurrency", "workers.lease_seconds",
-        "retention.dead_jobs_days", "retention.finished_workflows_days",
+        "retention.dead_jobs_days", "retention.finished_workflows_days", "api.rate_per_second", "api.burst",
+        "api.max_body_bytes",
     ]
 
     public static func environmentName(of key: String) -> String {
@@ -131,6 +136,14 @@ public struct HubConfiguration: Sendable, Equatable {
         configuration.logFormat = try choice("log.format", LogFormat.self) ?? configuration.logFormat
         configuration.workerConcurrency = try integer("workers.concurrency", in: 1...256) ?? configuration.workerConcurrency
         if let seconds = try integer("workers.lease_seconds", in: 1...86_400) { configuration.workerLease = .seconds(seconds) }
+        if let entry = value("api.rate_per_second") {
+            guard let rate = Double(entry.value), rate > 0, rate <= 1_000_000 else {
+                throw fail("api.rate_per_second", "must be a number above 0, got '\(entry.value)'")
+            }
+            configuration.api.ratePerSecond = rate
+        }
+        configuration.api.burst = try integer("api.burst", in: 1...1_000_000) ?? configuration.api.burst
+        configuration.api.maxBodyBytes = try integer("api.max_body_bytes", in: 1_024...(256 << 20)) ?? configuration.api.maxBodyBytes
         if let days = try integer("retention.dead_jobs_days", in: 0...36_500) {
             configuration.retention.deadJobs = days == 0 ? nil : .seconds(days * 86_400)
         }

@@ -11,19 +11,25 @@ public struct Commit: Sendable {
     public var jobs: [NewJob]
     public var inventory: [InventoryChange]
     public var workflows: [WorkflowChange]
+    public var access: [AccessChange]
+    /// Audit entries recorded with the change they describe.
+    public var audit: [AuditEntry]
     /// A subscriber's checkpoint moving past the event whose effects this commit holds: effects and progress commit
     /// together, so a handler that writes only to the hub is applied exactly once.
     public var checkpoint: CheckpointAdvance?
 
     public init(
         inbox: InboxKey? = nil, events: [EventAppend] = [], jobs: [NewJob] = [],
-        inventory: [InventoryChange] = [], workflows: [WorkflowChange] = [], checkpoint: CheckpointAdvance? = nil
+        inventory: [InventoryChange] = [], workflows: [WorkflowChange] = [], access: [AccessChange] = [],
+        audit: [AuditEntry] = [], checkpoint: CheckpointAdvance? = nil
     ) {
         self.inbox = inbox
         self.events = events
         self.jobs = jobs
         self.inventory = inventory
         self.workflows = workflows
+        self.access = access
+        self.audit = audit
         self.checkpoint = checkpoint
     }
 }

@@ -150,5 +150,33 @@ enum PostgresSchema {
             "CREATE INDEX workflow_runs_waiting ON workflow_runs (correlation_id, wait_event) WHERE wait_event IS NOT NULL",
             "CREATE INDEX workflow_runs_state ON workflow_runs (state, created_at)",
         ]),
+        (6, "API keys and the audit log", [
+            """
+            CREATE TABLE api_keys (
+                id TEXT PRIMARY KEY,
+                client TEXT NOT NULL,
+                scopes TEXT NOT NULL,
+                locations TEXT,
+                secret_hash TEXT NOT NULL,
+                rate_per_second DOUBLE PRECISION,
+                burst INTEGER,
+                created_at BIGINT NOT NULL,
+                expires_at BIGINT,
+                revoked_at BIGINT
+            )
+            """,
+            """
+            CREATE TABLE audit_log (
+                sequence BIGSERIAL PRIMARY KEY,
+                at BIGINT NOT NULL,
+                actor TEXT NOT NULL,
+                action TEXT NOT NULL,
+                target TEXT,
+                request_id TEXT,
+                outcome TEXT NOT NULL,
+                detail TEXT
+            )
+            """,
+        ]),
     ]
 }

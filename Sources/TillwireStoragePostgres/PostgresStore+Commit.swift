@@ -50,6 +50,16 @@ extension PostgresStore {
         for change in commit.workflows {
             try await applyWorkflow(change, in: session)
         }
+        for change in commit.access {
+            try await applyAccess(change, in: session)
+        }
+        for entry in commit.audit {
+            try await session.execute("""
+                INSERT INTO audit_log (at, actor, action, target, request_id, outcome, detail)
+                VALUES (\(entry.at.millisecondsSince1970), \(entry.actor), \(entry.action), \(entry.target), \(entry.requestID),
+                        \(entry.outcome), \(entry.detail))
+                """)
+        }
         if let advance = commit.checkpoint {
             try await applyCheckpoint(advance, in: session, now: nowMs)
         }
@@ -324,6 +334,34 @@ extension PostgresStore {
                 WHERE id = \(runID.rawValue) RETURNING 1
                 """)
             guard !updated.isEmpty else { throw StorageError.notFound(kind: "workflow run", id: runID.rawValue) }
+        }
+    }
+
+    // MARK: Access
+
+    private static func applyAccess(_ change: AccessChange, in session: PostgresSession) async throws {
+        switch change {
+        case .createKey(let key):
+            let inserted = try await session.rows("""
+                INSERT INTO api_keys (id, client, scopes, locations, secret_hash, rate_per_second, burst, created_at, expires_at, revoked_at)
+                VALUES (\(key.id), \(key.client), \(key.scopes.joined(separator: " ")),
+                        \(key.locations.map { $0.map(\.rawValue).joined(separator: "\n") }), \(key.secretHash), \(key.ratePerSecond),
+                        \(key.burst), \(key.createdAt.millisecondsSince1970), \(key.expiresAt?.millisecondsSince1970),
+                        \(key.revokedAt?.millisecondsSince1970))
+                ON CONFLICT DO NOTHING RETURNING 1
+                """)
+            guard !inserted.isEmpty else { throw StorageError.conflict("API key \(key.id) already exists") }
+        case let .revokeKey(id, at):
+            let updated = try await session.rows("""
+                UPDATE api_keys SET revoked_at = COALESCE(revoked_at, \(at.millisecondsSince1970)) WHERE id = \(id) RETURNING 1
+                """)
+            guard !updated.isEmpty else { throw StorageError.notFound(kind: "API key", id: id) }
+        case let .expireKey(id, at):
+            let updated = try await session.rows("""
+                UPDATE api_keys SET expires_at = LEAST(COALESCE(expires_at, \(at.millisecondsSince1970)), \(at.millisecondsSince1970))
+                WHERE id = \(id) RETURNING 1
+                """)
+            guard !updated.isEmpty else { throw StorageError.notFound(kind: "API key", id: id) }
         }
     }
 }

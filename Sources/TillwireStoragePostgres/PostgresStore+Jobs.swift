@@ -21,22 +21,29 @@ extension PostgresStore {
                     FOR UPDATE SKIP LOCKED)
                 """)
             if let kinds, kinds.isEmpty { return [] }
-            let rows = try await session.rows("""
-                WITH claimed AS (
-                    UPDATE jobs SET state = 'running', lease_owner = \(owner), lease_expires_at = \(until),
-                        attempts = attempts + 1, updated_at = \(nowMs)
-                    WHERE id IN (
-                        SELECT id FROM jobs j
-                        WHERE ((state = 'pending' AND run_at <= \(nowMs)) OR (state = 'running' AND lease_expires_at <= \(nowMs)))
-                          AND (\(kinds == nil) OR kind = ANY(\(kinds ?? [])))
-                          AND (j.partition_key IS NULL OR NOT EXISTS (
-                              SELECT 1 FROM jobs older WHERE older.partition_key = j.partition_key AND older.seq < j.seq))
-                        ORDER BY run_at, created_at
-                        LIMIT \(limit)
-                        FOR UPDATE SKIP LOCKED)
-                    RETURNING *)
-                SELECT * FROM claimed ORDER BY run_at, created_at
-                """)
+            // Two index walks on (state, run_at), like SQLite: one condition with OR made every claim scan and
+            // sort the whole queue (measured: 110 jobs/s for one worker with 6,000 queued).
+            var rows: [PostgresRandomAccessRow] = []
+            for due in ["state = 'running' AND lease_expires_at <= \(nowMs)", "state = 'pending' AND run_at <= \(nowMs)"] {
+                let wanted = limit - rows.count
+                guard wanted > 0 else { break }
+                rows += try await session.rows("""
+                    WITH claimed AS (
+                        UPDATE jobs SET state = 'running', lease_owner = \(owner), lease_expires_at = \(until),
+                            attempts = attempts + 1, updated_at = \(nowMs)
+                        WHERE id IN (
+                            SELECT id FROM jobs j
+                            WHERE \(unescaped: due)
+                              AND (\(kinds == nil) OR kind = ANY(\(kinds ?? [])))
+                              AND (j.partition_key IS NULL OR NOT EXISTS (
+                                  SELECT 1 FROM jobs older WHERE older.partition_key = j.partition_key AND older.seq < j.seq))
+                            ORDER BY run_at, created_at
+                            LIMIT \(wanted)
+                            FOR UPDATE SKIP LOCKED)
+                        RETURNING *)
+                    SELECT * FROM claimed ORDER BY run_at, created_at
+                    """)
+            }
             return try rows.map(Self.job(from:))
         }
     }

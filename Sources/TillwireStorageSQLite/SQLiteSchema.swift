@@ -130,5 +130,29 @@ enum SQLiteSchema {
         CREATE INDEX workflow_runs_waiting ON workflow_runs (correlation_id, wait_event) WHERE wait_event IS NOT NULL;
         CREATE INDEX workflow_runs_state ON workflow_runs (state, created_at);
         """),
+        (6, "API keys and the audit log", """
+        CREATE TABLE api_keys (
+            id TEXT PRIMARY KEY,
+            client TEXT NOT NULL,
+            scopes TEXT NOT NULL,
+            locations TEXT,
+            secret_hash TEXT NOT NULL,
+            rate_per_second REAL,
+            burst INTEGER,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER,
+            revoked_at INTEGER
+        );
+        CREATE TABLE audit_log (
+            sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+            at INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT,
+            request_id TEXT,
+            outcome TEXT NOT NULL,
+            detail TEXT
+        );
+        """),
     ]
 }

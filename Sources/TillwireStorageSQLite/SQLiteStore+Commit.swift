@@ -27,6 +27,15 @@ extension SQLiteStore {
         for change in commit.workflows {
             try applyWorkflow(change, in: db)
         }
+        for change in commit.access {
+            try applyAccess(change, in: db)
+        }
+        for entry in commit.audit {
+            try db.execute(sql: """
+                INSERT INTO audit_log (at, actor, action, target, request_id, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [entry.at.millisecondsSince1970, entry.actor, entry.action, entry.target, entry.requestID,
+                                 entry.outcome, entry.detail])
+        }
         if let advance = commit.checkpoint {
             try applyCheckpoint(advance, in: db, now: nowMs)
         }
@@ -246,6 +255,30 @@ extension SQLiteStore {
             try db.execute(sql: "UPDATE workflow_runs SET wait_step = ?, wait_until = ?, wait_event = ?, updated_at = ? WHERE id = ?",
                 arguments: [wait?.stepIndex, wait?.until.millisecondsSince1970, wait?.eventType, at.millisecondsSince1970, runID.rawValue])
             guard db.changesCount > 0 else { throw StorageError.notFound(kind: "workflow run", id: runID.rawValue) }
+        }
+    }
+
+    // MARK: Access
+
+    private static func applyAccess(_ change: AccessChange, in db: Database) throws {
+        switch change {
+        case .createKey(let key):
+            try db.execute(sql: """
+                INSERT INTO api_keys (id, client, scopes, locations, secret_hash, rate_per_second, burst, created_at, expires_at, revoked_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                """, arguments: [key.id, key.client, key.scopes.joined(separator: " "),
+                                 key.locations.map { $0.map(\.rawValue).joined(separator: "\n") }, key.secretHash,
+                                 key.ratePerSecond, key.burst, key.createdAt.millisecondsSince1970,
+                                 key.expiresAt?.millisecondsSince1970, key.revokedAt?.millisecondsSince1970])
+            guard db.changesCount > 0 else { throw StorageError.conflict("API key \(key.id) already exists") }
+        case let .revokeKey(id, at):
+            try db.execute(sql: "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?",
+                           arguments: [at.millisecondsSince1970, id])
+            guard db.changesCount > 0 else { throw StorageError.notFound(kind: "API key", id: id) }
+        case let .expireKey(id, at):
+            try db.execute(sql: "UPDATE api_keys SET expires_at = MIN(COALESCE(expires_at, ?), ?) WHERE id = ?",
+                           arguments: [at.millisecondsSince1970, at.millisecondsSince1970, id])
+            guard db.changesCount > 0 else { throw StorageError.notFound(kind: "API key", id: id) }
         }
     }
 }

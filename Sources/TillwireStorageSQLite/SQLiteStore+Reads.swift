@@ -156,4 +156,35 @@ extension SQLiteStore {
         guard let value = T(rawValue: raw) else { throw StorageError.schemaMismatch("unknown \(T.self) '\(raw)'") }
         return value
     }
+
+    // MARK: Access
+
+    public func apiKey(_ id: String) async throws -> ApiKeyRecord? {
+        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [id]).map(Self.apiKey(from:)) }
+    }
+
+    public func apiKeys() async throws -> [ApiKeyRecord] {
+        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM api_keys ORDER BY created_at, id").map(Self.apiKey(from:)) }
+    }
+
+    public func auditLog(after sequence: Int64, limit: Int) async throws -> [AuditEntry] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM audit_log WHERE sequence > ? ORDER BY sequence LIMIT ?", arguments: [sequence, limit]).map { row in
+                AuditEntry(
+                    sequence: row["sequence"], at: Date(milliseconds: row["at"]), actor: row["actor"], action: row["action"],
+                    target: row["target"], requestID: row["request_id"], outcome: row["outcome"], detail: row["detail"])
+            }
+        }
+    }
+
+    static func apiKey(from row: Row) -> ApiKeyRecord {
+        let locations: String? = row["locations"]
+        return ApiKeyRecord(
+            id: row["id"], client: row["client"], scopes: (row["scopes"] as String).split(separator: " ").map(String.init),
+            locations: locations.map { $0.split(separator: "\n").map { LocationID(trusted: String($0)) } },
+            secretHash: row["secret_hash"], ratePerSecond: row["rate_per_second"], burst: row["burst"],
+            createdAt: Date(milliseconds: row["created_at"]),
+            expiresAt: (row["expires_at"] as Int64?).map(Date.init(milliseconds:)),
+            revokedAt: (row["revoked_at"] as Int64?).map(Date.init(milliseconds:)))
+    }
 }

@@ -38,6 +38,7 @@ public enum StoreConformance {
         .init(name: "checkpoints advance with their effects, and only from where they were", run: checkpoints),
         .init(name: "a commit with events signals subscribers", run: signals),
         .init(name: "one owner at a time leases a subscriber", run: subscriptionLeases),
+        .init(name: "API keys are stored hashed, revoked and expired; the audit log keeps every entry", run: access),
         .init(name: "a closed store refuses work", run: closedStore),
     ]
 
@@ -593,6 +594,34 @@ public enum StoreConformance {
             return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
         }
         try expectEqual(racers, 1, "of racing owners exactly one wins")
+    }
+
+    static func access(_ store: any Store) async throws {
+        let key = ApiKeyRecord(id: "k1", client: "pos-store-12", scopes: ["inventory:write", "orders:read"], locations: ["store-12"],
+                               secretHash: String(repeating: "ab", count: 32), ratePerSecond: 5, burst: 10, createdAt: t0)
+        let audit = AuditEntry(at: t0, actor: "cli:ops", action: "keys.create", target: "k1", outcome: "ok")
+        _ = try await store.commit(Commit(access: [.createKey(key)], audit: [audit]))
+        try expectEqual(try await store.apiKey("k1"), key, "the key reads back")
+        try expectConflict(try await expectError("the same key id twice") { try await store.commit(Commit(access: [.createKey(key)])) }, "the same key id twice")
+        let open = ApiKeyRecord(id: "k2", client: "erp", scopes: ["admin"], locations: nil, secretHash: "cd", createdAt: t0 + 1)
+        _ = try await store.commit(Commit(access: [.createKey(open), .expireKey(id: "k1", at: t0 + 3_600)],
+                                          audit: [AuditEntry(at: t0 + 1, actor: "cli:ops", action: "keys.rotate", target: "k1", outcome: "ok")]))
+        try expectEqual(try await store.apiKeys().map(\.id), ["k1", "k2"], "every key, oldest first")
+        try expect(try await store.apiKey("k2")?.locations == nil, "no location restriction")
+        try expect(try await store.apiKey("k1")?.isActive(at: t0 + 3_599) == true, "active during the grace period")
+        try expect(try await store.apiKey("k1")?.isActive(at: t0 + 3_600) == false, "expired after it")
+        _ = try await store.commit(Commit(access: [.revokeKey(id: "k2", at: t0 + 5)]))
+        _ = try await store.commit(Commit(access: [.revokeKey(id: "k2", at: t0 + 50)]))
+        try expectEqual(try await store.apiKey("k2")?.revokedAt, t0 + 5, "revoked once; a second revocation keeps the first time")
+        _ = try await expectError("revoking an unknown key") { try await store.commit(Commit(access: [.revokeKey(id: "nope", at: t0)])) }
+        let refused = try await expectError("a refused commit") {
+            try await store.commit(Commit(access: [.createKey(key)], audit: [AuditEntry(at: t0, actor: "x", action: "keys.create", outcome: "ok")]))
+        }
+        try expectConflict(refused, "a refused commit")
+        let log = try await store.auditLog(after: 0, limit: 10)
+        try expectEqual(log.map(\.action), ["keys.create", "keys.rotate"], "the audit of refused commits is rolled back with them")
+        try expectEqual(log.first?.actor, "cli:ops", "who")
+        try expectEqual(try await store.auditLog(after: log[0].sequence, limit: 10).map(\.action), ["keys.rotate"], "paging")
     }
 
     static func deadLetterReplay(_ store: any Store) async throws {

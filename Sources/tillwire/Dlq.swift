@@ -131,6 +131,9 @@ struct Dlq: AsyncParsableCommand {
                     return
                 }
                 let replayed = try await store.replayDeadJobs(targets.map(\.id), by: by, reason: reason, now: Date())
+                _ = try await store.commit(Commit(audit: [AuditEntry(
+                    at: Date(), actor: "cli:\(by)", action: "dlq.replay", target: replayed.map(\.rawValue).joined(separator: " "),
+                    outcome: "ok", detail: "replayed \(replayed.count) of \(targets.count): \(reason)")]))
                 print("replayed \(replayed.count) of \(targets.count)")
             }
         }

@@ -28,10 +28,27 @@ public struct TokenBucket: Sendable {
 
     /// Takes a token and returns how long the caller must wait before using it (zero when one was there).
     public mutating func reserve(now: Date) -> Duration {
+        refill(now: now)
+        tokens -= 1
+        return tokens >= 0 ? .zero : .seconds(-tokens / limit.perSecond)
+    }
+
+    /// Takes a token if one is there now and returns nil; otherwise takes nothing and returns how long until one is.
+    public mutating func take(now: Date) -> Duration? {
+        refill(now: now)
+        guard tokens < 1 else {
+            tokens -= 1
+            return nil
+        }
+        return .seconds((1 - tokens) / limit.perSecond)
+    }
+
+    /// Whole tokens left (after the last `take` or `reserve`).
+    public var remaining: Int { max(0, Int(tokens)) }
+
+    private mutating func refill(now: Date) {
         let elapsed = max(0, now.timeIntervalSince(last))
         tokens = min(Double(limit.burst), tokens + elapsed * limit.perSecond)
         last = max(last, now)
-        tokens -= 1
-        return tokens >= 0 ? .zero : .seconds(-tokens / limit.perSecond)
     }
 }

@@ -1,0 +1,138 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Synchronization
+import TillwireEngine
+import TillwireStorage
+
+/// How the API treats callers. Set from `api.*` in the configuration.
+public struct APIPolicy: Sendable, Hashable {
+    /// Requests per second per API key, unless the key has its own rate. Default 50.
+    public var ratePerSecond: Double
+    /// Requests a key may make at once after a quiet spell. Default 100.
+    public var burst: Int
+    /// Larger request bodies are refused with 413. Default 1 MiB.
+    public var maxBodyBytes: Int
+
+    public init(ratePerSecond: Double = 50, burst: Int = 100, maxBodyBytes: Int = 1 << 20) {
+        self.ratePerSecond = ratePerSecond
+        self.burst = burst
+        self.maxBodyBytes = maxBodyBytes
+    }
+}
+
+/// The one place every `/v1` request passes: body size, API key, rate limit, and the audit of every call that
+/// changes something (refused ones included). Scopes are checked by `RequireScope` on each group of routes.
+///
+/// Keys travel as `Authorization: Bearer tw_…`; neither the header nor the key is ever logged.
+public struct Gatekeeper: RouterMiddleware {
+    public typealias Context = HubRequestContext
+    let store: any Store
+    let policy: APIPolicy
+    let buckets = Buckets()
+    let now: @Sendable () -> Date
+
+    public init(store: any Store, policy: APIPolicy, now: @escaping @Sendable () -> Date = Date.init) {
+        self.store = store
+        self.policy = policy
+        self.now = now
+    }
+
+    final class Buckets: Sendable {
+        let byKey = Mutex<[String: TokenBucket]>([:])
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        context.bodyLimit = policy.maxBodyBytes
+        let mutating = ![.get, .head, .options].contains(request.method)
+        var actor = "anonymous"
+        do {
+            if let length = request.headers[.contentLength].flatMap(Int.init), length > policy.maxBodyBytes {
+                throw Problem(kind: "too-large", title: "Content too large", status: .contentTooLarge,
+                              detail: "the body has \(length) bytes; at most \(policy.maxBodyBytes) are accepted")
+            }
+            let (client, record) = try await authenticate(request)
+            actor = client.client
+            context.client = client
+            context.logger[metadataKey: "client"] = "\(client.client)"
+            let limit = RateLimit(perSecond: record.ratePerSecond ?? policy.ratePerSecond, burst: record.burst ?? policy.burst)
+            let (wait, remaining) = buckets.byKey.withLock { buckets -> (Duration?, Int) in
+                var bucket = buckets[record.id].flatMap { $0.limit == limit ? $0 : nil } ?? TokenBucket(limit, now: now())
+                let wait = bucket.take(now: now())
+                buckets[record.id] = bucket
+                return (wait, bucket.remaining)
+            }
+            if let wait {
+                let seconds = max(1, Int(wait.timeInterval.rounded(.up)))
+                var problem = Problem(kind: "rate-limited", title: "Too many requests", status: .tooManyRequests,
+                                      detail: "this API key may make \(limit.perSecond) requests per second (burst \(limit.burst)); retry after \(seconds) s")
+                problem.headers = ["Retry-After": "\(seconds)", "RateLimit-Limit": "\(limit.burst)", "RateLimit-Remaining": "0",
+                                   "RateLimit-Reset": "\(seconds)"]
+                throw problem
+            }
+            var response = try await next(request, context)
+            response.headers[.rateLimitLimit] = "\(limit.burst)"
+            response.headers[.rateLimitRemaining] = "\(remaining)"
+            if mutating { await audit(request, context, actor: actor, outcome: "\(response.status.code)") }
+            return response
+        } catch {
+            if mutating { await audit(request, context, actor: actor, outcome: "\(Problem(error).statusCode)") }
+            throw error
+        }
+    }
+
+    private func authenticate(_ request: Request) async throws -> (AuthenticatedClient, ApiKeyRecord) {
+        guard let header = request.headers[.authorization] else {
+            throw Problem.unauthenticated("an API key is required: send `Authorization: Bearer tw_…` (create one with `tillwire keys create`)")
+        }
+        guard header.hasPrefix("Bearer "), let id = ApiKeys.id(of: String(header.dropFirst(7))) else {
+            throw Problem.unauthenticated("the Authorization header must be `Bearer ` followed by a key of the form tw_<id>_<secret>")
+        }
+        guard let record = try await store.apiKey(id), ApiKeys.matches(String(header.dropFirst(7)), record) else {
+            throw Problem.unauthenticated("the API key is not valid")
+        }
+        guard record.isActive(at: now()) else {
+            throw Problem.unauthenticated("the API key \(record.id) was revoked or has expired")
+        }
+        return (AuthenticatedClient(keyID: record.id, client: record.client, scopes: record.scopes, locations: record.locations), record)
+    }
+
+    /// Records a call that changes something. A failure to record is logged and does not fail the call: the call's
+    /// own effects already committed.
+    private func audit(_ request: Request, _ context: Context, actor: String, outcome: String) async {
+        let entry = AuditEntry(
+            at: now(), actor: actor, action: "\(request.method) \(request.uri.path)", target: context.client?.keyID,
+            requestID: context.id, outcome: outcome)
+        do {
+            _ = try await store.commit(Commit(audit: [entry]))
+        } catch {
+            context.logger.error("could not record the audit entry", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+/// Refuses callers whose key lacks `scope` (403). Put on each group of routes.
+public struct RequireScope: RouterMiddleware {
+    public typealias Context = HubRequestContext
+    let scope: String
+
+    public init(_ scope: String) {
+        precondition(Scope.known.contains(scope), "unknown scope \(scope)")
+        self.scope = scope
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let client = context.client else { throw Problem.unauthenticated("an API key is required") }
+        guard Scope.allows(client.scopes, scope) else {
+            throw Problem.forbidden("the API key \(client.keyID) (\(client.client)) lacks the scope \(scope)")
+        }
+        return try await next(request, context)
+    }
+}
+
+extension HTTPField.Name {
+    static let rateLimitLimit = Self("RateLimit-Limit")!
+    static let rateLimitRemaining = Self("RateLimit-Remaining")!
+}

@@ -47,6 +47,7 @@ public enum HubRouter {
         }
 
         let v1 = router.group("/v1").add(middleware: Gatekeeper(store: store, policy: api))
+            .add(middleware: IdempotencyMiddleware(store: store))
         DeadLetterRoutes.add(to: v1.group().add(middleware: RequireScope("admin")), store: store)
         return router
     }

@@ -54,7 +54,7 @@ public struct HubConfiguration: Sendable, Equatable {
     public static let keys = [
         "http.host", "http.port", "storage.backend", "storage.sqlite.path", "storage.postgres.url",
         "storage.postgres.max_connections", "log.level", "log.format", "workers.concurrency", "workers.lease_seconds",
-        "retention.dead_jobs_days", "retention.finished_workflows_days", "api.rate_per_second", "api.burst",
+        "retention.dead_jobs_days", "retention.finished_workflows_days", "retention.idempotency_keys_days", "api.rate_per_second", "api.burst",
         "api.max_body_bytes",
     ]
 
@@ -146,6 +146,9 @@ public struct HubConfiguration: Sendable, Equatable {
         configuration.api.maxBodyBytes = try integer("api.max_body_bytes", in: 1_024...(256 << 20)) ?? configuration.api.maxBodyBytes
         if let days = try integer("retention.dead_jobs_days", in: 0...36_500) {
             configuration.retention.deadJobs = days == 0 ? nil : .seconds(days * 86_400)
+        }
+        if let days = try integer("retention.idempotency_keys_days", in: 1...3_650) {
+            configuration.retention.idempotencyKeys = .seconds(days * 86_400)
         }
         if let days = try integer("retention.finished_workflows_days", in: 0...36_500) {
             configuration.retention.finishedWorkflows = days == 0 ? nil : .seconds(days * 86_400)

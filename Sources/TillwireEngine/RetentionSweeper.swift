@@ -11,10 +11,16 @@ public struct RetentionPolicy: Sendable, Hashable {
     public var deadJobs: Duration?
     /// Completed and compensated workflow runs, with their steps. Default 30 days.
     public var finishedWorkflows: Duration?
+    /// The responses kept for `Idempotency-Key`s. Default 7 days: longer than the retry horizon of Shopify (48 h)
+    /// and of the common webhook senders.
+    public var idempotencyKeys: Duration?
 
-    public init(deadJobs: Duration? = nil, finishedWorkflows: Duration? = .seconds(30 * 86_400)) {
+    public init(
+        deadJobs: Duration? = nil, finishedWorkflows: Duration? = .seconds(30 * 86_400), idempotencyKeys: Duration? = .seconds(7 * 86_400)
+    ) {
         self.deadJobs = deadJobs
         self.finishedWorkflows = finishedWorkflows
+        self.idempotencyKeys = idempotencyKeys
     }
 }
 
@@ -65,7 +71,11 @@ public struct RetentionSweeper: Service {
             let batch = try await store.purge(deadJobsBefore: deadBefore, finishedWorkflowsBefore: runsBefore, limit: 1_000)
             total.deadJobs += batch.deadJobs
             total.workflowRuns += batch.workflowRuns
-            if batch.deadJobs < 1_000 && batch.workflowRuns < 1_000 { return total }
+            if batch.deadJobs < 1_000 && batch.workflowRuns < 1_000 { break }
         }
+        if let keep = policy.idempotencyKeys {
+            while try await store.purgeIdempotencyKeys(before: now - keep.timeInterval, limit: 1_000) == 1_000 {}
+        }
+        return total
     }
 }

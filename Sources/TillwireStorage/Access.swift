@@ -90,3 +90,40 @@ public protocol AccessReader: Sendable {
     /// Audit entries after a sequence number, oldest first.
     func auditLog(after sequence: Int64, limit: Int) async throws -> [AuditEntry]
 }
+
+/// A response kept for an `Idempotency-Key`, returned again for a repeat of the same request.
+public struct IdempotentResponse: Sendable, Hashable {
+    public let status: Int
+    public let contentType: String?
+    public let body: Data
+
+    public init(status: Int, contentType: String?, body: Data) {
+        self.status = status
+        self.contentType = contentType
+        self.body = body
+    }
+}
+
+/// What claiming an idempotency key found.
+public enum IdempotencyClaim: Sendable, Hashable {
+    /// First use (or a first use abandoned for longer than `staleAfter`): run the request, then finish or release.
+    case started
+    /// The same request ran before: answer with its response.
+    case replay(IdempotentResponse)
+    /// The key was used with a different request.
+    case mismatch
+    /// The first request with this key is still running.
+    case inProgress
+}
+
+/// `Idempotency-Key` records, per client.
+public protocol IdempotencyStore: Sendable {
+    /// Claims `key` of `client` for a request whose content hashes to `requestHash`. See `IdempotencyClaim`.
+    func claimIdempotencyKey(client: String, key: String, requestHash: String, now: Date, staleAfter: Duration) async throws -> IdempotencyClaim
+    /// Keeps the response of a started request, to answer repeats with.
+    func finishIdempotencyKey(client: String, key: String, response: IdempotentResponse) async throws
+    /// Forgets a started request that failed on the hub's side, so that a retry runs it again.
+    func releaseIdempotencyKey(client: String, key: String) async throws
+    /// Deletes up to `limit` records created before `before`; returns how many.
+    func purgeIdempotencyKeys(before: Date, limit: Int) async throws -> Int
+}

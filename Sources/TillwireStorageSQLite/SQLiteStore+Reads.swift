@@ -187,4 +187,50 @@ extension SQLiteStore {
             expiresAt: (row["expires_at"] as Int64?).map(Date.init(milliseconds:)),
             revokedAt: (row["revoked_at"] as Int64?).map(Date.init(milliseconds:)))
     }
+
+    // MARK: Idempotency
+
+    public func claimIdempotencyKey(client: String, key: String, requestHash: String, now: Date, staleAfter: Duration) async throws -> IdempotencyClaim {
+        let nowMs = now.millisecondsSince1970
+        let staleMs = (now - staleAfter.timeInterval).millisecondsSince1970
+        return try await write { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT request_hash, status, content_type, body, created_at FROM idempotency_keys WHERE client = ? AND key = ?
+                """, arguments: [client, key])
+            else {
+                try db.execute(sql: "INSERT INTO idempotency_keys (client, key, request_hash, created_at) VALUES (?, ?, ?, ?)",
+                               arguments: [client, key, requestHash, nowMs])
+                return .started
+            }
+            guard row["request_hash"] as String == requestHash else { return .mismatch }
+            if let status: Int = row["status"] {
+                return .replay(IdempotentResponse(status: status, contentType: row["content_type"], body: row["body"] ?? Data()))
+            }
+            guard (row["created_at"] as Int64) < staleMs else { return .inProgress }
+            try db.execute(sql: "UPDATE idempotency_keys SET created_at = ? WHERE client = ? AND key = ?", arguments: [nowMs, client, key])
+            return .started
+        }
+    }
+
+    public func finishIdempotencyKey(client: String, key: String, response: IdempotentResponse) async throws {
+        try await write { db in
+            try db.execute(sql: "UPDATE idempotency_keys SET status = ?, content_type = ?, body = ? WHERE client = ? AND key = ?",
+                           arguments: [response.status, response.contentType, response.body, client, key])
+        }
+    }
+
+    public func releaseIdempotencyKey(client: String, key: String) async throws {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM idempotency_keys WHERE client = ? AND key = ? AND status IS NULL", arguments: [client, key])
+        }
+    }
+
+    public func purgeIdempotencyKeys(before: Date, limit: Int) async throws -> Int {
+        try await write { db in
+            try db.execute(sql: """
+                DELETE FROM idempotency_keys WHERE (client, key) IN (SELECT client, key FROM idempotency_keys WHERE created_at < ? LIMIT ?)
+                """, arguments: [before.millisecondsSince1970, limit])
+            return db.changesCount
+        }
+    }
 }

@@ -39,6 +39,7 @@ public enum StoreConformance {
         .init(name: "a commit with events signals subscribers", run: signals),
         .init(name: "one owner at a time leases a subscriber", run: subscriptionLeases),
         .init(name: "API keys are stored hashed, revoked and expired; the audit log keeps every entry", run: access),
+        .init(name: "an idempotency key runs a request once and answers repeats with its response", run: idempotency),
         .init(name: "a closed store refuses work", run: closedStore),
     ]
 
@@ -622,6 +623,32 @@ public enum StoreConformance {
         try expectEqual(log.map(\.action), ["keys.create", "keys.rotate"], "the audit of refused commits is rolled back with them")
         try expectEqual(log.first?.actor, "cli:ops", "who")
         try expectEqual(try await store.auditLog(after: log[0].sequence, limit: 10).map(\.action), ["keys.rotate"], "paging")
+    }
+
+    static func idempotency(_ store: any Store) async throws {
+        let claim = { (client: String, key: String, hash: String, at: Date) in
+            try await store.claimIdempotencyKey(client: client, key: key, requestHash: hash, now: at, staleAfter: .seconds(60))
+        }
+        try expectEqual(try await claim("pos-1", "sale-77", "h1", t0), .started, "first use")
+        try expectEqual(try await claim("pos-1", "sale-77", "h1", t0 + 1), .inProgress, "while the first runs")
+        try expectEqual(try await claim("pos-1", "sale-77", "h2", t0 + 1), .mismatch, "another request, same key")
+        try expectEqual(try await claim("pos-2", "sale-77", "h2", t0 + 1), .started, "keys are per client")
+        let response = IdempotentResponse(status: 201, contentType: "application/json", body: Data(#"{"id":"s77"}"#.utf8))
+        try await store.finishIdempotencyKey(client: "pos-1", key: "sale-77", response: response)
+        try expectEqual(try await claim("pos-1", "sale-77", "h1", t0 + 2), .replay(response), "a repeat gets the first response")
+        try expectEqual(try await claim("pos-1", "sale-77", "h2", t0 + 2), .mismatch, "still a mismatch after it finished")
+        try await store.releaseIdempotencyKey(client: "pos-2", key: "sale-77")
+        try expectEqual(try await claim("pos-2", "sale-77", "h3", t0 + 3), .started, "a released key runs again")
+        try expectEqual(try await claim("pos-2", "sale-77", "h3", t0 + 3 + 61), .started, "an abandoned first use is taken over")
+        try expectEqual(try await store.purgeIdempotencyKeys(before: t0 + 10, limit: 100), 1, "purged by age")
+        try expectEqual(try await claim("pos-1", "sale-77", "h9", t0 + 100), .started, "a purged key is new again")
+        let racers = try await withThrowingTaskGroup(of: IdempotencyClaim.self) { group in
+            for _ in 0..<8 {
+                group.addTask { try await store.claimIdempotencyKey(client: "pos-3", key: "race", requestHash: "h", now: t0, staleAfter: .seconds(60)) }
+            }
+            return try await group.reduce(into: [IdempotencyClaim]()) { $0.append($1) }
+        }
+        try expectEqual(racers.filter { $0 == .started }.count, 1, "of racing first uses exactly one runs")
     }
 
     static func deadLetterReplay(_ store: any Store) async throws {

@@ -190,6 +190,47 @@ import TillwireTesting
         #expect(try await fixture.store.job(fixture.deadJob)?.state == .dead)
     }
 
+    @Test func anIdempotencyKeyRunsAPostOnceAndAnswersRepeatsWithTheFirstResponse() async throws {
+        let fixture = try await fixture()
+        let admin = fixture.keys["admin"]!
+        let body = ByteBuffer(string: #"{"ids":["\#(fixture.deadJob)"],"reason":"fixed"}"#)
+        func post(_ body: ByteBuffer, key: String, idempotency: String, _ check: @escaping @Sendable (TestResponse) -> Void) async throws {
+            var fields = headers(key, json: true)
+            fields[HTTPField.Name("Idempotency-Key")!] = idempotency
+            let request = fields
+            try await app(fixture).test(.router) { client in
+                try await client.execute(uri: "/v1/dead-letters/replay", method: .post, headers: request, body: body) { check($0) }
+            }
+        }
+        let first = Mutex<String?>(nil)
+        try await post(body, key: admin, idempotency: "replay-1") { response in
+            #expect(response.status == .ok)
+            #expect(response.headers[HTTPField.Name("Idempotent-Replayed")!] == nil)
+            first.withLock { $0 = String(buffer: response.body) }
+        }
+        try await post(body, key: admin, idempotency: "replay-1") { response in
+            #expect(response.status == .ok)
+            #expect(response.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
+            #expect(String(buffer: response.body) == first.withLock { $0 }, "the first response again")
+        }
+        #expect(try await fixture.store.replays(of: fixture.deadJob).count == 1, "replayed once")
+        try await post(ByteBuffer(string: #"{"ids":["\#(fixture.deadJob)"],"reason":"other"}"#), key: admin, idempotency: "replay-1") { response in
+            #expect(response.status == .unprocessableContent)
+            #expect(json(response)["type"] as? String == "urn:tillwire:problem:idempotency-key-reused")
+        }
+        // A refused request is a response too: its repeat is refused the same way, and changes nothing.
+        let bad = ByteBuffer(string: #"{"ids":["\#(fixture.deadJob)"]}"#)
+        for _ in 0..<2 {
+            try await post(bad, key: admin, idempotency: "replay-2") { response in
+                #expect(response.status == .badRequest && json(response)["field"] as? String == "reason")
+            }
+        }
+        let badKey = String(repeating: "k", count: 300)
+        try await post(body, key: admin, idempotency: badKey) { response in
+            #expect(response.status == .badRequest && json(response)["field"] as? String == "Idempotency-Key")
+        }
+    }
+
     @Test func keysNeverReachTheLogs() async throws {
         let fixture = try await fixture()
         let sink = LogLines()

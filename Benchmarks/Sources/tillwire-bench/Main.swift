@@ -155,28 +155,11 @@ struct TillwireBench {
             try SQLiteStore.open(path: folder.appendingPathComponent("workflows.sqlite").path)
         }
 
-        let store = try SQLiteStore.open(path: folder.appendingPathComponent("wake.sqlite").path)
-        _ = try await store.migrate()
-        let stamp = Stamp()
-        let subscription = Subscription(name: "bench", store: store, handler: stamp, configuration: .init(pollInterval: .seconds(60)), logger: quiet)
-        var latencies: [Double] = []
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await subscription.run() }
-            try await Task.sleep(for: .milliseconds(200))
-            for _ in 0..<300 {
-                let event = NewEvent(type: "bench.appended", stream: "wake", correlationID: "bench", occurredAt: Date(), source: "bench", payload: payload)
-                _ = try await store.commit(Commit(events: [EventAppend(event)]))
-                let committed = ContinuousClock.now
-                while stamp.time(event.id) == nil { try await Task.sleep(for: .microseconds(100)) }
-                latencies.append((stamp.time(event.id)! - committed).timeInterval * 1000)
-                try await Task.sleep(for: .milliseconds(5))
-            }
-            group.cancelAll()
-        }
-        latencies.sort()
-        let p50 = latencies[latencies.count / 2], p99 = latencies[latencies.count * 99 / 100]
-        print("| wake-up, commit returned → subscription handler (300 events, poll 60 s) | p50 \(String(format: "%.2f", p50)) ms, p99 \(String(format: "%.2f", p99)) ms | |")
-        try await store.close()
+        let wakeStore = try SQLiteStore.open(path: folder.appendingPathComponent("wake.sqlite").path)
+        _ = try await wakeStore.migrate()
+        try await wakeUp(label: "SQLite: wake-up, commit returned → subscription handler (300 events, poll 60 s)",
+                         writer: wakeStore, reader: wakeStore, payload: payload, logger: quiet)
+        try await wakeStore.close()
 
         guard let url = ProcessInfo.processInfo.environment["TILLWIRE_BENCH_POSTGRES_URL"] else {
             print("(PostgreSQL rows skipped: TILLWIRE_BENCH_POSTGRES_URL is not set; Benchmarks/run starts a throwaway server)")
@@ -190,6 +173,37 @@ struct TillwireBench {
         try await workflowRate(backend: "PostgreSQL", ceiling: pgCeiling, logger: quiet) {
             try await PostgresStore.connect(url: url, maxConnections: 18, logger: quiet)
         }
+        // Two instances: one appends, the other's subscription is woken by LISTEN/NOTIFY.
+        let writer = try await PostgresStore.connect(url: url, maxConnections: 4, logger: quiet)
+        let reader = try await PostgresStore.connect(url: url, maxConnections: 4, logger: quiet)
+        try await wakeUp(label: "PostgreSQL: wake-up across instances, commit returned → other instance's handler (LISTEN/NOTIFY, 300 events, poll 60 s)",
+                         writer: writer, reader: reader, payload: payload, logger: quiet)
+        try await writer.close()
+        try await reader.close()
+    }
+
+    /// The time from a commit returning to a running subscription's handler seeing the event, p50 and p99.
+    static func wakeUp(label: String, writer: any Store, reader: any Store, payload: Data, logger: Logger) async throws {
+        let stamp = Stamp()
+        let name = "bench-wake-" + EventID.random().rawValue.prefix(8)
+        let subscription = Subscription(name: name, store: reader, handler: stamp, configuration: .init(pollInterval: .seconds(60)), logger: logger)
+        var latencies: [Double] = []
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await subscription.run() }
+            try await Task.sleep(for: .milliseconds(500))
+            for _ in 0..<300 {
+                let event = NewEvent(type: "bench.appended", stream: "wake", correlationID: "bench", occurredAt: Date(), source: "bench", payload: payload)
+                _ = try await writer.commit(Commit(events: [EventAppend(event)]))
+                let committed = ContinuousClock.now
+                while stamp.time(event.id) == nil { try await Task.sleep(for: .microseconds(100)) }
+                latencies.append((stamp.time(event.id)! - committed).timeInterval * 1000)
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            group.cancelAll()
+        }
+        latencies.sort()
+        let p50 = latencies[latencies.count / 2], p99 = latencies[latencies.count * 99 / 100]
+        print("| \(label) | p50 \(String(format: "%.2f", p50)) ms, p99 \(String(format: "%.2f", p99)) ms | |")
     }
 
     /// Jobs completed per second by 1, 4 and 16 workers: claim, no-op handler, guarded completion, each its own

@@ -164,7 +164,7 @@ enum DeadLetterRoutes {
     static func deadJobFilter(kind: String?, system: String?, since: String?, until: String?, limit: String?, prefix: String = "") throws -> DeadJobFilter {
         func time(_ text: String?, _ name: String) throws -> Date? {
             guard let text else { return nil }
-            guard let date = ISO8601DateFormatter().date(from: text) else {
+            guard let date = parseTimestamp(text) else {
                 throw Problem.invalid("an ISO 8601 time like 2026-11-27T08:00:00Z is expected", field: prefix + name)
             }
             return date
@@ -176,4 +176,13 @@ enum DeadLetterRoutes {
         }
         return filter
     }
+}
+
+/// An RFC 3339 / ISO 8601 time with a zone, with or without fractional seconds.
+func parseTimestamp(_ text: String) -> Date? {
+    let plain = ISO8601DateFormatter()
+    if let date = plain.date(from: text) { return date }
+    let fractional = ISO8601DateFormatter()
+    fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    return fractional.date(from: text)
 }

@@ -12,7 +12,8 @@ public enum HubRouter {
         let router = Router(context: HubRequestContext.self)
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: AccessLogMiddleware())
-        router.add(middleware: ProblemMiddleware())
+        let table = RouteTable()
+        router.add(middleware: ProblemMiddleware(routes: table))
         router.add(middleware: MetricsMiddleware())
 
         // Alive: the process answers. Says nothing about storage, so an orchestrator does not restart a hub whose
@@ -48,7 +49,12 @@ public enum HubRouter {
 
         let v1 = router.group("/v1").add(middleware: Gatekeeper(store: store, policy: api))
             .add(middleware: IdempotencyMiddleware(store: store))
+        v1.get("/openapi.json") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "application/json"],
+                     body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
         DeadLetterRoutes.add(to: v1.group().add(middleware: RequireScope("admin")), store: store)
+        table.record(router.routes.map { ("\($0.path)", $0.method.rawValue) })
         return router
     }
 }

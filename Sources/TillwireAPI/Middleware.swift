@@ -2,11 +2,16 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import Synchronization
 
 /// Turns every error into a problem+json response; unexpected errors are logged with their cause, which the
 /// client never sees.
 public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
-    public init() {}
+    let routes: RouteTable
+
+    public init(routes: RouteTable = RouteTable()) {
+        self.routes = routes
+    }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -14,7 +19,14 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch {
             var problem = Problem(error)
             if let error = error as? HTTPError, error.status == .notFound, error.body == nil {
-                problem = .notFound("no route for \(request.method) \(request.uri.path)")
+                let allowed = routes.methods(for: request.uri.path)
+                if allowed.isEmpty {
+                    problem = .notFound("no route for \(request.method) \(request.uri.path)")
+                } else {
+                    problem = Problem(kind: "method-not-allowed", title: "Method not allowed", status: .methodNotAllowed,
+                                      detail: "\(request.uri.path) answers \(allowed.joined(separator: ", ")), not \(request.method)")
+                    problem.headers["Allow"] = allowed.joined(separator: ", ")
+                }
             }
             if problem.statusCode >= 500, !(error is Problem) {
                 context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
@@ -69,5 +81,34 @@ public struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
             log(Problem(error).statusCode)
             throw error
         }
+    }
+}
+
+/// The routes a router has, filled in once it is built, so that a known path asked with another method is a 405
+/// with `Allow` rather than a 404.
+public final class RouteTable: Sendable {
+    private let templates = Mutex<[(segments: [Substring], method: String)]>([])
+
+    public init() {}
+
+    /// Records the router's routes; `{name}` and `:name` segments match any value.
+    public func record(_ routes: [(path: String, method: String)]) {
+        templates.withLock { $0 = routes.map { ($0.path.split(separator: "/"), $0.method) } }
+    }
+
+    /// The methods `path` answers to, sorted; empty for an unknown path.
+    public func methods(for path: String) -> [String] {
+        let segments = path.split(separator: "/")
+        let matching = templates.withLock { $0 }.filter { template in
+            template.segments.count == segments.count && zip(template.segments, segments).allSatisfy { pattern, value in
+                pattern == value || pattern.hasPrefix(":") || pattern.hasPrefix("{")
+            }
+        }
+        // As the router does: a literal segment beats a capture (`/dead-letters/replay` is not `/dead-letters/{id}`).
+        let captures = { (template: (segments: [Substring], method: String)) in
+            template.segments.filter { $0.hasPrefix(":") || $0.hasPrefix("{") }.count
+        }
+        guard let fewest = matching.map(captures).min() else { return [] }
+        return Set(matching.filter { captures($0) == fewest }.map(\.method)).sorted()
     }
 }

@@ -8,44 +8,47 @@ extension PostgresStore {
     /// claim holds instead of waiting, so they get disjoint jobs. A job with a partition key is claimable only while
     /// no older job of that key exists (pending, running or dead): a key's jobs run one at a time, in order.
     public func claimJobs(owner: String, kinds: [String]?, limit: Int, lease: Duration, now: Date) async throws -> [Job] {
+        if let kinds, kinds.isEmpty { return [] }
         let nowMs = now.millisecondsSince1970
         let until = (now + lease.timeInterval).millisecondsSince1970
-        return try await transaction { session in
-            // A job whose worker died on its last attempt is dead, not claimed again.
-            try await session.execute("""
+        // One statement, one round trip (measured: the same work as five statements in a transaction took 11 ms per
+        // claim here, as one statement about 3 ms). Its parts:
+        // - dead: a job whose worker died on its last attempt is dead, not claimed again;
+        // - expired, due: two walks of the (state, run_at, created_at) index (one condition with OR scanned and
+        //   sorted the whole queue), each skipping rows another claim holds;
+        // - a job with a partition key is claimable only while no older job of its key exists.
+        let partitionFree = "(j.partition_key IS NULL OR NOT EXISTS (SELECT 1 FROM jobs older WHERE older.partition_key = j.partition_key AND older.seq < j.seq))"
+        return try await fetch("""
+            WITH dead AS (
                 UPDATE jobs SET state = 'dead', lease_owner = NULL, lease_expires_at = NULL, updated_at = \(nowMs),
                     last_error = COALESCE(last_error || '; ', '') || 'lease expired on the final attempt'
                 WHERE id IN (
                     SELECT id FROM jobs
                     WHERE state = 'running' AND lease_expires_at <= \(nowMs) AND attempts >= max_attempts
                     FOR UPDATE SKIP LOCKED)
-                """)
-            if let kinds, kinds.isEmpty { return [] }
-            // Two index walks on (state, run_at), like SQLite: one condition with OR made every claim scan and
-            // sort the whole queue (measured: 110 jobs/s for one worker with 6,000 queued).
-            var rows: [PostgresRandomAccessRow] = []
-            for due in ["state = 'running' AND lease_expires_at <= \(nowMs)", "state = 'pending' AND run_at <= \(nowMs)"] {
-                let wanted = limit - rows.count
-                guard wanted > 0 else { break }
-                rows += try await session.rows("""
-                    WITH claimed AS (
-                        UPDATE jobs SET state = 'running', lease_owner = \(owner), lease_expires_at = \(until),
-                            attempts = attempts + 1, updated_at = \(nowMs)
-                        WHERE id IN (
-                            SELECT id FROM jobs j
-                            WHERE \(unescaped: due)
-                              AND (\(kinds == nil) OR kind = ANY(\(kinds ?? [])))
-                              AND (j.partition_key IS NULL OR NOT EXISTS (
-                                  SELECT 1 FROM jobs older WHERE older.partition_key = j.partition_key AND older.seq < j.seq))
-                            ORDER BY run_at, created_at
-                            LIMIT \(wanted)
-                            FOR UPDATE SKIP LOCKED)
-                        RETURNING *)
-                    SELECT * FROM claimed ORDER BY run_at, created_at
-                    """)
-            }
-            return try rows.map(Self.job(from:))
-        }
+                RETURNING 1
+            ), expired AS (
+                SELECT id FROM jobs j
+                WHERE state = 'running' AND lease_expires_at <= \(nowMs) AND attempts < max_attempts
+                  AND (\(kinds == nil) OR kind = ANY(\(kinds ?? []))) AND \(unescaped: partitionFree)
+                ORDER BY run_at, created_at LIMIT \(limit)
+                FOR UPDATE SKIP LOCKED
+            ), due AS (
+                SELECT id FROM jobs j
+                WHERE state = 'pending' AND run_at <= \(nowMs)
+                  AND (\(kinds == nil) OR kind = ANY(\(kinds ?? []))) AND \(unescaped: partitionFree)
+                ORDER BY run_at, created_at LIMIT \(limit)
+                FOR UPDATE SKIP LOCKED
+            ), picked AS (
+                (SELECT id FROM expired) UNION ALL (SELECT id FROM due) LIMIT \(limit)
+            ), claimed AS (
+                UPDATE jobs SET state = 'running', lease_owner = \(owner), lease_expires_at = \(until),
+                    attempts = attempts + 1, updated_at = \(nowMs)
+                WHERE id IN (SELECT id FROM picked)
+                RETURNING *
+            )
+            SELECT * FROM claimed ORDER BY run_at, created_at
+            """, Self.job(from:))
     }
 
     public func heartbeat(_ job: JobID, owner: String, lease: Duration, now: Date) async throws -> Bool {

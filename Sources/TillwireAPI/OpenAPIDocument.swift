@@ -33,10 +33,12 @@ enum OpenAPIDocument {
     },
     "/metrics": {
       "get": {
-        "summary": "Prometheus metrics (text exposition format).",
-        "security": [],
+        "summary": "Prometheus metrics, text exposition format (scope metrics:read).",
         "responses": {
-          "200": {"description": "Metrics.", "content": {"text/plain": {"schema": {"type": "string"}}}}
+          "200": {"description": "Metrics.", "content": {"text/plain": {"schema": {"type": "string"}}}},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}
         }
       }
     },

@@ -64,7 +64,8 @@ struct Serve: AsyncParsableCommand {
         abstract: "Run the hub: HTTP API, job workers, storage. Stops gracefully on SIGTERM or SIGINT.",
         discussion: """
             Endpoints: /healthz (the process answers), /readyz (storage answers and its schema is current), \
-            /metrics (Prometheus text format). Pending migrations are applied at start-up.
+            /metrics (Prometheus text format, with an API key of scope metrics:read), /v1 (the API, with an API key: \
+            tillwire keys create). Pending migrations are applied at start-up.
             """)
 
     @OptionGroup var options: ConfigurationOptions

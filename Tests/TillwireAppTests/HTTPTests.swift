@@ -61,11 +61,23 @@ import TillwireStorageSQLite
         }
     }
 
-    @Test func metricsAreServedInPrometheusTextFormat() async throws {
-        try await application().test(.router) { client in
-            try await client.execute(uri: "/metrics", method: .get) { response in
+    @Test func metricsAreServedInPrometheusTextFormatToAKeyWithTheMetricsScope() async throws {
+        let store = try SQLiteStore.inMemory()
+        _ = try await store.migrate()
+        let (scraper, scraperKey) = ApiKeys.generate(client: "prometheus", scopes: ["metrics:read"], locations: nil, now: Date())
+        let (other, otherKey) = ApiKeys.generate(client: "pos", scopes: ["inventory:read"], locations: nil, now: Date())
+        _ = try await store.commit(Commit(access: [.createKey(scraper), .createKey(other)]))
+        let app = Application(router: HubRouter.build(store: store, metrics: PrometheusCollectorRegistry()))
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer \(scraperKey)"]) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType]?.hasPrefix("text/plain; version=0.0.4") == true)
+            }
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(response.status == .unauthorized, "no key")
+            }
+            try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer \(otherKey)"]) { response in
+                #expect(response.status == .forbidden, "a key without metrics:read")
             }
         }
     }

@@ -66,9 +66,12 @@ public enum Hub {
             configuration: .init(concurrency: configuration.workerConcurrency, lease: configuration.workerLease),
             gate: SystemGate(policies: configuration.systems), logger: logger)
         var subscriptions = [Subscription(
-            name: WorkflowEventWaker.subscriberName, store: store, handler: WorkflowEventWaker(store: store), logger: logger)]
+            name: WorkflowEventWaker.subscriberName, store: store, handler: WorkflowEventWaker(store: store),
+            configuration: .init(instance: configuration.instanceID), logger: logger)]
         if drill {
-            subscriptions.append(Subscription(name: Drill.tallySubscriber, store: store, handler: Drill.Tally(), logger: logger))
+            subscriptions.append(Subscription(
+                name: Drill.tallySubscriber, store: store, handler: Drill.Tally(), configuration: .init(instance: configuration.instanceID),
+                logger: logger))
         }
         // Graceful shutdown runs in reverse order: the HTTP server stops taking requests first, then the worker lets
         // its running jobs finish. Whatever is still running after 30 s is cancelled.

@@ -33,6 +33,10 @@ public struct HubConfiguration: Sendable, Equatable {
     /// `workers.lease_seconds`: how long a claimed job is leased; a job of an instance that died runs again after
     /// this. Running jobs renew it every third. Default 60.
     public var workerLease = Duration.seconds(60)
+    /// `instance.id`: names this hub instance to the others (subscription leases). Instances that run at the same
+    /// time on one database need different ids; a restarted instance with the same id takes its subscriptions back
+    /// at once. Default: the host name.
+    public var instanceID = ProcessInfo.processInfo.hostName
     /// `retention.dead_jobs_days`: dead jobs older than this are deleted (which lets the jobs queued behind them
     /// run); 0 keeps them until replayed. Default 0.
     /// `retention.finished_workflows_days`: completed and compensated workflow runs; 0 keeps them. Default 30.
@@ -53,7 +57,7 @@ public struct HubConfiguration: Sendable, Equatable {
     /// Every key the file may hold.
     public static let keys = [
         "http.host", "http.port", "storage.backend", "storage.sqlite.path", "storage.postgres.url",
-        "storage.postgres.max_connections", "log.level", "log.format", "workers.concurrency", "workers.lease_seconds",
+        "storage.postgres.max_connections", "log.level", "log.format", "workers.concurrency", "workers.lease_seconds", "instance.id",
         "retention.dead_jobs_days", "retention.finished_workflows_days", "retention.idempotency_keys_days", "api.rate_per_second", "api.burst",
         "api.max_body_bytes",
     ]
@@ -136,6 +140,10 @@ public struct HubConfiguration: Sendable, Equatable {
         configuration.logFormat = try choice("log.format", LogFormat.self) ?? configuration.logFormat
         configuration.workerConcurrency = try integer("workers.concurrency", in: 1...256) ?? configuration.workerConcurrency
         if let seconds = try integer("workers.lease_seconds", in: 1...86_400) { configuration.workerLease = .seconds(seconds) }
+        if let id = value("instance.id")?.value {
+            guard (1...200).contains(id.utf8.count), !id.contains(" ") else { throw fail("instance.id", "must be 1-200 characters without spaces") }
+            configuration.instanceID = id
+        }
         if let entry = value("api.rate_per_second") {
             guard let rate = Double(entry.value), rate > 0, rate <= 1_000_000 else {
                 throw fail("api.rate_per_second", "must be a number above 0, got '\(entry.value)'")

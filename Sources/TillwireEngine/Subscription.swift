@@ -32,21 +32,25 @@ public struct Subscription: Service {
         /// How long this instance holds the subscriber once leased (renewed every third); when it dies, another
         /// instance takes over after this. Default 15 s.
         public var lease: Duration
+        /// Names this hub instance in the lease. A restarted instance with the same id takes its lease back at once
+        /// instead of waiting for it to lapse; so ids must differ between instances that run at the same time.
+        /// Default: a random id (a restart then waits for the lease).
+        public var instance: String
 
         public init(
             batchSize: Int = 100, pollInterval: Duration = .seconds(1),
-            retry: RetryPolicy = RetryPolicy(base: .milliseconds(100), maximum: .seconds(60)), lease: Duration = .seconds(15)
+            retry: RetryPolicy = RetryPolicy(base: .milliseconds(100), maximum: .seconds(60)), lease: Duration = .seconds(15),
+            instance: String = "instance-" + EventID.random().rawValue.prefix(8)
         ) {
             self.batchSize = batchSize
             self.pollInterval = pollInterval
             self.retry = retry
             self.lease = lease
+            self.instance = instance
         }
     }
 
     public let name: String
-    /// Identifies this instance's lease on the subscriber.
-    let owner = "subscription-" + EventID.random().rawValue.prefix(8)
     let store: any Store
     let handler: any EventHandler
     let configuration: Configuration
@@ -70,7 +74,7 @@ public struct Subscription: Service {
             do {
                 if ContinuousClock.now >= renewAt {
                     // One instance at a time does the work; the others stand by and take over when its lease lapses.
-                    guard try await store.leaseSubscription(name, owner: owner, lease: configuration.lease, now: Date()) else {
+                    guard try await store.leaseSubscription(name, owner: configuration.instance, lease: configuration.lease, now: Date()) else {
                         try await cancelWhenGracefulShutdown { try await Task.sleep(for: configuration.lease / 3) }
                         continue
                     }

@@ -217,7 +217,7 @@ import TillwireTesting
         try await FreshPostgres.withDatabase { url in
             let environment = ["TILLWIRE_STORAGE_BACKEND": "postgres", "TILLWIRE_STORAGE_POSTGRES_URL": url]
             var hubs: [(ChildProcess, String)] = []
-            for _ in 0..<3 { hubs.append(try await startHub(environment)) }
+            for index in 0..<3 { hubs.append(try await startHub(environment.merging(["TILLWIRE_INSTANCE_ID": "hub-\(index)"]) { $1 })) }
             let drivers = (0..<3).map { Driver(prefix: "i\($0)", groups: ($0 * 4)..<($0 * 4 + 4)) }
             let bases = hubs.map(\.1)
             var loads: [Task<Void, Never>] = []

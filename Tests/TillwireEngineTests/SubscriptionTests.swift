@@ -67,9 +67,10 @@ final class ProjectingHandler: EventHandler, Sendable {
     @Test func oneInstanceOfASubscriberWorksWhileTheOtherStandsByAndTakesOverWhenItStops() async throws {
         let store = try await store()
         let first = ProjectingHandler(), second = ProjectingHandler()
-        let configuration = Subscription.Configuration(pollInterval: .milliseconds(50), lease: .milliseconds(600))
-        let a = Subscription(name: "shared", store: store, handler: first, configuration: configuration, logger: logger)
-        let b = Subscription(name: "shared", store: store, handler: second, configuration: configuration, logger: logger)
+        let a = Subscription(name: "shared", store: store, handler: first,
+                             configuration: .init(pollInterval: .milliseconds(50), lease: .milliseconds(600), instance: "hub-a"), logger: logger)
+        let b = Subscription(name: "shared", store: store, handler: second,
+                             configuration: .init(pollInterval: .milliseconds(50), lease: .milliseconds(600), instance: "hub-b"), logger: logger)
         func append(_ count: Int) async throws {
             for _ in 0..<count {
                 _ = try await store.commit(Commit(events: [EventAppend(NewEvent(type: "t", stream: "s", correlationID: "c", occurredAt: Date(), source: "x", payload: Data()))]))
@@ -97,6 +98,31 @@ final class ProjectingHandler: EventHandler, Sendable {
         runB.cancel()
         _ = await runB.result
         #expect(try await effects(store) == 60, "every event's effect once")
+    }
+
+    @Test func aRestartedInstanceWithTheSameIdTakesItsLeaseBackAtOnce() async throws {
+        let store = try await store()
+        let handler = ProjectingHandler()
+        let configuration = Subscription.Configuration(pollInterval: .milliseconds(50), lease: .seconds(60), instance: "hub-a")
+        let before = Subscription(name: "restart", store: store, handler: handler, configuration: configuration, logger: logger)
+        let first = Task { try await before.run() }
+        _ = try await append(store, 5)
+        while try await store.checkpoint("restart") < 5 { try await Task.sleep(for: .milliseconds(10)) }
+        first.cancel()
+        _ = await first.result
+        // Another instance would wait a minute for the lease; the same instance, restarted, goes on at once.
+        #expect(!(try await store.leaseSubscription("restart", owner: "hub-b", lease: .seconds(60), now: Date())))
+        let after = Subscription(name: "restart", store: store, handler: handler, configuration: configuration, logger: logger)
+        let second = Task { try await after.run() }
+        _ = try await append(store, 5)
+        let deadline = Date() + 5
+        while try await store.checkpoint("restart") < 10 {
+            guard Date() < deadline else { Issue.record("the restarted instance did not resume"); break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        second.cancel()
+        _ = await second.result
+        #expect(try await effects(store) == 10)
     }
 
     @Test func aFailingEventStopsTheSubscriptionUntilItSucceedsAndNothingIsSkipped() async throws {

@@ -92,3 +92,27 @@ final class ChildProcess: Sendable {
         return process.terminationStatus
     }
 }
+
+/// Runs `tillwire` with `arguments` on the SQLite file `database` to its end; returns its exit status and everything
+/// it printed (standard output, then standard error).
+func runTillwire(_ arguments: [String], database: String) async throws -> (status: Int32, output: String) {
+    let child = try ChildProcess(try tillwireExecutable(), arguments, environment: ["TILLWIRE_STORAGE_SQLITE_PATH": database])
+    let status = try await child.exit()
+    return (status, child.lines.joined(separator: "\n") + "\n" + child.standardError)
+}
+
+extension ChildProcess {
+    /// Waits for `tillwire serve`'s "tillwire is serving" log line and returns the address it names.
+    func servingAddress(timeout: TimeInterval = 60) async throws -> String {
+        var address: String?
+        try await wait(timeout: timeout, "the serving log line") {
+            address = standardError.split(separator: "\n").lazy.compactMap { line -> String? in
+                guard line.contains("tillwire is serving"), let range = line.range(of: "address=") else { return nil }
+                return String(line[range.upperBound...].prefix { $0 != " " && $0 != "]" })
+            }.first
+            return address != nil
+        }
+        guard let address else { throw ChildProcessError("no address in the serving log line") }
+        return address
+    }
+}

@@ -3,7 +3,7 @@ import Logging
 import Testing
 import TillwireDomain
 import TillwireStorage
-import TillwireStoragePostgres
+@testable import TillwireStoragePostgres
 import TillwireStorageSQLite
 import TillwireTesting
 
@@ -52,7 +52,7 @@ import TillwireTesting
         try await store.close()
     }
 
-    @Test(.enabled(if: PostgresTestDatabase.isConfigured, PostgresTestDatabase.skipReason))
+    @Test(.enabled(if: PostgresTestDatabase.enabled, PostgresTestDatabase.skipReason))
     func postgresKeepsEveryAcknowledgedWriteAcrossSIGKILL() async throws {
         let url = try PostgresTestDatabase.url()
         let prefix = "crash-" + EventID.random().rawValue.prefix(8)
@@ -70,15 +70,30 @@ import TillwireTesting
     }
 }
 
-/// The PostgreSQL that scripts/test starts. `swift test` alone runs without one: those tests are skipped, saying why.
+/// The PostgreSQL that scripts/test starts. `swift test` alone runs without one: those tests are skipped, saying why;
+/// with `TILLWIRE_REQUIRE_POSTGRES=1` (scripts/test, CI) they run and fail loudly instead.
 enum PostgresTestDatabase {
     static var isConfigured: Bool { ProcessInfo.processInfo.environment["TILLWIRE_TEST_POSTGRES_URL"] != nil }
+    static var enabled: Bool { isConfigured || ProcessInfo.processInfo.environment["TILLWIRE_REQUIRE_POSTGRES"] == "1" }
     static let skipReason: Comment = "TILLWIRE_TEST_POSTGRES_URL is not set: PostgreSQL tests need a server; scripts/test starts one"
 
     static func url() throws -> String {
-        guard let url = ProcessInfo.processInfo.environment["TILLWIRE_TEST_POSTGRES_URL"] else {
-            throw ChildProcessError("TILLWIRE_TEST_POSTGRES_URL is not set")
+        guard let url = ProcessInfo.processInfo.environment["TILLWIRE_TEST_POSTGRES_URL"], !url.isEmpty else {
+            throw ChildProcessError("PostgreSQL is required but TILLWIRE_TEST_POSTGRES_URL is not set; run scripts/test")
         }
         return url
+    }
+
+    /// Runs `body` with the URL of a new database on that server, and drops it afterwards.
+    static func withFreshDatabase(_ body: (String) async throws -> Void) async throws {
+        let url = try url()
+        let name = "tw_app_" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        let admin = try await PostgresStore.connect(url: url, maxConnections: 1)
+        try await admin.executeOutsideTransaction("CREATE DATABASE \(name)")
+        let result: Result<Void, any Error>
+        do { result = .success(try await body(try PostgresURL(parsing: url).with(database: name).text)) } catch { result = .failure(error) }
+        try await admin.executeOutsideTransaction("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+        try await admin.close()
+        try result.get()
     }
 }

@@ -7,9 +7,7 @@ import TillwireTesting
 /// `tillwire dlq` as an operator runs it, on a hub database that holds dead jobs.
 @Suite struct DlqCommandTests {
     func run(_ arguments: [String], database: String) async throws -> (status: Int32, output: String) {
-        let child = try ChildProcess(try tillwireExecutable(), arguments, environment: ["TILLWIRE_STORAGE_SQLITE_PATH": database])
-        let status = try await child.exit()
-        return (status, child.lines.joined(separator: "\n") + "\n" + child.standardError)
+        try await runTillwire(arguments, database: database)
     }
 
     @Test func listsShowsAndReplaysDeadJobsWithAnAudit() async throws {

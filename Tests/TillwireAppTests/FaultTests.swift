@@ -9,7 +9,7 @@ import TillwireApp
 import TillwireDomain
 import TillwireEngine
 import TillwireStorage
-@testable import TillwireStoragePostgres
+import TillwireStoragePostgres
 import TillwireStorageSQLite
 import TillwireTesting
 
@@ -68,20 +68,12 @@ import TillwireTesting
         let child = try ChildProcess(try tillwireExecutable(), ["serve", "--drill"], environment: environment.merging([
             "TILLWIRE_HTTP_PORT": "0", "TILLWIRE_LOG_LEVEL": "info", "TILLWIRE_WORKERS_LEASE_SECONDS": "2",
         ]) { $1 })
-        var address: String?
         do {
-            try await child.wait(timeout: 60, "the serving log line") {
-                address = child.standardError.split(separator: "\n").lazy.compactMap { line -> String? in
-                    guard line.contains("tillwire is serving"), let range = line.range(of: "address=") else { return nil }
-                    return String(line[range.upperBound...].prefix { $0 != " " && $0 != "]" })
-                }.first
-                return address != nil
-            }
+            return (child, try await child.servingAddress())
         } catch {
             child.signal(SIGKILL)
             throw error
         }
-        return (child, try #require(address))
     }
 
     /// Kills a running hub at random moments, `rounds` times, checking after each kill that checkpoints only moved
@@ -198,9 +190,9 @@ import TillwireTesting
         try await store.close()
     }
 
-    @Test(.enabled(if: FreshPostgres.enabled, FreshPostgres.skipReason))
+    @Test(.enabled(if: PostgresTestDatabase.enabled, PostgresTestDatabase.skipReason))
     func postgresSurvivesRandomKills() async throws {
-        try await FreshPostgres.withDatabase { url in
+        try await PostgresTestDatabase.withFreshDatabase { url in
             let environment = ["TILLWIRE_STORAGE_BACKEND": "postgres", "TILLWIRE_STORAGE_POSTGRES_URL": url]
             let acknowledged = try await drill(environment: environment) {
                 try await PostgresStore.connect(url: url, maxConnections: 2)
@@ -212,9 +204,9 @@ import TillwireTesting
         }
     }
 
-    @Test(.enabled(if: FreshPostgres.enabled, FreshPostgres.skipReason))
+    @Test(.enabled(if: PostgresTestDatabase.enabled, PostgresTestDatabase.skipReason))
     func threeInstancesOnPostgresLoseOneMidLoad() async throws {
-        try await FreshPostgres.withDatabase { url in
+        try await PostgresTestDatabase.withFreshDatabase { url in
             let environment = ["TILLWIRE_STORAGE_BACKEND": "postgres", "TILLWIRE_STORAGE_POSTGRES_URL": url]
             var hubs: [(ChildProcess, String)] = []
             for index in 0..<3 { hubs.append(try await startHub(environment.merging(["TILLWIRE_INSTANCE_ID": "hub-\(index)"]) { $1 })) }
@@ -245,25 +237,5 @@ import TillwireTesting
             try await verify(store, acknowledged: acknowledged)
             try await store.close()
         }
-    }
-}
-
-/// A new database on the PostgreSQL server the tests use, dropped afterwards. Without a server the tests are
-/// skipped, unless `TILLWIRE_REQUIRE_POSTGRES=1` (scripts/test, CI), which makes them fail loudly instead.
-enum FreshPostgres {
-    static let url = ProcessInfo.processInfo.environment["TILLWIRE_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
-    static let enabled = url != nil || ProcessInfo.processInfo.environment["TILLWIRE_REQUIRE_POSTGRES"] == "1"
-    static let skipReason: Comment = "TILLWIRE_TEST_POSTGRES_URL is not set: PostgreSQL tests need a server; scripts/test starts one"
-
-    static func withDatabase(_ body: (String) async throws -> Void) async throws {
-        guard let url else { throw ChildProcessError("PostgreSQL is required but TILLWIRE_TEST_POSTGRES_URL is not set; run scripts/test") }
-        let name = "tw_fault_" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
-        let admin = try await PostgresStore.connect(url: url, maxConnections: 1)
-        try await admin.executeOutsideTransaction("CREATE DATABASE \(name)")
-        let result: Result<Void, any Error>
-        do { result = .success(try await body(try PostgresURL(parsing: url).with(database: name).text)) } catch { result = .failure(error) }
-        try await admin.executeOutsideTransaction("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
-        try await admin.close()
-        try result.get()
     }
 }

@@ -8,11 +8,7 @@ import TillwireTesting
 /// for its retry, or put back without spending an attempt.
 @Suite struct JobsCommandTests {
     func run(_ arguments: [String], database: String, config: String? = nil) async throws -> (status: Int32, output: String) {
-        let child = try ChildProcess(
-            try tillwireExecutable(), arguments + (config.map { ["--config", $0] } ?? []),
-            environment: ["TILLWIRE_STORAGE_SQLITE_PATH": database])
-        let status = try await child.exit()
-        return (status, child.lines.joined(separator: "\n") + "\n" + child.standardError)
+        try await runTillwire(arguments + (config.map { ["--config", $0] } ?? []), database: database)
     }
 
     @Test func explainsWhyEachJobWaits() async throws {

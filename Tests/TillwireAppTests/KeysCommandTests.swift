@@ -12,9 +12,7 @@ import TillwireTesting
 /// `tillwire keys` and `tillwire audit` as an operator runs them, and the keys they make against the API.
 @Suite struct KeysCommandTests {
     func run(_ arguments: [String], database: String) async throws -> (status: Int32, output: String) {
-        let child = try ChildProcess(try tillwireExecutable(), arguments, environment: ["TILLWIRE_STORAGE_SQLITE_PATH": database])
-        let status = try await child.exit()
-        return (status, child.lines.joined(separator: "\n") + "\n" + child.standardError)
+        try await runTillwire(arguments, database: database)
     }
 
     func field(_ name: String, in output: String) -> String? {

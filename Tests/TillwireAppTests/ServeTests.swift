@@ -13,15 +13,7 @@ import TillwireTesting
         let child = try ChildProcess(
             try tillwireExecutable(), ["serve"],
             environment: ["TILLWIRE_HTTP_PORT": "0", "TILLWIRE_STORAGE_SQLITE_PATH": folder.path("hub.sqlite")])
-        var address: String?
-        try await child.wait(timeout: 60, "the serving log line") {
-            address = child.standardError.split(separator: "\n").lazy.compactMap { line -> String? in
-                guard line.contains("tillwire is serving"), let range = line.range(of: "address=") else { return nil }
-                return String(line[range.upperBound...].prefix { $0 != " " && $0 != "]" })
-            }.first
-            return address != nil
-        }
-        let base = try #require(address)
+        let base = try await child.servingAddress()
         for (path, expected) in [("/healthz", #""status":"ok""#), ("/readyz", #""status":"ready""#)] {
             let (data, response) = try await URLSession.shared.data(from: URL(string: base + path)!)
             #expect((response as? HTTPURLResponse)?.statusCode == 200)

@@ -50,8 +50,7 @@ public struct Gatekeeper: RouterMiddleware {
         var actor = "anonymous"
         do {
             if let length = request.headers[.contentLength].flatMap(Int.init), length > policy.maxBodyBytes {
-                throw Problem(kind: "too-large", title: "Content too large", status: .contentTooLarge,
-                              detail: "the body has \(length) bytes; at most \(policy.maxBodyBytes) are accepted")
+                throw Problem.tooLarge("the body has \(length) bytes; at most \(policy.maxBodyBytes) are accepted")
             }
             let (client, record) = try await authenticate(request)
             actor = client.client

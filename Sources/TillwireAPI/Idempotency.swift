@@ -26,13 +26,7 @@ public struct IdempotencyMiddleware: RouterMiddleware {
             throw Problem.invalid("an Idempotency-Key is 1-255 visible ASCII characters", field: "Idempotency-Key")
         }
         guard let client = context.client?.client else { return try await next(request, context) }
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: context.bodyLimit)
-        } catch {
-            throw Problem(kind: "too-large", title: "Content too large", status: .contentTooLarge,
-                          detail: "the body is larger than \(context.bodyLimit) bytes")
-        }
+        let body = try await request.collectBody(context: context)
         var hasher = SHA256()
         hasher.update(data: Data("\(request.method) \(request.uri.path)?\(request.uri.query ?? "")\n".utf8))
         hasher.update(data: Data(buffer: body))

@@ -69,6 +69,10 @@ public struct Problem: HTTPResponseError, Codable, Equatable {
         Problem(kind: "forbidden", title: "Forbidden", status: .forbidden, detail: detail)
     }
 
+    public static func tooLarge(_ detail: String) -> Problem {
+        Problem(kind: "too-large", title: "Content too large", status: .contentTooLarge, detail: detail)
+    }
+
     public static func invalid(_ detail: String, field: String? = nil) -> Problem {
         Problem(kind: "invalid-request", title: "Invalid request", status: .badRequest, detail: detail, field: field)
     }

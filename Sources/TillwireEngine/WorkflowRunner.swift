@@ -202,7 +202,7 @@ private struct Attempt {
             }
         }
         commit.workflows.append(.markCompensated(run.id, stepIndex: index, at: now))
-        try then(try transition { try $0.stepCompensated(index) })
+        then(try transition { try $0.stepCompensated(index) })
     }
 
     /// Sets a durable timer and the job that fires it.
@@ -223,7 +223,7 @@ private struct Attempt {
     mutating func record(_ index: Int, _ status: WorkflowStepStatus, output: Data) throws {
         commit.workflows.append(.recordStep(run.id, WorkflowStep(
             index: index, name: definition.steps[index].name, status: status, output: output, recordedAt: now)))
-        try then(try transition { status == .completed ? try $0.stepCompleted(index) : try $0.stepFailed(index) })
+        then(try transition { status == .completed ? try $0.stepCompleted(index) : try $0.stepFailed(index) })
     }
 
     mutating func transition(_ change: (inout WorkflowLifecycle) throws -> WorkflowAction) throws -> WorkflowAction {
@@ -235,7 +235,7 @@ private struct Attempt {
     }
 
     /// Records the run's new state, and enqueues its next action.
-    mutating func then(_ next: WorkflowAction) throws {
+    mutating func then(_ next: WorkflowAction) {
         if lifecycle.state != run.state {
             commit.workflows.append(.setState(run.id, lifecycle.state, at: now))
         }

@@ -155,38 +155,6 @@ extension PostgresStore {
     }
 }
 
-extension PostgresStore {
-    public func apiKey(_ id: String) async throws -> ApiKeyRecord? {
-        try await fetch("SELECT * FROM api_keys WHERE id = \(id)", Self.apiKey(from:)).first
-    }
-
-    public func apiKeys() async throws -> [ApiKeyRecord] {
-        try await fetch("SELECT * FROM api_keys ORDER BY created_at, id", Self.apiKey(from:))
-    }
-
-    public func auditLog(after sequence: Int64, limit: Int) async throws -> [AuditEntry] {
-        try await fetch("SELECT * FROM audit_log WHERE sequence > \(sequence) ORDER BY sequence LIMIT \(limit)") { row in
-            AuditEntry(
-                sequence: try row.decode("sequence", as: Int64.self), at: Date(milliseconds: try row.decode("at", as: Int64.self)),
-                actor: try row.decode("actor", as: String.self), action: try row.decode("action", as: String.self),
-                target: try row.decode("target", as: String?.self), requestID: try row.decode("request_id", as: String?.self),
-                outcome: try row.decode("outcome", as: String.self), detail: try row.decode("detail", as: String?.self))
-        }
-    }
-
-    static func apiKey(from row: PostgresRandomAccessRow) throws -> ApiKeyRecord {
-        ApiKeyRecord(
-            id: try row.decode("id", as: String.self), client: try row.decode("client", as: String.self),
-            scopes: try row.decode("scopes", as: String.self).split(separator: " ").map(String.init),
-            locations: try row.decode("locations", as: String?.self).map { $0.split(separator: "\n").map { LocationID(trusted: String($0)) } },
-            secretHash: try row.decode("secret_hash", as: String.self),
-            ratePerSecond: try row.decode("rate_per_second", as: Double?.self), burst: try row.decode("burst", as: Int?.self),
-            createdAt: Date(milliseconds: try row.decode("created_at", as: Int64.self)),
-            expiresAt: try row.decode("expires_at", as: Int64?.self).map(Date.init(milliseconds:)),
-            revokedAt: try row.decode("revoked_at", as: Int64?.self).map(Date.init(milliseconds:)))
-    }
-}
-
 /// A run and its steps, as one `Sendable` value to carry out of a transaction.
 private struct WorkflowSnapshot: Sendable {
     let run: WorkflowRun

@@ -8,17 +8,42 @@ import TillwireStorage
 
 /// How the API treats callers. Set from `api.*` in the configuration.
 public struct APIPolicy: Sendable, Hashable {
-    /// Requests per second per API key, unless the key has its own rate. Default 50.
+    /// Requests per second per API key, unless the key or one of its scopes has its own rate. Default 50.
     public var ratePerSecond: Double
     /// Requests a key may make at once after a quiet spell. Default 100.
     public var burst: Int
+    /// Default rates per scope: a key without its own rate gets the most generous rate among its scopes that have
+    /// one, and the general rate when none has. Defaults in `defaultScopeRates`.
+    public var scopeRates: [String: RateLimit]
     /// Larger request bodies are refused with 413. Default 1 MiB.
     public var maxBodyBytes: Int
+    /// A request that takes longer is cancelled and answered 503. Default 30 s.
+    public var requestTimeout: Duration
 
-    public init(ratePerSecond: Double = 50, burst: Int = 100, maxBodyBytes: Int = 1 << 20) {
+    /// A store POS estate and an ERP send stock in bulk, so `inventory:write` gets more room than the general rate;
+    /// a metrics scraper needs little.
+    public static let defaultScopeRates: [String: RateLimit] = [
+        "inventory:write": RateLimit(perSecond: 200, burst: 400),
+        "metrics:read": RateLimit(perSecond: 5, burst: 10),
+    ]
+
+    public init(
+        ratePerSecond: Double = 50, burst: Int = 100, scopeRates: [String: RateLimit] = APIPolicy.defaultScopeRates,
+        maxBodyBytes: Int = 1 << 20, requestTimeout: Duration = .seconds(30)
+    ) {
         self.ratePerSecond = ratePerSecond
         self.burst = burst
+        self.scopeRates = scopeRates
         self.maxBodyBytes = maxBodyBytes
+        self.requestTimeout = requestTimeout
+    }
+
+    /// The rate a key gets: its own, else the most generous of its scopes' defaults, else the general one.
+    public func rate(for key: ApiKeyRecord) -> RateLimit {
+        let general = RateLimit(perSecond: ratePerSecond, burst: burst)
+        let byScope = key.scopes.compactMap { scopeRates[$0] }.max { ($0.perSecond, $0.burst) < ($1.perSecond, $1.burst) }
+        let fallback = byScope ?? general
+        return RateLimit(perSecond: key.ratePerSecond ?? fallback.perSecond, burst: key.burst ?? fallback.burst)
     }
 }
 
@@ -56,7 +81,7 @@ public struct Gatekeeper: RouterMiddleware {
             actor = client.client
             context.client = client
             context.logger[metadataKey: "client"] = "\(client.client)"
-            let limit = RateLimit(perSecond: record.ratePerSecond ?? policy.ratePerSecond, burst: record.burst ?? policy.burst)
+            let limit = policy.rate(for: record)
             let (wait, remaining) = buckets.byKey.withLock { buckets -> (Duration?, Int) in
                 var bucket = buckets[record.id].flatMap { $0.limit == limit ? $0 : nil } ?? TokenBucket(limit, now: now())
                 let wait = bucket.take(now: now())

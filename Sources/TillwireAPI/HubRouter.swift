@@ -14,6 +14,7 @@ public enum HubRouter {
         router.add(middleware: AccessLogMiddleware())
         let table = RouteTable()
         router.add(middleware: ProblemMiddleware(routes: table))
+        router.add(middleware: DeadlineMiddleware(api.requestTimeout))
         router.add(middleware: MetricsMiddleware())
 
         // Alive: the process answers. Says nothing about storage, so an orchestrator does not restart a hub whose
@@ -55,6 +56,10 @@ public enum HubRouter {
         v1.get("/openapi.json") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "application/json"],
                      body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
+        v1.get("/reference") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(string: OpenAPIReference.html)))
         }
         DeadLetterRoutes.add(to: v1.group().add(middleware: RequireScope("admin")), store: store)
         table.record(router.routes.map { ("\($0.path)", $0.method.rawValue) })

@@ -112,3 +112,82 @@ public final class RouteTable: Sendable {
         return Set(matching.filter { captures($0) == fewest }.map(\.method)).sorted()
     }
 }
+
+/// Cancels a request that runs longer than `limit` and answers 503 (`timeout`, with `Retry-After`). Cancellation is
+/// cooperative: reading a slow body, waiting for a database connection or a sleep end at once; a commit already
+/// under way finishes first, and either happened or did not, so the caller repeats with the same
+/// `Idempotency-Key`.
+public struct DeadlineMiddleware<Context: RequestContext>: RouterMiddleware {
+    let limit: Duration
+
+    public init(_ limit: Duration) {
+        self.limit = limit
+    }
+
+    /// Carries the non-escaping `next` into the group's child task; the group outlives neither.
+    private struct Call: @unchecked Sendable {
+        let next: (Request, Context) async throws -> Response
+        let request: Request
+        let context: Context
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let limit = self.limit
+        return try await withoutActuallyEscaping(next) { next in
+            let call = Call(next: next, request: request, context: context)
+            return try await withThrowingTaskGroup(of: Response?.self) { group in
+                group.addTask { try await call.next(call.request, call.context) }
+                group.addTask {
+                    try await Task.sleep(for: limit)
+                    return nil
+                }
+                let first = try await group.next()!
+                group.cancelAll()
+                guard let response = first else {
+                    throw Problem.timedOut("the request took longer than \(limit.timeInterval) s and was stopped; repeat it with the same Idempotency-Key")
+                }
+                return response
+            }
+        }
+    }
+}
+
+/// Marks a group of routes as deprecated (RFC 9745) with the date it goes away (RFC 8594): every answer carries
+/// `Deprecation: @<unix time>`, `Sunset: <HTTP date>` and, when there is one, a `Link` to the successor. Put it on
+/// the group of the routes concerned; docs/api.md lists what is deprecated.
+public struct DeprecationMiddleware<Context: RequestContext>: RouterMiddleware {
+    let since: Date
+    let sunset: Date
+    let successor: String?
+
+    public init(since: Date, sunset: Date, successor: String? = nil) {
+        self.since = since
+        self.sunset = sunset
+        self.successor = successor
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var headers = ["Deprecation": "@\(Int(since.timeIntervalSince1970))", "Sunset": Self.httpDate(sunset)]
+        if let successor { headers["Link"] = "<\(successor)>; rel=\"successor-version\"" }
+        do {
+            var response = try await next(request, context)
+            for (name, value) in headers { response.headers[HTTPField.Name(name)!] = value }
+            return response
+        } catch {
+            // Refusals say it too: a client that only ever sees errors should still learn the route is going away.
+            // (Unexpected errors go on unchanged, so that their cause is still logged.)
+            guard var problem = error as? Problem else { throw error }
+            problem.headers.merge(headers) { $1 }
+            throw problem
+        }
+    }
+
+    /// An IMF-fixdate, as HTTP dates are written: `Sun, 06 Nov 1994 08:49:37 GMT`.
+    static func httpDate(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return formatter.string(from: date)
+    }
+}

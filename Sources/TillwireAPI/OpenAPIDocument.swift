@@ -52,6 +52,16 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/v1/reference": {
+      "get": {
+        "summary": "This document as a readable page (also offline: tillwire openapi --html).",
+        "responses": {
+          "200": {"description": "The reference page.", "content": {"text/html": {"schema": {"type": "string"}}}},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
     "/v1/dead-letters": {
       "get": {
         "summary": "Dead jobs, oldest first (scope admin).",

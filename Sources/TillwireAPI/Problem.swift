@@ -73,6 +73,12 @@ public struct Problem: HTTPResponseError, Codable, Equatable {
         Problem(kind: "too-large", title: "Content too large", status: .contentTooLarge, detail: detail)
     }
 
+    public static func timedOut(_ detail: String) -> Problem {
+        var problem = Problem(kind: "timeout", title: "Request timed out", status: .serviceUnavailable, detail: detail)
+        problem.headers["Retry-After"] = "1"
+        return problem
+    }
+
     public static func invalid(_ detail: String, field: String? = nil) -> Problem {
         Problem(kind: "invalid-request", title: "Invalid request", status: .badRequest, detail: detail, field: field)
     }

@@ -52,6 +52,8 @@ public enum Hub {
         }
         let application = Application(
             router: router,
+            // A connection that sends nothing for as long as a request may take is closed (slow or stuck clients).
+            server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(configuration.api.requestTimeout.timeInterval * 1e9)))),
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "tillwire"),
             onServerRunning: { channel in
                 logger.info("tillwire is serving", metadata: [

@@ -41,8 +41,10 @@ public struct HubConfiguration: Sendable, Equatable {
     /// run); 0 keeps them until replayed. Default 0.
     /// `retention.finished_workflows_days`: completed and compensated workflow runs; 0 keeps them. Default 30.
     public var retention = RetentionPolicy()
-    /// `api.rate_per_second` (default 50) and `api.burst` (default 100): requests per API key unless the key has
-    /// its own; `api.max_body_bytes`: larger bodies are refused with 413 (default 1 MiB).
+    /// `api.rate_per_second` (default 50) and `api.burst` (default 100): requests per API key unless the key or
+    /// one of its scopes has its own rate; `api.scope_rates.<scope>`: `<per second>/<burst>` for keys with that
+    /// scope (defaults in `APIPolicy.defaultScopeRates`); `api.max_body_bytes`: larger bodies are refused with 413
+    /// (default 1 MiB); `api.request_timeout_seconds`: longer requests are stopped with 503 (default 30).
     public var api = APIPolicy()
     /// `systems.<name>`: resilience toward each external system, by the name its job kinds start with
     /// (`erp` for `erp.post_sale`). File only, no environment override. Keys per system (all optional):
@@ -59,11 +61,11 @@ public struct HubConfiguration: Sendable, Equatable {
         "http.host", "http.port", "storage.backend", "storage.sqlite.path", "storage.postgres.url",
         "storage.postgres.max_connections", "log.level", "log.format", "workers.concurrency", "workers.lease_seconds", "instance.id",
         "retention.dead_jobs_days", "retention.finished_workflows_days", "retention.idempotency_keys_days", "api.rate_per_second", "api.burst",
-        "api.max_body_bytes",
-    ]
+        "api.max_body_bytes", "api.request_timeout_seconds",
+    ] + Scope.known.map { "api.scope_rates.\($0)" }
 
     public static func environmentName(of key: String) -> String {
-        "TILLWIRE_" + key.uppercased().replacingOccurrences(of: ".", with: "_")
+        "TILLWIRE_" + key.uppercased().replacingOccurrences(of: ".", with: "_").replacingOccurrences(of: ":", with: "_")
     }
 
     /// Reads the YAML text (nil: no file) and the environment; a bad value fails naming the key, where it came
@@ -152,6 +154,17 @@ public struct HubConfiguration: Sendable, Equatable {
         }
         configuration.api.burst = try integer("api.burst", in: 1...1_000_000) ?? configuration.api.burst
         configuration.api.maxBodyBytes = try integer("api.max_body_bytes", in: 1_024...(256 << 20)) ?? configuration.api.maxBodyBytes
+        if let seconds = try integer("api.request_timeout_seconds", in: 1...3_600) { configuration.api.requestTimeout = .seconds(seconds) }
+        for scope in Scope.known {
+            let key = "api.scope_rates.\(scope)"
+            guard let entry = value(key) else { continue }
+            let parts = entry.value.split(separator: "/").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, let rate = Double(parts[0]), rate > 0, rate <= 1_000_000,
+                  let burst = Int(parts[1]), (1...1_000_000).contains(burst) else {
+                throw fail(key, "must be '<requests per second>/<burst>', e.g. '200/400', got '\(entry.value)'")
+            }
+            configuration.api.scopeRates[scope] = RateLimit(perSecond: rate, burst: burst)
+        }
         if let days = try integer("retention.dead_jobs_days", in: 0...36_500) {
             configuration.retention.deadJobs = days == 0 ? nil : .seconds(days * 86_400)
         }

@@ -28,7 +28,14 @@ final class FakeExternalSystem: Sendable {
         let status: Int
     }
 
+    /// What the hub's side saw (recorded by `DeliveryHandler`): when it made each call, and the keys answered 2xx.
+    struct Seen: Sendable {
+        var calls: [Date] = []
+        var accepted: Set<String> = []
+    }
+
     let behaviour = Mutex(Behaviour.healthy)
+    let seen = Mutex(Seen())
     let requests = Mutex<[Request]>([])
     /// Keys delivered (answered 201), with how many times each was accepted.
     let delivered = Mutex<[String: Int]>([:])
@@ -75,8 +82,10 @@ struct DeliveryHandler: JobHandler {
     let kind = "fake.deliver"
     let port: Int
     let timeout: TimeInterval
+    let fake: FakeExternalSystem
 
     func handle(_ job: Job) async throws -> Commit {
+        fake.seen.withLock { $0.calls.append(Date()) }
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/deliveries")!)
         request.httpMethod = "POST"
         request.setValue(job.id.rawValue, forHTTPHeaderField: "Idempotency-Key")
@@ -84,6 +93,7 @@ struct DeliveryHandler: JobHandler {
         let status = response.statusCode
         switch status {
         case 200..<300:
+            fake.seen.withLock { _ = $0.accepted.insert(job.id.rawValue) }
             return Commit()
         case 429, 408, 500...:
             let retryAfter = response.value(forHTTPHeaderField: "Retry-After").flatMap(Int.init)

@@ -106,23 +106,30 @@ import TillwireTesting
         }
         let (hub, _) = try await startHub(environment)
         let store = try await open()
-        try await waitUntilDrained(store)
+        try await waitUntilDrained(store, hub: hub)
         try await store.close()
         hub.signal(SIGTERM)
         #expect(try await hub.exit() == 0, "the last hub stops gracefully; stderr:\n\(hub.standardError.suffix(1500))")
         return drivers.flatMap { $0.acknowledged.withLock { $0 } }
     }
 
-    func waitUntilDrained(_ store: any Store, timeout: TimeInterval = 120) async throws {
+    /// Waits until the queue is empty, every run has ended and the tally has read the whole log. On a timeout the
+    /// error says which of the three is not done, with the first waiting jobs and the hub's last log lines.
+    func waitUntilDrained(_ store: any Store, hub: ChildProcess, timeout: TimeInterval = 180) async throws {
         let deadline = Date() + timeout
+        var state = ""
         while Date() < deadline {
-            let pending = try await store.jobs(in: .pending, limit: 1).count + (try await store.jobs(in: .running, limit: 1).count)
+            let pending = try await store.jobs(in: .pending, limit: 3)
+            let running = try await store.jobs(in: .running, limit: 3)
             let open = try await store.workflowRuns(in: .running, limit: 1).count + (try await store.workflowRuns(in: .compensating, limit: 1).count)
-            let behind = try await store.headPosition() - (try await store.checkpoint(Drill.tallySubscriber))
-            if pending == 0 && open == 0 && behind == 0 { return }
+            let head = try await store.headPosition()
+            let tally = try await store.checkpoint(Drill.tallySubscriber)
+            if pending.isEmpty && running.isEmpty && open == 0 && head == tally { return }
+            let jobs = (pending + running).map { "\($0.kind) \($0.state) attempts \($0.attempts) due \($0.runAt) error \($0.lastError ?? "-") wait \($0.waitReason ?? "-")" }
+            state = "jobs: \(jobs.isEmpty ? "none" : jobs.joined(separator: "; ")); open runs: \(open); log head \(head), tally at \(tally)"
             try await Task.sleep(for: .milliseconds(100))
         }
-        throw ChildProcessError("the hub did not finish the drill's work in \(timeout) s")
+        throw ChildProcessError("the hub did not finish the drill's work in \(timeout) s; \(state); stderr:\n\(hub.standardError.suffix(3000))")
     }
 
     /// Checks the log, the runs and the queue against what was acknowledged.
@@ -226,7 +233,7 @@ import TillwireTesting
             try await Task.sleep(for: .seconds(2.5))
             drivers.forEach { driver in driver.stopped.withLock { $0 = true } }
             for load in loads { await load.value }
-            try await waitUntilDrained(store)
+            try await waitUntilDrained(store, hub: hubs[1].0)
             for (hub, _) in hubs.dropFirst() {
                 hub.signal(SIGTERM)
                 #expect(try await hub.exit() == 0)

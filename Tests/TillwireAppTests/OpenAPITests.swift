@@ -6,6 +6,7 @@ import Testing
 import TillwireAPI
 import TillwireStorage
 import TillwireStorageSQLite
+import TillwireTesting
 
 /// The served OpenAPI document and the router agree: every route is documented, and every documented route exists.
 @Suite struct OpenAPITests {
@@ -32,5 +33,39 @@ import TillwireStorageSQLite
         #expect(routes.subtracting(documented).isEmpty, "routes missing from the document: \(routes.subtracting(documented).sorted())")
         #expect(documented.subtracting(routes).isEmpty, "documented routes that do not exist: \(documented.subtracting(routes).sorted())")
         #expect(routes.count >= 8)
+    }
+
+    @Test func theReferencePageListsEveryRouteAndTheCommandPrintsBoth() async throws {
+        let store = try SQLiteStore.inMemory()
+        _ = try await store.migrate()
+        let (record, key) = ApiKeys.generate(client: "docs", scopes: ["inventory:read"], locations: nil, now: Date())
+        _ = try await store.commit(Commit(access: [.createKey(record)]))
+        let page = try await Application(router: HubRouter.build(store: store, metrics: PrometheusCollectorRegistry())).test(.router) { client in
+            try await client.execute(uri: "/v1/reference", method: .get) { response in
+                #expect(response.status == .unauthorized, "the page needs a key like every /v1 route")
+            }
+            return try await client.execute(uri: "/v1/reference", method: .get, headers: [.authorization: "Bearer \(key)"]) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "text/html; charset=utf-8")
+                return String(buffer: response.body)
+            }
+        }
+        let document = try JSONSerialization.jsonObject(with: Data(APIDocumentation.openAPIJSON.utf8)) as? [String: Any] ?? [:]
+        let paths = try #require(document["paths"] as? [String: [String: Any]])
+        for (path, operations) in paths {
+            for method in operations.keys {
+                #expect(page.contains("<span class=\"method\">\(method)</span> <code>\(path)</code>"), "\(method) \(path) is on the page")
+            }
+        }
+        #expect(page.contains("id=\"schema-Problem\""), "schemas are on the page")
+        #expect(!page.contains("<script"), "a plain page, readable offline")
+
+        let folder = try TemporaryFolder()
+        let database = folder.path("unused.sqlite")
+        let json = try await runTillwire(["openapi"], database: database)
+        #expect(json.status == 0)
+        #expect(json.output.contains(#""openapi": "3.1.0""#), "the command prints the document without a hub or a key")
+        let html = try await runTillwire(["openapi", "--html"], database: database)
+        #expect(html.status == 0 && html.output.contains("<span class=\"method\">get</span> <code>/v1/audit</code>"))
     }
 }

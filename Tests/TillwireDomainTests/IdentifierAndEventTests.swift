@@ -38,4 +38,42 @@ import TillwireDomain
         let envelope = EventEnvelope(event: event, streamVersion: 1, position: 1, recordedAt: payload.at)
         #expect(try envelope.decodePayload(as: Moved.self) == payload)
     }
+
+    /// A payload that changed shape: version 1 carried `quantity` as a string, version 2 an integer `units`.
+    struct Counted: VersionedPayload, Equatable {
+        static let eventType = "test.counted"
+        static let schemaVersion = 2
+        let sku: SKU
+        let units: Int64
+
+        static func upgrade(fromPrevious payload: Data) throws -> Counted {
+            struct Version1: Decodable { let sku: SKU; let quantity: String }
+            let old = try EventCoding.decoder.decode(Version1.self, from: payload)
+            guard let units = Int64(old.quantity) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "quantity '\(old.quantity)' is not a whole number"))
+            }
+            return Counted(sku: old.sku, units: units)
+        }
+    }
+
+    func envelope(type: String = Counted.eventType, version: Int, _ json: String) -> EventEnvelope {
+        EventEnvelope(
+            event: NewEvent(type: type, schemaVersion: version, stream: "s", correlationID: "c", occurredAt: Date(), source: "test", payload: Data(json.utf8)),
+            streamVersion: 1, position: 1, recordedAt: Date())
+    }
+
+    @Test func readersAcceptTheCurrentAndThePreviousSchemaVersion() throws {
+        let written = try NewEvent(stream: "s", correlationID: "c", occurredAt: Date(), source: "test", payload: Counted(sku: "A", units: 4))
+        #expect(written.type == "test.counted" && written.schemaVersion == 2, "writers write the current version")
+        #expect(try envelope(version: 2, #"{"sku":"A","units":4}"#).decode(Counted.self) == Counted(sku: "A", units: 4))
+        #expect(try envelope(version: 1, #"{"sku":"A","quantity":"4"}"#).decode(Counted.self) == Counted(sku: "A", units: 4),
+                "the previous version is upgraded")
+        #expect(throws: DecodingError.self) { try envelope(version: 1, #"{"sku":"A","quantity":"four"}"#).decode(Counted.self) }
+        #expect(throws: EventSchemaError(type: "test.counted", found: 3, readable: [1, 2])) {
+            try envelope(version: 3, #"{"sku":"A","units":4}"#).decode(Counted.self)
+        }
+        #expect(throws: DecodingError.self, "another type is not read as this one") {
+            try envelope(type: "test.other", version: 2, #"{"sku":"A","units":4}"#).decode(Counted.self)
+        }
+    }
 }

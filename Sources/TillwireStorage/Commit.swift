@@ -10,6 +10,8 @@ public struct Commit: Sendable {
     public var events: [EventAppend]
     public var jobs: [NewJob]
     public var inventory: [InventoryChange]
+    /// Locations and products; applied before `inventory`, so a commit can add a SKU and its first stock.
+    public var catalog: [CatalogChange]
     public var workflows: [WorkflowChange]
     public var access: [AccessChange]
     /// Audit entries recorded with the change they describe.
@@ -20,13 +22,14 @@ public struct Commit: Sendable {
 
     public init(
         inbox: InboxKey? = nil, events: [EventAppend] = [], jobs: [NewJob] = [],
-        inventory: [InventoryChange] = [], workflows: [WorkflowChange] = [], access: [AccessChange] = [],
+        inventory: [InventoryChange] = [], catalog: [CatalogChange] = [], workflows: [WorkflowChange] = [], access: [AccessChange] = [],
         audit: [AuditEntry] = [], checkpoint: CheckpointAdvance? = nil
     ) {
         self.inbox = inbox
         self.events = events
         self.jobs = jobs
         self.inventory = inventory
+        self.catalog = catalog
         self.workflows = workflows
         self.access = access
         self.audit = audit
@@ -117,6 +120,12 @@ public enum InventoryChange: Sendable {
     case endReservation(ReservationID, as: ReservationState, at: Date, source: SystemID, sourceKey: String)
     /// Sets the stock held back from every channel at a location.
     case setSafetyStock(sku: SKU, location: LocationID, quantity: Int64)
+}
+
+/// A change to the locations and products the inventory knows; a put replaces what was there.
+public enum CatalogChange: Sendable {
+    case putLocation(Location)
+    case putProduct(Product)
 }
 
 /// What one `InventoryChange` did.

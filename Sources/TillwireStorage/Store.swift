@@ -9,7 +9,7 @@ import TillwireDomain
 /// - Writes are serialised per key (stream, SKU-location, job), so concurrent callers never lose an update.
 /// - Errors are `StorageError`; a domain rule refusing a change inside a commit is `StorageError.rejected`,
 ///   and nothing of that commit is written.
-public protocol Store: EventLog, JobQueue, InventoryReader, WorkflowReader, AccessReader, IdempotencyStore, Sendable {
+public protocol Store: EventLog, JobQueue, InventoryReader, CatalogReader, WorkflowReader, AccessReader, IdempotencyStore, Sendable {
     /// A short name for logs and readiness: `sqlite` or `postgres`.
     var backend: String { get }
 
@@ -100,6 +100,16 @@ public protocol InventoryReader: Sendable {
     func reservation(_ id: ReservationID) async throws -> Reservation?
     /// The active reservations of a (SKU, location).
     func activeReservations(sku: SKU, location: LocationID) async throws -> [Reservation]
+}
+
+/// The locations and products the inventory knows (changed through `Store.commit`).
+public protocol CatalogReader: Sendable {
+    /// Every location, by id.
+    func locations() async throws -> [Location]
+    /// The known products among `skus`, by SKU (one read for a whole batch).
+    func products(_ skus: [SKU]) async throws -> [SKU: Product]
+    /// The positions of a SKU at every location that has one, by location id.
+    func positions(sku: SKU) async throws -> [InventoryPosition]
 }
 
 /// Durable workflow runs (changed through `Store.commit`).

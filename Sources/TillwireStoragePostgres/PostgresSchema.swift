@@ -195,5 +195,9 @@ enum PostgresSchema {
             "DROP INDEX jobs_due",
             "CREATE INDEX jobs_due ON jobs (state, run_at, created_at)",
         ]),
+        (7, "locations and products", [
+            "CREATE TABLE locations (id TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, updated_at BIGINT NOT NULL)",
+            "CREATE TABLE products (sku TEXT PRIMARY KEY, name TEXT NOT NULL, allow_backorder BOOLEAN NOT NULL, updated_at BIGINT NOT NULL)",
+        ]),
     ]
 }

@@ -43,6 +43,9 @@ extension PostgresStore {
         for job in commit.jobs where try await enqueue(job, in: session, now: nowMs) {
             enqueued.append(job.id)
         }
+        for change in commit.catalog {
+            try await applyCatalog(change, in: session, now: nowMs)
+        }
         var outcomes: [InventoryOutcome] = []
         for change in commit.inventory {
             outcomes.append(try await applyInventory(change, in: session, now: nowMs))

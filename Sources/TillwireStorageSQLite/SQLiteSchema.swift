@@ -165,5 +165,19 @@ enum SQLiteSchema {
         ) WITHOUT ROWID;
         CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
         """),
+        (7, "locations and products", """
+        CREATE TABLE locations (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            updated_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE products (
+            sku TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            allow_backorder INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """),
     ]
 }

@@ -20,6 +20,9 @@ extension SQLiteStore {
         for job in commit.jobs where try enqueue(job, in: db, now: nowMs) {
             enqueued.append(job.id)
         }
+        for change in commit.catalog {
+            try applyCatalog(change, in: db, now: nowMs)
+        }
         var outcomes: [InventoryOutcome] = []
         for change in commit.inventory {
             outcomes.append(try applyInventory(change, in: db, now: nowMs))

@@ -40,6 +40,7 @@ public enum StoreConformance {
         .init(name: "one owner at a time leases a subscriber", run: subscriptionLeases),
         .init(name: "API keys are stored hashed, revoked and expired; the audit log keeps every entry", run: access),
         .init(name: "an idempotency key runs a request once and answers repeats with its response", run: idempotency),
+        .init(name: "locations and products are put, replaced and read back; positions read by SKU", run: catalog),
         .init(name: "a closed store refuses work", run: closedStore),
     ]
 
@@ -69,6 +70,34 @@ public enum StoreConformance {
     }
 
     // MARK: Cases
+
+    static func catalog(_ store: any Store) async throws {
+        try expectEqual(try await store.locations(), [], "no locations at first")
+        let dc = try Location(id: "dc-1", kind: .warehouse, name: "Leeds DC")
+        let store12 = try Location(id: "store-12", kind: .store, name: "Camden")
+        let shirt = try Product(sku: "SHIRT-M", name: "Shirt, M")
+        let preorder = try Product(sku: "PRE-1", name: "Pre-order", allowBackorder: true)
+        _ = try await store.commit(Commit(catalog: [.putLocation(store12), .putLocation(dc), .putProduct(shirt), .putProduct(preorder)]))
+        try expectEqual(try await store.locations(), [dc, store12], "locations by id")
+        try expectEqual(try await store.products(["SHIRT-M", "PRE-1", "NONE", "SHIRT-M"]), ["SHIRT-M": shirt, "PRE-1": preorder], "known products only")
+        try expectEqual(try await store.products([]), [:], "no SKUs asked")
+        let renamed = try Product(sku: "SHIRT-M", name: "Oxford shirt, M", allowBackorder: true)
+        _ = try await store.commit(Commit(catalog: [.putProduct(renamed), .putLocation(try Location(id: "dc-1", kind: .warehouse, name: "Leeds"))]))
+        try expectEqual(try await store.products(["SHIRT-M"])["SHIRT-M"], renamed, "a put replaces")
+        try expectEqual(try await store.locations().first?.name, "Leeds", "a put replaces a location")
+        let many = (0..<1_200).map { SKU(trusted: "BULK-\($0)") }
+        _ = try await store.commit(Commit(catalog: try many.map { .putProduct(try Product(sku: $0, name: "bulk")) }))
+        try expectEqual(try await store.products(many).count, 1_200, "a large batch in one read")
+
+        _ = try await store.commit(Commit(inventory: [
+            .record(try movement("SHIRT-M", "store-12", 3, .receipt, key: "cat-1")),
+            .record(try movement("SHIRT-M", "dc-1", 40, .receipt, key: "cat-2")),
+            .record(try movement("OTHER", "dc-1", 5, .receipt, key: "cat-3")),
+        ]))
+        let positions = try await store.positions(sku: "SHIRT-M")
+        try expectEqual(positions.map(\.location), ["dc-1", "store-12"], "positions of the SKU, by location")
+        try expectEqual(positions.map(\.onHand), [40, 3], "their stock")
+    }
 
     static func migrationsAreIdempotent(_ store: any Store) async throws {
         let first = try await store.migrate()

@@ -12,6 +12,10 @@ public struct Commit: Sendable {
     public var inventory: [InventoryChange]
     /// Locations and products; applied before `inventory`, so a commit can add a SKU and its first stock.
     public var catalog: [CatalogChange]
+    /// Events describing what the inventory changes did, built from each change's outcome inside the transaction
+    /// (a repeat that changed nothing gets no event; a count's event knows its correction). Appended after
+    /// `events`. Must not throw for a change that applied: a throw rolls back the whole commit.
+    public var inventoryEvents: (@Sendable (_ index: Int, _ outcome: InventoryOutcome) throws -> [NewEvent])?
     public var workflows: [WorkflowChange]
     public var access: [AccessChange]
     /// Audit entries recorded with the change they describe.
@@ -131,8 +135,23 @@ public enum CatalogChange: Sendable {
 /// What one `InventoryChange` did.
 public enum InventoryOutcome: Hashable, Sendable {
     case applied(InventoryPosition)
-    /// The same movement or reservation was applied before; nothing changed.
+    /// A count that disagreed with the ledger: a count correction of `correction` units was recorded.
+    case corrected(InventoryPosition, correction: Int64)
+    /// The same movement or reservation was applied before, or a count agreed with the ledger; nothing changed.
     case alreadyApplied(InventoryPosition)
+
+    /// The position after the change.
+    public var position: InventoryPosition {
+        switch self {
+        case .applied(let position), .corrected(let position, _), .alreadyApplied(let position): position
+        }
+    }
+
+    /// Whether stock or reservations changed.
+    public var changed: Bool {
+        if case .alreadyApplied = self { return false }
+        return true
+    }
 }
 
 /// What a commit did, in the order of its parts.

@@ -25,7 +25,7 @@ extension PostgresStore {
     /// back all of it.
     static func apply(_ commit: Commit, in session: PostgresSession, now: Date) async throws -> CommitOutcome {
         let nowMs = now.millisecondsSince1970
-        if !commit.events.isEmpty {
+        if !commit.events.isEmpty || commit.inventoryEvents != nil {
             try await lockEventLog(in: session)
         }
         if let inbox = commit.inbox {
@@ -35,20 +35,27 @@ extension PostgresStore {
                 """)
             if inserted.isEmpty { return .duplicate(inbox) }
         }
-        var envelopes: [EventEnvelope] = []
-        for append in commit.events {
-            envelopes.append(try await appendEvent(append, in: session, now: nowMs))
-        }
-        var enqueued: [JobID] = []
-        for job in commit.jobs where try await enqueue(job, in: session, now: nowMs) {
-            enqueued.append(job.id)
-        }
         for change in commit.catalog {
             try await applyCatalog(change, in: session, now: nowMs)
         }
         var outcomes: [InventoryOutcome] = []
         for change in commit.inventory {
             outcomes.append(try await applyInventory(change, in: session, now: nowMs))
+        }
+        var envelopes: [EventEnvelope] = []
+        for append in commit.events {
+            envelopes.append(try await appendEvent(append, in: session, now: nowMs))
+        }
+        if let describe = commit.inventoryEvents {
+            for (index, outcome) in outcomes.enumerated() {
+                for event in try describe(index, outcome) {
+                    envelopes.append(try await appendEvent(EventAppend(event), in: session, now: nowMs))
+                }
+            }
+        }
+        var enqueued: [JobID] = []
+        for job in commit.jobs where try await enqueue(job, in: session, now: nowMs) {
+            enqueued.append(job.id)
         }
         for change in commit.workflows {
             try await applyWorkflow(change, in: session)
@@ -143,7 +150,9 @@ extension PostgresStore {
             let movement = try InventoryMovement(
                 sku: sku, location: location, delta: correction, reason: .countCorrection, occurredAt: asOf,
                 source: source, sourceKey: sourceKey)
-            return try await record(movement, in: session, now: now)
+            let outcome = try await record(movement, in: session, now: now)
+            guard case .applied(let position) = outcome else { return outcome }
+            return .corrected(position, correction: correction)
 
         case let .reserve(reservation, policy):
             let current = try await lockPosition(sku: reservation.sku, location: reservation.location, in: session, now: now)

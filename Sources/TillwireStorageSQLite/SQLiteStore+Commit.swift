@@ -12,20 +12,27 @@ extension SQLiteStore {
                 .execute(arguments: [inbox.source.rawValue, inbox.messageKey, nowMs])
             if db.changesCount == 0 { return .duplicate(inbox) }
         }
-        var envelopes: [EventEnvelope] = []
-        for append in commit.events {
-            envelopes.append(try appendEvent(append, in: db, now: now))
-        }
-        var enqueued: [JobID] = []
-        for job in commit.jobs where try enqueue(job, in: db, now: nowMs) {
-            enqueued.append(job.id)
-        }
         for change in commit.catalog {
             try applyCatalog(change, in: db, now: nowMs)
         }
         var outcomes: [InventoryOutcome] = []
         for change in commit.inventory {
             outcomes.append(try applyInventory(change, in: db, now: nowMs))
+        }
+        var envelopes: [EventEnvelope] = []
+        for append in commit.events {
+            envelopes.append(try appendEvent(append, in: db, now: now))
+        }
+        if let describe = commit.inventoryEvents {
+            for (index, outcome) in outcomes.enumerated() {
+                for event in try describe(index, outcome) {
+                    envelopes.append(try appendEvent(EventAppend(event), in: db, now: now))
+                }
+            }
+        }
+        var enqueued: [JobID] = []
+        for job in commit.jobs where try enqueue(job, in: db, now: nowMs) {
+            enqueued.append(job.id)
         }
         for change in commit.workflows {
             try applyWorkflow(change, in: db)
@@ -110,7 +117,9 @@ extension SQLiteStore {
             let movement = try InventoryMovement(
                 sku: sku, location: location, delta: correction, reason: .countCorrection, occurredAt: asOf,
                 source: source, sourceKey: sourceKey)
-            return try record(movement, in: db, now: now)
+            let outcome = try record(movement, in: db, now: now)
+            guard case .applied(let position) = outcome else { return outcome }
+            return .corrected(position, correction: correction)
 
         case let .reserve(reservation, policy):
             let current = try position(sku: reservation.sku, location: reservation.location, in: db)

@@ -41,6 +41,7 @@ public enum StoreConformance {
         .init(name: "API keys are stored hashed, revoked and expired; the audit log keeps every entry", run: access),
         .init(name: "an idempotency key runs a request once and answers repeats with its response", run: idempotency),
         .init(name: "locations and products are put, replaced and read back; positions read by SKU", run: catalog),
+        .init(name: "inventory events are built from what each change did, in the same transaction", run: inventoryEvents),
         .init(name: "a closed store refuses work", run: closedStore),
     ]
 
@@ -70,6 +71,29 @@ public enum StoreConformance {
     }
 
     // MARK: Cases
+
+    static func inventoryEvents(_ store: any Store) async throws {
+        let describe: @Sendable (Int, InventoryOutcome) throws -> [NewEvent] = { index, outcome in
+            guard outcome.changed else { return [] }
+            let correction: String
+            if case .corrected(_, let by) = outcome { correction = "\(by)" } else { correction = "-" }
+            return [NewEvent(type: "test.stock_changed", stream: "stock-events", correlationID: "flow-1", occurredAt: t0, source: source,
+                             payload: Data("\(index) \(outcome.position.onHand) \(correction)".utf8))]
+        }
+        let receipt = try movement("SKU-EV", "store-1", 10, .receipt, key: "ev-1")
+        var commit = Commit(inventory: [.record(receipt), .count(sku: "SKU-EV", location: "store-1", counted: 7, asOf: t0 + 1, source: source, sourceKey: "ev-count")])
+        commit.inventoryEvents = describe
+        _ = try await store.commit(commit)
+        // The same again: nothing changes, so nothing is described.
+        _ = try await store.commit(commit)
+        let events = try await store.readStream("stock-events", fromVersion: 1, limit: 10)
+        try expectEqual(events.map { String(decoding: $0.event.payload, as: UTF8.self) }, ["0 10 -", "1 7 -3"], "one event per change that did something")
+        // A describer that throws rolls the whole commit back.
+        var failing = Commit(inventory: [.record(try movement("SKU-EV", "store-1", 5, .receipt, key: "ev-2"))])
+        failing.inventoryEvents = { _, _ in throw ConformanceFailure(message: "refused", file: #filePath, line: #line) }
+        _ = try await expectError("a describer that throws") { try await store.commit(failing) }
+        try expectEqual(try await store.position(sku: "SKU-EV", location: "store-1").onHand, 7, "nothing of a rolled-back commit")
+    }
 
     static func catalog(_ store: any Store) async throws {
         try expectEqual(try await store.locations(), [], "no locations at first")
@@ -236,7 +260,7 @@ public enum StoreConformance {
         let counted = try await store.commit(Commit(inventory: [
             .count(sku: sku, location: location, counted: 8, asOf: t0 + 60, source: source, sourceKey: "count-1"),
         ])).receipt
-        try expectEqual(counted?.inventory, [.applied(InventoryPosition(sku: sku, location: location, onHand: 5))], "8 counted at t+60, 3 sold at t+120")
+        try expectEqual(counted?.inventory, [.corrected(InventoryPosition(sku: sku, location: location, onHand: 5), correction: -2)], "8 counted at t+60, 3 sold at t+120")
         let ledger = try await store.ledger(sku: sku, location: location)
         try expectEqual(ledger.last?.movement.delta, -2, "correction = count − balance at the count time")
         try expectEqual(ledger.last?.movement.reason, .countCorrection, "correction reason")

@@ -7,7 +7,7 @@ import TillwireStorage
 public enum Scope {
     public static let known: [String] = [
         "inventory:read", "inventory:write", "orders:read", "orders:write", "returns:read", "returns:write",
-        "prices:read", "prices:write", "metrics:read", "admin",
+        "prices:read", "prices:write", "catalog:write", "metrics:read", "admin",
     ]
 
     /// Whether `granted` scopes allow `required`.

@@ -22,3 +22,19 @@ extension Request {
         }
     }
 }
+
+/// A JSON integer that must fit in 64 bits. Foundation's decoder calls a number too large for `Int64` (`1e30`)
+/// "not valid JSON" without saying where; this says which field, and why.
+struct WholeNumber: Decodable, Hashable {
+    let value: Int64
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let value = try? container.decode(Int64.self) {
+            self.value = value
+            return
+        }
+        let number = try container.decode(Double.self)
+        throw DecodingError.dataCorruptedError(in: container, debugDescription: "expected a whole number from \(Int64.min) to \(Int64.max), got \(number)")
+    }
+}

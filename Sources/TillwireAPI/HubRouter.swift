@@ -1,13 +1,14 @@
 import Foundation
 import Hummingbird
 import Prometheus
+import TillwireEngine
 import TillwireStorage
 
 /// The hub's HTTP routes. `/healthz` and `/readyz` need no key; `/metrics` and everything under `/v1` pass the
 /// `Gatekeeper` (API key, rate limit, body size, audit) and a `RequireScope` per group.
 public enum HubRouter {
     public static func build(
-        store: any Store, metrics: PrometheusCollectorRegistry, api: APIPolicy = APIPolicy()
+        store: any Store, metrics: PrometheusCollectorRegistry, api: APIPolicy = APIPolicy(), inventory: InventoryService? = nil
     ) -> Router<HubRequestContext> {
         let router = Router(context: HubRequestContext.self)
         router.add(middleware: RequestIDMiddleware())
@@ -62,6 +63,7 @@ public enum HubRouter {
                      body: .init(byteBuffer: ByteBuffer(string: OpenAPIReference.html)))
         }
         DeadLetterRoutes.add(to: v1.group().add(middleware: RequireScope("admin")), store: store)
+        InventoryRoutes.add(to: v1, service: inventory ?? InventoryService(store: store), store: store)
         table.record(router.routes.map { ("\($0.path)", $0.method.rawValue) })
         return router
     }

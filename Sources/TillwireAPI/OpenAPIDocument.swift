@@ -62,6 +62,653 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/v1/locations": {
+      "get": {
+        "summary": "Every location the inventory knows (scope inventory:read).",
+        "responses": {
+          "200": {
+            "description": "The locations.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/LocationList"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "429": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
+    "/v1/locations/{id}": {
+      "put": {
+        "summary": "Add or replace a location (scope catalog:write).",
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 200
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/LocationBody"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The location as stored.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Location"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "413": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "429": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
+    "/v1/products": {
+      "post": {
+        "summary": "Add or replace products, 1-1000 at once (scope catalog:write). All or none.",
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/IdempotencyKey"
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/ProductsBody"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "How many were stored.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ProductsResult"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "409": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "413": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "422": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "429": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
+    "/v1/inventory/movements": {
+      "post": {
+        "summary": "Record stock movements, 1-1000 at once (scope inventory:write). All or none; a repeat (same source and source_key) is already_applied.",
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/IdempotencyKey"
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/MovementsBody"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "What each movement did.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/BatchResult"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "409": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "413": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "422": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "429": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
+    "/v1/inventory/counts": {
+      "post": {
+        "summary": "Apply absolute counts as of their time, 1-1000 at once (scope inventory:write). All or none.",
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/IdempotencyKey"
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/CountsBody"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "What each count did.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/BatchResult"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "409": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "413": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "422": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "429": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
+    "/v1/availability": {
+      "get": {
+        "summary": "On hand, reserved, safety stock and available-to-promise of a SKU, at one location or all (scope inventory:read).",
+        "parameters": [
+          {
+            "name": "sku",
+            "in": "query",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 200
+            }
+          },
+          {
+            "name": "location",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 200
+            },
+            "description": "Leave out for every location that has the SKU."
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The positions.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Availability"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "429": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
+    "/v1/availability/query": {
+      "post": {
+        "summary": "Availability of 1-500 SKU-locations at once (scope inventory:read).",
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/IdempotencyKey"
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/AvailabilityQuery"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The positions, in the order asked.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Availability"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "409": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "413": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "422": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "429": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
+    "/v1/reservations": {
+      "post": {
+        "summary": "Hold stock for an order line (scope inventory:write). 201 when created, 200 for a repeat; 409 insufficient-stock names what is available.",
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/IdempotencyKey"
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/ReserveBody"
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "The reservation, created.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Reservation"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "409": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "413": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "422": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "429": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "404": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "200": {
+            "description": "The reservation, as created before with the same key.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Reservation"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/v1/reservations/{key}": {
+      "get": {
+        "summary": "One reservation (scope inventory:read).",
+        "parameters": [
+          {
+            "name": "key",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "pattern": "^[A-Za-z0-9._:~-]{1,150}$"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The reservation.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Reservation"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "404": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "429": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
+    "/v1/reservations/{key}/consume": {
+      "post": {
+        "summary": "Consume a reservation: shipped or collected; records the sale (scope inventory:write).",
+        "parameters": [
+          {
+            "name": "key",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "pattern": "^[A-Za-z0-9._:~-]{1,150}$"
+            }
+          },
+          {
+            "$ref": "#/components/parameters/IdempotencyKey"
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/EndBody"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The reservation after.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Reservation"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "409": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "413": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "422": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "429": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "404": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
+    "/v1/reservations/{key}/release": {
+      "post": {
+        "summary": "Release a reservation: cancelled; frees the stock (scope inventory:write).",
+        "parameters": [
+          {
+            "name": "key",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "pattern": "^[A-Za-z0-9._:~-]{1,150}$"
+            }
+          },
+          {
+            "$ref": "#/components/parameters/IdempotencyKey"
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/EndBody"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The reservation after.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Reservation"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "409": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "413": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "422": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "429": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "404": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
+    "/v1/reservations/{key}/extend": {
+      "post": {
+        "summary": "Move an active reservation's expiry (scope inventory:write).",
+        "parameters": [
+          {
+            "name": "key",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "pattern": "^[A-Za-z0-9._:~-]{1,150}$"
+            }
+          },
+          {
+            "$ref": "#/components/parameters/IdempotencyKey"
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/ExtendBody"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The reservation after.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Reservation"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "409": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "413": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "422": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "429": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "404": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
     "/v1/dead-letters": {
       "get": {
         "summary": "Dead jobs, oldest first (scope admin).",
@@ -150,6 +797,496 @@ enum OpenAPIDocument {
       }
     },
     "schemas": {
+        "Location": {
+          "type": "object",
+          "required": [
+            "id",
+            "kind",
+            "name"
+          ],
+          "properties": {
+            "id": {
+              "type": "string"
+            },
+            "kind": {
+              "type": "string",
+              "enum": [
+                "store",
+                "warehouse",
+                "web"
+              ]
+            },
+            "name": {
+              "type": "string"
+            }
+          }
+        },
+        "LocationBody": {
+          "type": "object",
+          "required": [
+            "kind",
+            "name"
+          ],
+          "properties": {
+            "kind": {
+              "type": "string",
+              "enum": [
+                "store",
+                "warehouse",
+                "web"
+              ]
+            },
+            "name": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 200
+            }
+          }
+        },
+        "LocationList": {
+          "type": "object",
+          "required": [
+            "locations"
+          ],
+          "properties": {
+            "locations": {
+              "type": "array",
+              "items": {
+                "$ref": "#/components/schemas/Location"
+              }
+            }
+          }
+        },
+        "ProductsBody": {
+          "type": "object",
+          "required": [
+            "products"
+          ],
+          "properties": {
+            "products": {
+              "type": "array",
+              "minItems": 1,
+              "maxItems": 1000,
+              "items": {
+                "type": "object",
+                "required": [
+                  "sku",
+                  "name"
+                ],
+                "properties": {
+                  "sku": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 200
+                  },
+                  "name": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 500
+                  },
+                  "allow_backorder": {
+                    "type": "boolean"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "ProductsResult": {
+          "type": "object",
+          "required": [
+            "stored"
+          ],
+          "properties": {
+            "stored": {
+              "type": "integer"
+            }
+          }
+        },
+        "MovementsBody": {
+          "type": "object",
+          "required": [
+            "movements"
+          ],
+          "properties": {
+            "movements": {
+              "type": "array",
+              "minItems": 1,
+              "maxItems": 1000,
+              "items": {
+                "type": "object",
+                "required": [
+                  "sku",
+                  "location",
+                  "delta",
+                  "reason",
+                  "occurred_at",
+                  "source",
+                  "source_key"
+                ],
+                "properties": {
+                  "sku": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 200
+                  },
+                  "location": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 200
+                  },
+                  "delta": {
+                    "type": "integer",
+                    "minimum": -1000000,
+                    "maximum": 1000000,
+                    "not": {
+                      "const": 0
+                    },
+                    "description": "Negative for sale, transfer_out, damage; positive for return, receipt, transfer_in; either for count_correction."
+                  },
+                  "reason": {
+                    "type": "string",
+                    "enum": [
+                      "sale",
+                      "return",
+                      "receipt",
+                      "transfer_out",
+                      "transfer_in",
+                      "damage",
+                      "count_correction"
+                    ]
+                  },
+                  "occurred_at": {
+                    "type": "string",
+                    "format": "date-time"
+                  },
+                  "source": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 200
+                  },
+                  "source_key": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 200
+                  }
+                }
+              }
+            }
+          }
+        },
+        "CountsBody": {
+          "type": "object",
+          "required": [
+            "counts"
+          ],
+          "properties": {
+            "counts": {
+              "type": "array",
+              "minItems": 1,
+              "maxItems": 1000,
+              "items": {
+                "type": "object",
+                "required": [
+                  "sku",
+                  "location",
+                  "counted",
+                  "as_of",
+                  "source",
+                  "source_key"
+                ],
+                "properties": {
+                  "sku": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 200
+                  },
+                  "location": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 200
+                  },
+                  "counted": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": 100000000
+                  },
+                  "as_of": {
+                    "type": "string",
+                    "format": "date-time"
+                  },
+                  "source": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 200
+                  },
+                  "source_key": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 200
+                  }
+                }
+              }
+            }
+          }
+        },
+        "Position": {
+          "type": "object",
+          "required": [
+            "sku",
+            "location",
+            "on_hand",
+            "reserved",
+            "safety_stock",
+            "available"
+          ],
+          "properties": {
+            "sku": {
+              "type": "string"
+            },
+            "location": {
+              "type": "string"
+            },
+            "on_hand": {
+              "type": "integer"
+            },
+            "reserved": {
+              "type": "integer"
+            },
+            "safety_stock": {
+              "type": "integer"
+            },
+            "available": {
+              "type": "integer",
+              "description": "Available to promise: on hand - reserved - safety stock."
+            }
+          }
+        },
+        "BatchResult": {
+          "type": "object",
+          "required": [
+            "results"
+          ],
+          "properties": {
+            "results": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "required": [
+                  "index",
+                  "outcome",
+                  "position"
+                ],
+                "properties": {
+                  "index": {
+                    "type": "integer"
+                  },
+                  "outcome": {
+                    "type": "string",
+                    "enum": [
+                      "applied",
+                      "already_applied",
+                      "corrected",
+                      "agreed"
+                    ]
+                  },
+                  "correction": {
+                    "type": [
+                      "integer",
+                      "null"
+                    ]
+                  },
+                  "position": {
+                    "$ref": "#/components/schemas/Position"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "Availability": {
+          "type": "object",
+          "required": [
+            "as_of",
+            "positions"
+          ],
+          "properties": {
+            "as_of": {
+              "type": "string",
+              "format": "date-time"
+            },
+            "positions": {
+              "type": "array",
+              "items": {
+                "$ref": "#/components/schemas/Position"
+              }
+            }
+          }
+        },
+        "AvailabilityQuery": {
+          "type": "object",
+          "required": [
+            "items"
+          ],
+          "properties": {
+            "items": {
+              "type": "array",
+              "minItems": 1,
+              "maxItems": 500,
+              "items": {
+                "type": "object",
+                "required": [
+                  "sku",
+                  "location"
+                ],
+                "properties": {
+                  "sku": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 200
+                  },
+                  "location": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 200
+                  }
+                }
+              }
+            }
+          }
+        },
+        "ReserveBody": {
+          "type": "object",
+          "required": [
+            "key",
+            "order",
+            "sku",
+            "quantity"
+          ],
+          "properties": {
+            "key": {
+              "type": "string",
+              "pattern": "^[A-Za-z0-9._:~-]{1,150}$",
+              "description": "The reservation's idempotency key, e.g. shopify-450789469412345678-1."
+            },
+            "order": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 200
+            },
+            "sku": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 200
+            },
+            "quantity": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 1000000
+            },
+            "location": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 200
+            },
+            "candidates": {
+              "type": "array",
+              "maxItems": 50,
+              "items": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 200
+              },
+              "description": "Instead of location: pick among these by inventory.best_location."
+            },
+            "expires_in_seconds": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 2592000
+            }
+          }
+        },
+        "EndBody": {
+          "type": "object",
+          "properties": {
+            "source": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 200
+            },
+            "source_key": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 200,
+              "description": "Keys the sale a consumption records; default consumed/<key>."
+            }
+          }
+        },
+        "ExtendBody": {
+          "type": "object",
+          "required": [
+            "expires_in_seconds"
+          ],
+          "properties": {
+            "expires_in_seconds": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 2592000
+            }
+          }
+        },
+        "Reservation": {
+          "type": "object",
+          "required": [
+            "key",
+            "order",
+            "sku",
+            "location",
+            "quantity",
+            "state",
+            "expires_at"
+          ],
+          "properties": {
+            "key": {
+              "type": "string"
+            },
+            "order": {
+              "type": "string"
+            },
+            "sku": {
+              "type": "string"
+            },
+            "location": {
+              "type": "string"
+            },
+            "quantity": {
+              "type": "integer"
+            },
+            "state": {
+              "type": "string",
+              "enum": [
+                "active",
+                "consumed",
+                "released",
+                "expired"
+              ]
+            },
+            "expires_at": {
+              "type": "string",
+              "format": "date-time"
+            },
+            "position": {
+              "oneOf": [
+                {
+                  "$ref": "#/components/schemas/Position"
+                },
+                {
+                  "type": "null"
+                }
+              ]
+            }
+          }
+        },
       "Problem": {
         "type": "object",
         "required": ["type", "title", "status", "detail"],
@@ -160,7 +1297,10 @@ enum OpenAPIDocument {
           "detail": {"type": "string"},
           "field": {"type": ["string", "null"]},
           "instance": {"type": ["string", "null"]},
-          "request_id": {"type": ["string", "null"]}
+          "request_id": {"type": ["string", "null"]},
+          "errors": {"type": ["array", "null"], "description": "Every bad item of a refused batch.", "items": {"type": "object", "required": ["index", "field", "detail"],
+                     "properties": {"index": {"type": "integer"}, "field": {"type": "string"}, "detail": {"type": "string"}}}},
+          "available": {"type": ["integer", "null"], "description": "With insufficient-stock: what is available."}
         }
       },
       "Health": {

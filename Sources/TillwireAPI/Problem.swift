@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import TillwireDomain
+import TillwireEngine
 import TillwireStorage
 
 /// An RFC 9457 problem: every API error is one, served as `application/problem+json`.
@@ -18,8 +19,19 @@ public struct Problem: HTTPResponseError, Codable, Equatable {
     public var instance: String?
     /// The request id, so that a report can be matched with the logs.
     public var requestID: String?
+    /// Every bad item of a refused batch (an RFC 9457 extension member); nil otherwise.
+    public var errors: [ItemError]?
+    /// What is available, when a reservation asked for more (an extension member).
+    public var available: Int64?
     /// Headers sent with the problem (`Retry-After`, `WWW-Authenticate`); not part of the body.
     public var headers: [String: String] = [:]
+
+    /// One bad item of a batch: its index, the field (`movements[3].sku`) and why.
+    public struct ItemError: Codable, Equatable, Sendable {
+        public let index: Int
+        public let field: String
+        public let detail: String
+    }
 
     public init(kind: String, title: String, status: HTTPResponse.Status, detail: String, field: String? = nil) {
         self.type = "urn:tillwire:problem:\(kind)"
@@ -30,7 +42,7 @@ public struct Problem: HTTPResponseError, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case type, title, detail, field, instance
+        case type, title, detail, field, instance, errors, available
         case statusCode = "status"
         case requestID = "request_id"
     }
@@ -100,6 +112,12 @@ extension Problem {
                       detail: error.body ?? error.status.reasonPhrase)
         case let error as DecodingError:
             self = Problem.decoding(error)
+        case let error as InventoryService.InvalidItems:
+            let count = error.problems.count
+            self.init(kind: "invalid-request", title: "Invalid request", status: .badRequest,
+                      detail: count == 1 ? "\(error.problems[0].detail); nothing was applied" : "\(count) problems in the request; nothing was applied",
+                      field: error.problems.first?.field)
+            errors = error.problems.map { ItemError(index: $0.index, field: $0.field, detail: $0.detail) }
         case let error as DomainError:
             self.init(kind: "rule-violated", title: "Refused by a business rule", status: .unprocessableContent, detail: error.description)
         case let error as StorageError:
@@ -107,7 +125,12 @@ extension Problem {
             case .versionConflict, .conflict, .checkpointMoved:
                 self.init(kind: "conflict", title: "Conflict", status: .conflict, detail: error.description)
             case .rejected(let rule):
-                self.init(rule)
+                if case let .insufficientStock(_, _, _, available) = rule {
+                    self.init(kind: "insufficient-stock", title: "Not enough stock", status: .conflict, detail: rule.description)
+                    self.available = available
+                } else {
+                    self.init(rule)
+                }
             case .notFound:
                 self.init(kind: "not-found", title: "Not found", status: .notFound, detail: error.description)
             case .unavailable, .schemaMismatch, .closed:

@@ -45,7 +45,8 @@ public enum Hub {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
         let store = try await openStore(configuration, logger: logger)
-        let router = HubRouter.build(store: store, metrics: registry, api: configuration.api)
+        let inventory = InventoryService(store: store, policy: configuration.inventory)
+        let router = HubRouter.build(store: store, metrics: registry, api: configuration.api, inventory: inventory)
         if drill {
             Drill.addRoutes(to: router, store: store)
             logger.warning("fault-drill workload enabled: POST /drill/messages is unauthenticated; not for business data")
@@ -64,7 +65,7 @@ public enum Hub {
             logger: logger)
         let workflows = WorkflowRunner(store: store, definitions: drill ? [Drill.workflow] : [])
         let worker = JobWorker(
-            store: store, handlers: [workflows] + (drill ? [Drill.Deliver()] : []),
+            store: store, handlers: [workflows, ReservationExpiry(service: inventory)] + (drill ? [Drill.Deliver()] : []),
             configuration: .init(concurrency: configuration.workerConcurrency, lease: configuration.workerLease),
             gate: SystemGate(policies: configuration.systems), logger: logger)
         var subscriptions = [Subscription(

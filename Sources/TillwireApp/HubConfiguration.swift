@@ -46,6 +46,10 @@ public struct HubConfiguration: Sendable, Equatable {
     /// scope (defaults in `APIPolicy.defaultScopeRates`); `api.max_body_bytes`: larger bodies are refused with 413
     /// (default 1 MiB); `api.request_timeout_seconds`: longer requests are stopped with 503 (default 30).
     public var api = APIPolicy()
+    /// `inventory.divergence_alert_units` (10): a count correction this large raises an alert;
+    /// `inventory.best_location` (`most_available` or `first_listed`): how a reservation without a location picks
+    /// among its candidates; `inventory.default_hold_seconds` (900): a reservation's hold when it asks for none.
+    public var inventory = InventoryService.Policy()
     /// `systems.<name>`: resilience toward each external system, by the name its job kinds start with
     /// (`erp` for `erp.post_sale`). File only, no environment override. Keys per system (all optional):
     /// `rate_per_second` and `burst` (its published limit; burst defaults to 1), `concurrency` (calls in flight per
@@ -61,7 +65,8 @@ public struct HubConfiguration: Sendable, Equatable {
         "http.host", "http.port", "storage.backend", "storage.sqlite.path", "storage.postgres.url",
         "storage.postgres.max_connections", "log.level", "log.format", "workers.concurrency", "workers.lease_seconds", "instance.id",
         "retention.dead_jobs_days", "retention.finished_workflows_days", "retention.idempotency_keys_days", "api.rate_per_second", "api.burst",
-        "api.max_body_bytes", "api.request_timeout_seconds",
+        "api.max_body_bytes", "api.request_timeout_seconds", "inventory.divergence_alert_units", "inventory.best_location",
+        "inventory.default_hold_seconds",
     ] + Scope.known.map { "api.scope_rates.\($0)" }
 
     public static func environmentName(of key: String) -> String {
@@ -155,6 +160,9 @@ public struct HubConfiguration: Sendable, Equatable {
         configuration.api.burst = try integer("api.burst", in: 1...1_000_000) ?? configuration.api.burst
         configuration.api.maxBodyBytes = try integer("api.max_body_bytes", in: 1_024...(256 << 20)) ?? configuration.api.maxBodyBytes
         if let seconds = try integer("api.request_timeout_seconds", in: 1...3_600) { configuration.api.requestTimeout = .seconds(seconds) }
+        if let units = try integer("inventory.divergence_alert_units", in: 1...1_000_000) { configuration.inventory.divergenceAlertUnits = Int64(units) }
+        configuration.inventory.locationChoice = try choice("inventory.best_location", InventoryService.LocationChoice.self) ?? configuration.inventory.locationChoice
+        if let seconds = try integer("inventory.default_hold_seconds", in: 1...(30 * 86_400)) { configuration.inventory.defaultHold = .seconds(seconds) }
         for scope in Scope.known {
             let key = "api.scope_rates.\(scope)"
             guard let entry = value(key) else { continue }

@@ -122,6 +122,9 @@ public enum InventoryChange: Sendable {
     /// Ends an active reservation. Consuming (shipped, collected) also records a sale movement of its quantity,
     /// keyed by `source` and `sourceKey`; releasing and expiring only free the stock.
     case endReservation(ReservationID, as: ReservationState, at: Date, source: SystemID, sourceKey: String)
+    /// Moves an active reservation's expiry to `until` (later or earlier). Refused with
+    /// `DomainError.reservationNotActive` once it has ended; the same expiry again is `alreadyApplied`.
+    case extendReservation(ReservationID, until: Date)
     /// Sets the stock held back from every channel at a location.
     case setSafetyStock(sku: SKU, location: LocationID, quantity: Int64)
 }

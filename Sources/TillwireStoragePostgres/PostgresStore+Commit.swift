@@ -200,6 +200,21 @@ extension PostgresStore {
             try await save(next, in: session, now: now)
             return .applied(next)
 
+        case let .extendReservation(id, until):
+            guard let found = try await loadReservation(id, in: session) else {
+                throw StorageError.notFound(kind: "reservation", id: id.rawValue)
+            }
+            let current = try await lockPosition(sku: found.sku, location: found.location, in: session, now: now)
+            guard let reservation = try await loadReservation(id, in: session, forUpdate: true) else {
+                throw StorageError.notFound(kind: "reservation", id: id.rawValue)
+            }
+            guard reservation.state == .active else { throw StorageError.rejected(.reservationNotActive(id, state: reservation.state)) }
+            if reservation.expiresAt.millisecondsSince1970 == until.millisecondsSince1970 { return .alreadyApplied(current) }
+            try await session.execute("""
+                UPDATE reservations SET expires_at = \(until.millisecondsSince1970), updated_at = \(now) WHERE id = \(id.rawValue)
+                """)
+            return .applied(current)
+
         case let .setSafetyStock(sku, location, quantity):
             guard quantity >= 0, quantity <= InventoryMovement.maximumMagnitude else {
                 throw StorageError.rejected(.invalidQuantity(quantity, reason: "safety stock must be between 0 and \(InventoryMovement.maximumMagnitude)"))

@@ -165,6 +165,17 @@ extension SQLiteStore {
             try save(next, in: db, now: now)
             return .applied(next)
 
+        case let .extendReservation(id, until):
+            guard let reservation = try loadReservation(id, in: db) else {
+                throw StorageError.notFound(kind: "reservation", id: id.rawValue)
+            }
+            let current = try position(sku: reservation.sku, location: reservation.location, in: db)
+            guard reservation.state == .active else { throw StorageError.rejected(.reservationNotActive(id, state: reservation.state)) }
+            if reservation.expiresAt.millisecondsSince1970 == until.millisecondsSince1970 { return .alreadyApplied(current) }
+            try db.execute(sql: "UPDATE reservations SET expires_at = ?, updated_at = ? WHERE id = ?",
+                           arguments: [until.millisecondsSince1970, now, id.rawValue])
+            return .applied(current)
+
         case let .setSafetyStock(sku, location, quantity):
             guard quantity >= 0, quantity <= InventoryMovement.maximumMagnitude else {
                 throw StorageError.rejected(.invalidQuantity(quantity, reason: "safety stock must be between 0 and \(InventoryMovement.maximumMagnitude)"))

@@ -317,9 +317,17 @@ public enum StoreConformance {
         }
         try expectEqual(try await store.reservation("res-3")?.state, .active, "a refused consumption leaves the reservation active")
         try expectEqual(try await store.position(sku: sku, location: location).onHand, 5, "a refused consumption leaves on hand")
+        let extended = try await store.commit(Commit(inventory: [.extendReservation("res-3", until: t0 + 9_000)])).receipt
+        try expect(extended?.inventory.first?.changed == true, "an extension applies")
+        try expectEqual(try await store.reservation("res-3")?.expiresAt, t0 + 9_000, "the new expiry")
+        try expect(try await store.commit(Commit(inventory: [.extendReservation("res-3", until: t0 + 9_000)])).receipt?.inventory.first?.changed == false,
+                   "the same extension again changes nothing")
         _ = try await store.commit(Commit(inventory: [.endReservation("res-3", as: .released, at: t0 + 20, source: source, sourceKey: "rel-res-3")]))
         _ = try await store.commit(Commit(inventory: [.endReservation("res-2", as: .expired, at: t0 + 3600, source: source, sourceKey: "exp-res-2")]))
         try expectEqual(try await store.reservation("res-2")?.state, .expired, "expired reservation")
+        try expectRejected(try await expectError("extending an expired reservation") {
+            try await store.commit(Commit(inventory: [.extendReservation("res-2", until: t0 + 7200)]))
+        }, "extending an expired reservation")
         try expectEqual(try await store.activeReservations(sku: sku, location: location), [], "active reservations")
         try expectEqual(try await store.position(sku: sku, location: location).reserved, 0, "reserved after all ended")
         let unknown = try await expectError("ending an unknown reservation") {

@@ -152,6 +152,31 @@ public struct InventoryPolicy: Hashable, Sendable, Codable {
 /// The lifecycle of a reservation: `active` ends exactly once, as consumed, released or expired.
 public enum ReservationState: String, Sendable, Codable, CaseIterable {
     case active, consumed, released, expired
+
+    /// Every allowed move, with what causes it. `Reservation` follows this table; docs/lifecycles/reservation.md
+    /// embeds `mermaidDiagram()`, and a test keeps the two equal.
+    public static let transitions: [ReservationState: [(to: ReservationState, on: String)]] = [
+        .active: [
+            (.active, "extend (a new expiry; the timer follows)"),
+            (.consumed, "shipped or collected (records a sale movement)"),
+            (.released, "order cancelled or line changed"),
+            (.expired, "expiry timer fired"),
+        ],
+    ]
+
+    public func canMove(to next: ReservationState) -> Bool {
+        Self.transitions[self, default: []].contains { $0.to == next }
+    }
+
+    /// The lifecycle as a Mermaid diagram, generated from `transitions`.
+    public static func mermaidDiagram() -> String {
+        var lines = ["stateDiagram-v2", "    [*] --> active: reserve (refused when ATP would go negative, unless backorder is allowed)"]
+        for state in allCases {
+            for move in transitions[state, default: []] { lines.append("    \(state.rawValue) --> \(move.to.rawValue): \(move.on)") }
+        }
+        for state in allCases where transitions[state, default: []].isEmpty { lines.append("    \(state.rawValue) --> [*]") }
+        return lines.joined(separator: "\n")
+    }
 }
 
 /// Stock held for an order line at one location until it ships, is collected, is cancelled or expires.
@@ -179,8 +204,8 @@ public struct Reservation: Hashable, Sendable, Codable {
 
     /// Ends an active reservation. Any other transition is refused: a reservation ends once.
     public func ended(as final: ReservationState) throws(DomainError) -> Reservation {
-        guard state == .active else { throw .reservationNotActive(id, state: state) }
         precondition(final != .active, "ending a reservation needs a final state")
+        guard state.canMove(to: final) else { throw .reservationNotActive(id, state: state) }
         var next = self
         next.state = final
         return next

@@ -107,3 +107,31 @@ import TillwireTesting
         }
     }
 }
+
+@Suite struct ReservationLifecycleTests {
+    @Test func aReservationEndsOnceAlongTheTable() throws {
+        let active = Reservation(id: "r", order: "o", sku: "S", location: "L", quantity: 1, expiresAt: Date())
+        for final in [ReservationState.consumed, .released, .expired] {
+            let ended = try active.ended(as: final)
+            #expect(ended.state == final)
+            for again in [ReservationState.consumed, .released, .expired] {
+                #expect(throws: DomainError.self, "\(final) → \(again)") { try ended.ended(as: again) }
+            }
+        }
+        for state in ReservationState.allCases where state != .active {
+            #expect(ReservationState.transitions[state, default: []].isEmpty, "\(state) is final")
+        }
+    }
+
+    @Test func theDiagramInTheDocsIsTheOneTheCodeFollows() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/lifecycles/reservation.md")
+        let text = try String(contentsOf: url, encoding: .utf8)
+        guard let start = text.range(of: "```mermaid\n"), let end = text.range(of: "\n```", range: start.upperBound..<text.endIndex) else {
+            Issue.record("docs/lifecycles/reservation.md has no mermaid block")
+            return
+        }
+        #expect(String(text[start.upperBound..<end.lowerBound]) == ReservationState.mermaidDiagram(),
+                "regenerate the block from ReservationState.mermaidDiagram()")
+    }
+}

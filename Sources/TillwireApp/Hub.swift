@@ -65,12 +65,20 @@ public enum Hub {
             logger: logger)
         let workflows = WorkflowRunner(store: store, definitions: drill ? [Drill.workflow] : [])
         let worker = JobWorker(
-            store: store, handlers: [workflows, ReservationExpiry(service: inventory)] + (drill ? [Drill.Deliver()] : []),
+            store: store,
+            handlers: [workflows, ReservationExpiry(service: inventory)] + (drill ? [Drill.Deliver()] : [])
+                + configuration.channels.map { ChannelAvailabilityJob(policy: $0, store: store, publisher: LoggingPublisher(logger: logger)) },
             configuration: .init(concurrency: configuration.workerConcurrency, lease: configuration.workerLease),
             gate: SystemGate(policies: configuration.systems), logger: logger)
         var subscriptions = [Subscription(
             name: WorkflowEventWaker.subscriberName, store: store, handler: WorkflowEventWaker(store: store),
             configuration: .init(instance: configuration.instanceID), logger: logger)]
+        if !configuration.channels.isEmpty {
+            subscriptions.append(Subscription(
+                name: ChannelAvailabilitySubscriber.subscriberName, store: store,
+                handler: ChannelAvailabilitySubscriber(channels: configuration.channels, window: configuration.publishWindow),
+                configuration: .init(instance: configuration.instanceID), logger: logger))
+        }
         if drill {
             subscriptions.append(Subscription(
                 name: Drill.tallySubscriber, store: store, handler: Drill.Tally(), configuration: .init(instance: configuration.instanceID),

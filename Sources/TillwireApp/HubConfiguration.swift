@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import TillwireAPI
+import TillwireDomain
 import TillwireEngine
 import Yams
 
@@ -57,6 +58,11 @@ public struct HubConfiguration: Sendable, Equatable {
     /// `breaker.open_seconds` (30), `breaker.half_open_probes` (3), and `maintenance`: a list of windows, each
     /// `weekly sun 02:00-04:00 [Time/Zone]` or an ISO 8601 interval `2026-12-01T02:00:00Z/2026-12-01T04:00:00Z`.
     public var systems: [String: SystemPolicy] = [:]
+    /// `channels.<name>`: the sales channels whose availability the hub publishes. File only. Keys per channel:
+    /// `locations` (a list of location ids that feed it; required) and `buffer` (units held back per SKU, default
+    /// 0). `inventory.publish_window_ms` (50): changes within one window are published as one call.
+    public var channels: [ChannelPolicy] = []
+    public var publishWindow: Duration = .milliseconds(50)
 
     public init() {}
 
@@ -66,7 +72,7 @@ public struct HubConfiguration: Sendable, Equatable {
         "storage.postgres.max_connections", "log.level", "log.format", "workers.concurrency", "workers.lease_seconds", "instance.id",
         "retention.dead_jobs_days", "retention.finished_workflows_days", "retention.idempotency_keys_days", "api.rate_per_second", "api.burst",
         "api.max_body_bytes", "api.request_timeout_seconds", "inventory.divergence_alert_units", "inventory.best_location",
-        "inventory.default_hold_seconds",
+        "inventory.default_hold_seconds", "inventory.publish_window_ms",
     ] + Scope.known.map { "api.scope_rates.\($0)" }
 
     public static func environmentName(of key: String) -> String {
@@ -78,14 +84,21 @@ public struct HubConfiguration: Sendable, Equatable {
     public static func load(yaml: String?, origin: String = "config file", environment: [String: String]) throws(ConfigurationError) -> HubConfiguration {
         var values: [String: (value: String, origin: String)] = [:]
         var configurationSystems: [String: SystemPolicy] = [:]
+        var configurationChannels: [ChannelPolicy] = []
         if let yaml {
             let node: Node?
             do { node = try Yams.compose(yaml: yaml) } catch {
                 throw ConfigurationError(key: nil, origin: origin, reason: "not valid YAML: \(yamlProblem(error))")
             }
-            if case .mapping(var mapping)? = node, let systems = mapping["systems"] {
-                mapping["systems"] = nil
-                configurationSystems = try parseSystems(systems, origin: origin)
+            if case .mapping(var mapping)? = node, mapping["systems"] != nil || mapping["channels"] != nil {
+                if let systems = mapping["systems"] {
+                    mapping["systems"] = nil
+                    configurationSystems = try parseSystems(systems, origin: origin)
+                }
+                if let channels = mapping["channels"] {
+                    mapping["channels"] = nil
+                    configurationChannels = try parseChannels(channels, origin: origin)
+                }
                 try flatten(.mapping(mapping), prefix: "", origin: origin, into: &values)
             } else if let node {
                 try flatten(node, prefix: "", origin: origin, into: &values)
@@ -98,6 +111,7 @@ public struct HubConfiguration: Sendable, Equatable {
 
         var configuration = HubConfiguration()
         configuration.systems = configurationSystems
+        configuration.channels = configurationChannels
         func value(_ key: String) -> (value: String, origin: String)? { values[key] }
         func fail(_ key: String, _ reason: String) -> ConfigurationError {
             ConfigurationError(key: key, origin: values[key]?.origin ?? origin, reason: reason)
@@ -163,6 +177,7 @@ public struct HubConfiguration: Sendable, Equatable {
         if let units = try integer("inventory.divergence_alert_units", in: 1...1_000_000) { configuration.inventory.divergenceAlertUnits = Int64(units) }
         configuration.inventory.locationChoice = try choice("inventory.best_location", InventoryService.LocationChoice.self) ?? configuration.inventory.locationChoice
         if let seconds = try integer("inventory.default_hold_seconds", in: 1...(30 * 86_400)) { configuration.inventory.defaultHold = .seconds(seconds) }
+        if let milliseconds = try integer("inventory.publish_window_ms", in: 1...60_000) { configuration.publishWindow = .milliseconds(milliseconds) }
         for scope in Scope.known {
             let key = "api.scope_rates.\(scope)"
             guard let entry = value(key) else { continue }
@@ -189,6 +204,47 @@ public struct HubConfiguration: Sendable, Equatable {
         "rate_per_second", "burst", "concurrency", "breaker.failure_rate", "breaker.window", "breaker.minimum_calls",
         "breaker.open_seconds", "breaker.half_open_probes", "maintenance",
     ]
+
+    /// Reads `channels:`: a mapping from channel name to `locations` and `buffer`.
+    private static func parseChannels(_ node: Node, origin: String) throws(ConfigurationError) -> [ChannelPolicy] {
+        guard case .mapping(let channels) = node else {
+            throw ConfigurationError(key: "channels", origin: origin, reason: "must map channel names to their settings")
+        }
+        var policies: [ChannelPolicy] = []
+        for (nameNode, settings) in channels {
+            guard let name = nameNode.string, let channel = try? ChannelID(name), !name.contains(".") else {
+                throw ConfigurationError(key: "channels", origin: origin, reason: "channel names are identifiers without a dot, got '\(nameNode.string ?? "?")'")
+            }
+            let key = "channels.\(name)"
+            guard case .mapping(let mapping) = settings else { throw ConfigurationError(key: key, origin: origin, reason: "must be a mapping with locations and buffer") }
+            for (settingNode, _) in mapping where !["locations", "buffer"].contains(settingNode.string ?? "") {
+                throw ConfigurationError(key: "\(key).\(settingNode.string ?? "?")", origin: origin, reason: "is not a known key; known keys: locations, buffer")
+            }
+            guard case .sequence(let list)? = mapping["locations"], !list.isEmpty else {
+                throw ConfigurationError(key: "\(key).locations", origin: origin, reason: "must be a list of one or more location ids")
+            }
+            var locations: [LocationID] = []
+            for item in list {
+                guard let text = item.string, let location = try? LocationID(text) else {
+                    throw ConfigurationError(key: "\(key).locations", origin: origin, reason: "must be a list of location ids")
+                }
+                locations.append(location)
+            }
+            var buffer: Int64 = 0
+            if let node = mapping["buffer"] {
+                guard let text = node.string, let value = Int64(text), value >= 0 else {
+                    throw ConfigurationError(key: "\(key).buffer", origin: origin, reason: "must be a whole number of units, 0 or more")
+                }
+                buffer = value
+            }
+            do {
+                policies.append(try ChannelPolicy(channel: channel, locations: locations, buffer: buffer))
+            } catch {
+                throw ConfigurationError(key: key, origin: origin, reason: error.description)
+            }
+        }
+        return policies.sorted { $0.channel < $1.channel }
+    }
 
     /// Reads `systems:`: a mapping from system name to its settings.
     private static func parseSystems(_ node: Node, origin: String) throws(ConfigurationError) -> [String: SystemPolicy] {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TillwireDomain
 import TillwireApp
 import TillwireEngine
 
@@ -102,5 +103,29 @@ import TillwireEngine
 
     @Test func invalidYAMLIsReported() {
         #expect(throws: ConfigurationError.self) { try HubConfiguration.load(yaml: "http: [unclosed", environment: [:]) }
+    }
+
+    @Test func channelsNameTheirLocationsAndBuffer() throws {
+        let yaml = """
+            channels:
+              web-uk:
+                locations: [dc-1, store-12]
+                buffer: 2
+              leeds-app:
+                locations: [store-14]
+            inventory:
+              publish_window_ms: 200
+            """
+        let configuration = try HubConfiguration.load(yaml: yaml, environment: [:])
+        #expect(configuration.channels == [
+            try ChannelPolicy(channel: "leeds-app", locations: ["store-14"]),
+            try ChannelPolicy(channel: "web-uk", locations: ["dc-1", "store-12"], buffer: 2),
+        ])
+        #expect(configuration.publishWindow == .milliseconds(200))
+        for (bad, key) in [("channels:\n  web:\n    buffer: 2", "channels.web.locations"), ("channels:\n  web:\n    locations: [dc-1]\n    buffer: -1", "channels.web.buffer"),
+                           ("channels:\n  web:\n    locations: [dc-1]\n    colour: red", "channels.web.colour")] {
+            #expect(throws: ConfigurationError.self) { try HubConfiguration.load(yaml: bad, environment: [:]) }
+            do { _ = try HubConfiguration.load(yaml: bad, environment: [:]) } catch { #expect(error.key == key, "\(error)") }
+        }
     }
 }

@@ -90,13 +90,14 @@ final class ScriptedHandler: JobHandler, Sendable {
         let handler = SlowHandler()
         let job = NewJob(kind: "test.slow", runAt: Date())
         _ = try await store.commit(Commit(jobs: [job]))
-        let worker = JobWorker(store: store, handlers: [handler], configuration: .init(owner: "w1", lease: .milliseconds(4_000)), logger: logger)
+        let worker = JobWorker(store: store, handlers: [handler], configuration: .init(owner: "w1", lease: .milliseconds(8_000)), logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await worker.runOnce() }
             while try await store.job(job.id)?.leaseOwner != "w1" { try await Task.sleep(for: .milliseconds(5)) }
-            // Meanwhile a second worker keeps trying to claim it: the lease (4 s) is shorter than the job (5.5 s). The
-            // margins are wide because the whole suite runs in parallel on 2 cores and can delay a heartbeat by seconds.
-            let deadline = ContinuousClock.now + .milliseconds(5_200)
+            // Meanwhile a second worker keeps trying to claim it: the lease (8 s) is shorter than the job (10 s). The
+            // margins are wide because the whole suite runs in parallel on 2 cores and can delay a heartbeat by seconds
+            // (measured: a 4 s lease was lost once with the HTTP race tests running beside it).
+            let deadline = ContinuousClock.now + .milliseconds(9_700)
             while ContinuousClock.now < deadline {
                 let stolen = try await store.claimJobs(owner: "w2", kinds: nil, limit: 1, lease: .seconds(30), now: Date())
                 #expect(stolen.isEmpty, "the running job was claimed by another worker")
@@ -111,7 +112,7 @@ final class ScriptedHandler: JobHandler, Sendable {
 struct SlowHandler: JobHandler {
     let kind = "test.slow"
     func handle(_ job: Job) async throws -> Commit {
-        try await Task.sleep(for: .milliseconds(5_500))
+        try await Task.sleep(for: .milliseconds(10_000))
         return Commit()
     }
 }

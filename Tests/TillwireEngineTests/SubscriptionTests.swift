@@ -68,16 +68,17 @@ final class ProjectingHandler: EventHandler, Sendable {
         let store = try await store()
         let first = ProjectingHandler(), second = ProjectingHandler()
         let a = Subscription(name: "shared", store: store, handler: first,
-                             configuration: .init(pollInterval: .milliseconds(50), lease: .milliseconds(600), instance: "hub-a"), logger: logger)
+                             configuration: .init(pollInterval: .milliseconds(50), lease: .seconds(3), instance: "hub-a"), logger: logger)
         let b = Subscription(name: "shared", store: store, handler: second,
-                             configuration: .init(pollInterval: .milliseconds(50), lease: .milliseconds(600), instance: "hub-b"), logger: logger)
+                             configuration: .init(pollInterval: .milliseconds(50), lease: .seconds(3), instance: "hub-b"), logger: logger)
         func append(_ count: Int) async throws {
             for _ in 0..<count {
                 _ = try await store.commit(Commit(events: [EventAppend(NewEvent(type: "t", stream: "s", correlationID: "c", occurredAt: Date(), source: "x", payload: Data()))]))
             }
         }
+        // A 3 s lease renewed every second: a renewal delayed by 2 s under load still keeps it (600 ms did not).
         func waitFor(_ handled: Int) async throws {
-            let deadline = Date() + 10
+            let deadline = Date() + 20
             while try await store.checkpoint("shared") < Int64(handled) {
                 guard Date() < deadline else { Issue.record("not handled in time"); return }
                 try await Task.sleep(for: .milliseconds(10))

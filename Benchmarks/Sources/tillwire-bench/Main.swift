@@ -22,6 +22,7 @@ struct TillwireBench {
         if which == "storage" || which == "all" { try await storage(events: events) }
         if which == "engine" || which == "all" { try await engine() }
         if which == "http" || which == "all" { try await http() }
+        if which == "inventory" || which == "all" { try await inventory() }
     }
 
     // MARK: Storage
@@ -335,10 +336,98 @@ struct TillwireBench {
         }
     }
 
-    static func wrk(_ url: String) throws -> (rate: Double, p99: String) {
+    // MARK: Inventory
+
+    /// The inventory through the hub's HTTP API on a SQLite file (WAL, synchronous=FULL), beside the raw batched
+    /// insert ceiling and the hello-world route, all measured in this run. 1,000 SKUs at 10 locations.
+    static func inventory() async throws {
+        var quiet = Logger(label: "bench")
+        quiet.logLevel = .critical
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tillwire-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let raw = try await rawBatchedInsertRate(path: folder.appendingPathComponent("raw.sqlite").path, rows: 60_000, payload: Data(String(repeating: "x", count: 300).utf8))
+        print("| raw SQLite batched insert (ceiling, this run) | \(format(raw)) rows/s | 1.00 |")
+
+        let store = try SQLiteStore.open(path: folder.appendingPathComponent("hub.sqlite").path)
+        _ = try await store.migrate()
+        let (record, key) = ApiKeys.generate(client: "bench", scopes: ["admin"], locations: nil, ratePerSecond: 1_000_000, burst: 1_000_000, now: Date())
+        let locations = (0..<10).map { LocationID(trusted: "loc-\($0)") }
+        let skus = (0..<1_000).map { SKU(trusted: "SKU-\($0)") }
+        _ = try await store.commit(Commit(
+            catalog: locations.map { .putLocation(Location(trusted: $0, kind: .store, name: "bench")) }
+                + skus.map { .putProduct(Product(trusted: $0, name: "bench", allowBackorder: false)) },
+            access: [.createKey(record)]))
+        let hub = HubRouter.build(store: store, metrics: PrometheusCollectorRegistry(), api: APIPolicy(ratePerSecond: 1_000_000, burst: 1_000_000, maxBodyBytes: 8 << 20))
+        let bare = Router()
+        bare.get("/hello") { _, _ in "Hello" }
+        let hubApp = Application(router: hub, configuration: .init(address: .hostname("127.0.0.1", port: 18_091)), logger: quiet)
+        let bareApp = Application(router: bare, configuration: .init(address: .hostname("127.0.0.1", port: 18_090)), logger: quiet)
+        let scripts = folder.path
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await hubApp.runService() }
+            group.addTask { try await bareApp.runService() }
+            try await Task.sleep(for: .seconds(1))
+
+            // Movements: batches of 1,000 receipts with fresh source keys, 4 connections.
+            let movements = try wrkScript(scripts, "movements", key: key, """
+                counter = 0
+                request = function()
+                  counter = counter + 1
+                  local items = {}
+                  for i = 1, 1000 do
+                    items[i] = string.format('{"sku":"SKU-%d","location":"loc-%d","delta":1,"reason":"receipt","occurred_at":"2026-01-01T00:00:00Z","source":"bench","source_key":"m%d-%d"}', (counter * 7 + i) % 1000, i % 10, counter, i)
+                  end
+                  return wrk.format("POST", "/v1/inventory/movements", headers, '{"movements":[' .. table.concat(items, ",") .. ']}')
+                end
+                """)
+            let ingest = try wrk("http://127.0.0.1:18091/v1/inventory/movements", script: movements, connections: 4)
+            let movementRate = ingest.rate * 1_000
+            print("| movements through POST /v1/inventory/movements, batches of 1,000, 4 connections (each: a ledger row, a position, 2 events) | \(format(movementRate)) movements/s, p99 \(ingest.p99) per batch | \(String(format: "%.2f", movementRate / raw)) of the raw insert ceiling |")
+
+            let hello = try wrk("http://127.0.0.1:18090/hello")
+            print("| hello-world route, bare router (ceiling, this run) | \(format(hello.rate)) req/s, p99 \(hello.p99) | 1.00 |")
+            let one = try wrk("http://127.0.0.1:18091/v1/availability?sku=SKU-17&location=loc-3", headers: ["Authorization: Bearer \(key)"])
+            print("| GET /v1/availability (one SKU-location; key check, rate limit, a SQLite read) | \(format(one.rate)) req/s, p99 \(one.p99) | \(String(format: "%.2f", one.rate / hello.rate)) |")
+
+            // Reservations under contention: 16 connections reserving one unit of the same 10 SKUs at one location.
+            _ = try await store.commit(Commit(inventory: skus.prefix(10).map {
+                .record(try! InventoryMovement(sku: $0, location: "loc-0", delta: 1_000_000, reason: .receipt, occurredAt: Date(), source: "bench", sourceKey: "stock-\($0)"))
+            }))
+            let reservations = try wrkScript(scripts, "reservations", key: key, """
+                counter = 0
+                request = function()
+                  counter = counter + 1
+                  local body = string.format('{"key":"r-%d","order":"o-%d","sku":"SKU-%d","location":"loc-0","quantity":1}', counter, counter, counter % 10)
+                  return wrk.format("POST", "/v1/reservations", headers, body)
+                end
+                """)
+            let reserved = try wrk("http://127.0.0.1:18091/v1/reservations", script: reservations)
+            var oversold = 0
+            var held: Int64 = 0
+            for sku in skus.prefix(10) {
+                let position = try await store.position(sku: sku, location: "loc-0")
+                if position.availableToPromise < 0 { oversold += 1 }
+                held += position.reserved
+            }
+            print("| POST /v1/reservations, 16 connections on the same 10 SKUs | \(format(reserved.rate)) reservations/s, p99 \(reserved.p99); \(format(Double(held))) held, \(oversold) SKUs oversold | \(String(format: "%.2f", reserved.rate / hello.rate)) of the hello route |")
+            group.cancelAll()
+        }
+        try await store.close()
+    }
+
+    /// A wrk Lua script with the key in its headers; returns its path.
+    static func wrkScript(_ folder: String, _ name: String, key: String, _ body: String) throws -> String {
+        let path = "\(folder)/\(name).lua"
+        let text = "headers = {[\"Content-Type\"] = \"application/json\", [\"Authorization\"] = \"Bearer \(key)\"}\n" + body
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    static func wrk(_ url: String, script: String? = nil, headers: [String] = [], connections: Int = 16) throws -> (rate: Double, p99: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["wrk", "-t1", "-c16", "-d10s", "--latency", url]
+        process.arguments = ["wrk", "-t1", "-c\(connections)", "-d10s", "--latency"] + (script.map { ["-s", $0] } ?? []) + headers.flatMap { ["-H", $0] } + [url]
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
@@ -349,6 +438,10 @@ struct TillwireBench {
               let rate = Double(rateLine.split(separator: " ").last ?? ""),
               let p99Line = output.split(separator: "\n").first(where: { $0.trimmingCharacters(in: .whitespaces).hasPrefix("99%") })
         else { throw BenchError("wrk failed or printed no rate for \(url):\n\(output)") }
+        // A benchmark of refusals would measure the wrong thing.
+        if let refused = output.split(separator: "\n").first(where: { $0.contains("Non-2xx or 3xx responses") }) {
+            throw BenchError("wrk got error answers from \(url): \(refused.trimmingCharacters(in: .whitespaces))")
+        }
         return (rate, String(p99Line.split(separator: " ").last ?? "?"))
     }
 

@@ -68,6 +68,28 @@ public struct Gatekeeper: RouterMiddleware {
         let byKey = Mutex<[String: TokenBucket]>([:])
     }
 
+    /// Key records read in the last second, by key id: a busy client's calls skip the database read. So a revoked
+    /// key is refused within a second on every hub instance; expiry is checked on every call.
+    final class KeyCache: Sendable {
+        static let freshFor: TimeInterval = 1
+        let records = Mutex<[String: (record: ApiKeyRecord, until: Date)]>([:])
+
+        func record(_ id: String, now: Date) -> ApiKeyRecord? {
+            records.withLock { records in
+                guard let entry = records[id], entry.until > now else { return nil }
+                return entry.record
+            }
+        }
+
+        func keep(_ record: ApiKeyRecord, now: Date) {
+            records.withLock { records in
+                if records.count > 10_000 { records.removeAll() }
+                records[record.id] = (record, now + Self.freshFor)
+            }
+        }
+    }
+    let keys = KeyCache()
+
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         context.bodyLimit = policy.maxBodyBytes
@@ -114,10 +136,16 @@ public struct Gatekeeper: RouterMiddleware {
         guard header.hasPrefix("Bearer "), let id = ApiKeys.id(of: String(header.dropFirst(7))) else {
             throw Problem.unauthenticated("the Authorization header must be `Bearer ` followed by a key of the form tw_<id>_<secret>")
         }
-        guard let record = try await store.apiKey(id), ApiKeys.matches(String(header.dropFirst(7)), record) else {
+        let now = now()
+        var found = keys.record(id, now: now)
+        if found == nil, let stored = try await store.apiKey(id) {
+            keys.keep(stored, now: now)
+            found = stored
+        }
+        guard let record = found, ApiKeys.matches(String(header.dropFirst(7)), record) else {
             throw Problem.unauthenticated("the API key is not valid")
         }
-        guard record.isActive(at: now()) else {
+        guard record.isActive(at: now) else {
             throw Problem.unauthenticated("the API key \(record.id) was revoked or has expired")
         }
         return (AuthenticatedClient(keyID: record.id, client: record.client, scopes: record.scopes, locations: record.locations), record)

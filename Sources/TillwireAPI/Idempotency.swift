@@ -30,7 +30,7 @@ public struct IdempotencyMiddleware: RouterMiddleware {
         var hasher = SHA256()
         hasher.update(data: Data("\(request.method) \(request.uri.path)?\(request.uri.query ?? "")\n".utf8))
         hasher.update(data: Data(buffer: body))
-        let hash = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let hash = ApiKeys.hex(hasher.finalize())
 
         switch try await store.claimIdempotencyKey(client: client, key: key, requestHash: hash, now: Date(), staleAfter: staleAfter) {
         case .replay(let kept):

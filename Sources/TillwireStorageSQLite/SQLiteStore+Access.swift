@@ -6,7 +6,7 @@ import TillwireStorage
 /// API keys, the audit log and idempotency keys.
 extension SQLiteStore {
     public func apiKey(_ id: String) async throws -> ApiKeyRecord? {
-        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [id]).map(Self.apiKey(from:)) }
+        try await read { db in try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM api_keys WHERE id = ?"), arguments: [id]).map(Self.apiKey(from:)) }
     }
 
     public func apiKeys() async throws -> [ApiKeyRecord] {

@@ -7,6 +7,8 @@ import TillwireAPI
 import TillwireApp
 import TillwireEngine
 import TillwireStorage
+import TillwireStorageSQLite
+import Synchronization
 
 /// Traffic policy beyond the per-key bucket (APITests): rates per scope, the request deadline, and the deprecation
 /// headers a route group carries before it goes away.
@@ -94,6 +96,29 @@ import TillwireStorage
             try await client.execute(uri: "/v1/current", method: .get) { response in
                 #expect(response.headers[HTTPField.Name("Deprecation")!] == nil)
             }
+        }
+    }
+
+    @Test func aRevokedKeyIsRefusedWithinASecondOfItsRevocation() async throws {
+        let store = try TillwireStorageSQLite.SQLiteStore.inMemory()
+        _ = try await store.migrate()
+        let (record, key) = ApiKeys.generate(client: "pos", scopes: ["admin"], locations: nil, now: Date())
+        _ = try await store.commit(Commit(access: [.createKey(record)]))
+        final class Clock: Sendable { let now = Synchronization.Mutex(Date()) }
+        let clock = Clock()
+        let router = Router(context: HubRequestContext.self)
+        router.add(middleware: ProblemMiddleware())
+        router.group("/v1").add(middleware: Gatekeeper(store: store, policy: APIPolicy(), now: { clock.now.withLock { $0 } })).get("/ping") { _, _ in "pong" }
+        try await Application(router: router).test(.router) { client in
+            func status() async throws -> HTTPResponse.Status {
+                try await client.execute(uri: "/v1/ping", method: .get, headers: [.authorization: "Bearer \(key)"]) { $0.status }
+            }
+            #expect(try await status() == .ok)
+            _ = try await store.commit(Commit(access: [.revokeKey(id: record.id, at: Date())]))
+            clock.now.withLock { $0 += 0.5 }
+            #expect(try await status() == .ok, "read in the last second: not read again yet")
+            clock.now.withLock { $0 += 0.6 }
+            #expect(try await status() == .unauthorized, "more than a second later the revocation applies")
         }
     }
 }

@@ -369,6 +369,13 @@ struct TillwireBench {
             group.addTask { try await bareApp.runService() }
             try await Task.sleep(for: .seconds(1))
 
+            let hello = try wrk("http://127.0.0.1:18090/hello")
+            print("| hello-world route, bare router (ceiling, this run) | \(format(hello.rate)) req/s, p99 \(hello.p99) | 1.00 |")
+            let keyOnly = try wrk("http://127.0.0.1:18091/v1/locations", headers: ["Authorization: Bearer \(key)"])
+            print("| GET /v1/locations (the key check and a read of 10 rows) | \(format(keyOnly.rate)) req/s, p99 \(keyOnly.p99) | \(String(format: "%.2f", keyOnly.rate / hello.rate)) |")
+            let one = try wrk("http://127.0.0.1:18091/v1/availability?sku=SKU-17&location=loc-3", headers: ["Authorization: Bearer \(key)"])
+            print("| GET /v1/availability (one SKU-location; key check, rate limit, a SQLite read) | \(format(one.rate)) req/s, p99 \(one.p99) | \(String(format: "%.2f", one.rate / hello.rate)) |")
+
             // Movements: batches of 1,000 receipts with fresh source keys, 4 connections.
             let movements = try wrkScript(scripts, "movements", key: key, """
                 counter = 0
@@ -384,11 +391,6 @@ struct TillwireBench {
             let ingest = try wrk("http://127.0.0.1:18091/v1/inventory/movements", script: movements, connections: 4)
             let movementRate = ingest.rate * 1_000
             print("| movements through POST /v1/inventory/movements, batches of 1,000, 4 connections (each: a ledger row, a position, 2 events) | \(format(movementRate)) movements/s, p99 \(ingest.p99) per batch | \(String(format: "%.2f", movementRate / raw)) of the raw insert ceiling |")
-
-            let hello = try wrk("http://127.0.0.1:18090/hello")
-            print("| hello-world route, bare router (ceiling, this run) | \(format(hello.rate)) req/s, p99 \(hello.p99) | 1.00 |")
-            let one = try wrk("http://127.0.0.1:18091/v1/availability?sku=SKU-17&location=loc-3", headers: ["Authorization: Bearer \(key)"])
-            print("| GET /v1/availability (one SKU-location; key check, rate limit, a SQLite read) | \(format(one.rate)) req/s, p99 \(one.p99) | \(String(format: "%.2f", one.rate / hello.rate)) |")
 
             // Reservations under contention: 16 connections reserving one unit of the same 10 SKUs at one location.
             _ = try await store.commit(Commit(inventory: skus.prefix(10).map {

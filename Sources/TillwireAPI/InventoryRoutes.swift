@@ -56,6 +56,10 @@ enum InventoryRoutes {
             let occurred_at: String
             let source: String
             let source_key: String
+            /// For transfer_out and transfer_in: the transfer they belong to, so the units are in transit meanwhile.
+            let transfer_id: String?
+            /// For a transfer_out with a transfer_id: where the units go.
+            let destination: String?
         }
         let movements: [Item]
     }
@@ -79,14 +83,17 @@ enum InventoryRoutes {
         let reserved: Int64
         let safety_stock: Int64
         let available: Int64
+        /// Shipped to this location by a transfer and not yet received (not part of on hand or available).
+        let in_transit: Int64?
 
-        init(_ position: InventoryPosition) {
+        init(_ position: InventoryPosition, inTransit: Int64? = nil) {
             sku = position.sku.rawValue
             location = position.location.rawValue
             on_hand = position.onHand
             reserved = position.reserved
             safety_stock = position.safetyStock
             available = position.availableToPromise
+            in_transit = inTransit
         }
     }
 
@@ -152,7 +159,7 @@ enum InventoryRoutes {
             quantity = reservation.quantity
             state = reservation.state.rawValue
             expires_at = reservation.expiresAt.ISO8601Format()
-            self.position = position.map(PositionView.init)
+            self.position = position.map { PositionView($0) }
         }
     }
 
@@ -210,12 +217,22 @@ enum InventoryRoutes {
                     return reason
                 }
                 let at = problems.check(index, path + "occurred_at") { try time(item.occurred_at, now: now) }
-                guard let sku, let location, let source, let reason, let at else { return nil }
-                return problems.check(index, path + "delta") {
-                    try InventoryMovement(sku: sku, location: location, delta: item.delta.value, reason: reason, occurredAt: at, source: source, sourceKey: item.source_key)
+                let transfer = problems.check(index, path + "transfer_id") { () throws -> TransferLeg? in
+                    guard let id = item.transfer_id else {
+                        if item.destination != nil { throw InputProblem("a destination needs a transfer_id") }
+                        return nil
+                    }
+                    return try TransferLeg(id: id, destination: try item.destination.map { try LocationID($0) })
+                }
+                guard let sku, let location, let source, let reason, let at, let transfer else { return nil }
+                return problems.check(index, path + "delta", field: { error in
+                    if case DomainError.invalidTransfer = error { return path + "transfer_id" } else { return nil }
+                }) {
+                    try InventoryMovement(sku: sku, location: location, delta: item.delta.value, reason: reason, occurredAt: at, source: source,
+                                          sourceKey: item.source_key, transfer: transfer)
                 }
             }
-            try await problems.addUnknown(movements.map { ($0.sku, $0.location) }, service: service, prefix: "movements")
+            try await problems.addUnknown(movements.map { ($0.sku, $0.location, $0.transfer?.destination) }, service: service, prefix: "movements")
             try problems.throwIfAny()
             try requireMayAct(context, for: movements.map(\.location)) { "movements[\($0)].location" }
             let outcomes = try await service.record(movements, correlation: correlation(context))
@@ -246,7 +263,7 @@ enum InventoryRoutes {
                 guard let sku, let location, let source, let asOf, let counted, let key else { return nil }
                 return InventoryService.Count(sku: sku, location: location, counted: counted, asOf: asOf, source: source, sourceKey: key)
             }
-            try await problems.addUnknown(counts.map { ($0.sku, $0.location) }, service: service, prefix: "counts")
+            try await problems.addUnknown(counts.map { ($0.sku, $0.location, nil) }, service: service, prefix: "counts")
             try problems.throwIfAny()
             try requireMayAct(context, for: counts.map(\.location)) { "counts[\($0)].location" }
             let outcomes = try await service.count(counts, correlation: correlation(context))
@@ -263,11 +280,16 @@ enum InventoryRoutes {
             guard let skuText = query["sku"] else { throw Problem.invalid("the query parameter is required", field: "sku") }
             let sku = try domain("sku") { try SKU(String(skuText)) }
             let asOf = Date()
+            let inTransit = try await store.inTransit(sku: sku)
             if let locationText = query["location"] {
                 let location = try domain("location") { try LocationID(String(locationText)) }
-                return Availability(as_of: asOf.ISO8601Format(), positions: [PositionView(try await store.position(sku: sku, location: location))])
+                return Availability(as_of: asOf.ISO8601Format(), positions: [
+                    PositionView(try await store.position(sku: sku, location: location), inTransit: inTransit[location] ?? 0),
+                ])
             }
-            return Availability(as_of: asOf.ISO8601Format(), positions: try await store.positions(sku: sku).map(PositionView.init))
+            return Availability(as_of: asOf.ISO8601Format(), positions: try await store.positions(sku: sku).map {
+                PositionView($0, inTransit: inTransit[$0.location] ?? 0)
+            })
         }
 
         read.post("/availability/query") { request, context -> Availability in
@@ -283,7 +305,11 @@ enum InventoryRoutes {
             try problems.throwIfAny()
             let asOf = Date()
             var positions: [PositionView] = []
-            for (sku, location) in keys { positions.append(PositionView(try await store.position(sku: sku, location: location))) }
+            var inTransit: [SKU: [LocationID: Int64]] = [:]
+            for (sku, location) in keys {
+                if inTransit[sku] == nil { inTransit[sku] = try await store.inTransit(sku: sku) }
+                positions.append(PositionView(try await store.position(sku: sku, location: location), inTransit: inTransit[sku]?[location] ?? 0))
+            }
             return Availability(as_of: asOf.ISO8601Format(), positions: positions)
         }
 
@@ -347,21 +373,22 @@ enum InventoryRoutes {
     struct Problems {
         var found: [InventoryService.ItemProblem] = []
 
-        mutating func check<T>(_ index: Int, _ field: String, _ body: () throws -> T) -> T? {
+        /// `field(error)` may name another field than `field` for some errors.
+        mutating func check<T>(_ index: Int, _ field: String, field other: (any Error) -> String? = { _ in nil }, _ body: () throws -> T) -> T? {
             do {
                 return try body()
             } catch {
-                found.append(.init(index: index, field: field, detail: "\(error)"))
+                found.append(.init(index: index, field: other(error) ?? field, detail: "\(error)"))
                 return nil
             }
         }
 
         /// Adds the unknown SKUs and locations among `items`, which are the batch's well-formed items in order: their
         /// indexes are recovered from the items that had no problem so far.
-        mutating func addUnknown(_ items: [(SKU, LocationID)], service: InventoryService, prefix: String) async throws {
+        mutating func addUnknown(_ items: [(SKU, LocationID, LocationID?)], service: InventoryService, prefix: String) async throws {
             let bad = Set(found.map(\.index))
             let indexes = (0..<(items.count + bad.count)).filter { !bad.contains($0) }
-            found += try await service.unknownItems(zip(indexes, items).map { ($0, $1.0, $1.1) }, prefix: prefix)
+            found += try await service.unknownItems(zip(indexes, items).map { ($0, $1.0, $1.1, $1.2) }, prefix: prefix)
         }
 
         func throwIfAny() throws {

@@ -969,7 +969,9 @@ enum OpenAPIDocument {
                     "type": "string",
                     "minLength": 1,
                     "maxLength": 200
-                  }
+                  },
+                  "transfer_id": {"type": "string", "minLength": 1, "maxLength": 200, "description": "For transfer_out and transfer_in: the transfer they belong to; its units are in transit until received."},
+                  "destination": {"type": "string", "minLength": 1, "maxLength": 200, "description": "For a transfer_out with a transfer_id: where the units go."}
                 }
               }
             }
@@ -1059,6 +1061,10 @@ enum OpenAPIDocument {
             "available": {
               "type": "integer",
               "description": "Available to promise: on hand - reserved - safety stock."
+            },
+            "in_transit": {
+              "type": "integer",
+              "description": "On availability reads: shipped here by a transfer and not yet received."
             }
           }
         },

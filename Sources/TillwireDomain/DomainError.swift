@@ -7,6 +7,7 @@ public enum DomainError: Error, Hashable, Sendable, CustomStringConvertible {
     case invalidAmount(String, reason: String)
     case invalidQuantity(Int64, reason: String)
     case movementSignMismatch(reason: MovementReason, delta: Int64)
+    case invalidTransfer(String)
     case insufficientStock(sku: SKU, location: LocationID, requested: Int64, available: Int64)
     case reservationNotActive(ReservationID, state: ReservationState)
     case reservationMismatch(ReservationID, reason: String)
@@ -22,6 +23,7 @@ public enum DomainError: Error, Hashable, Sendable, CustomStringConvertible {
         case .amountOverflow: "amount overflows 64-bit minor units"
         case let .invalidAmount(text, reason): "invalid amount '\(text)': \(reason)"
         case let .invalidQuantity(q, reason): "invalid quantity \(q): \(reason)"
+        case let .invalidTransfer(reason): "invalid transfer: \(reason)"
         case let .movementSignMismatch(reason, delta): "a \(reason.rawValue) movement cannot have delta \(delta)"
         case let .insufficientStock(sku, location, requested, available): "insufficient stock for \(sku) at \(location): requested \(requested), available \(available)"
         case let .reservationNotActive(id, state): "reservation \(id) is \(state.rawValue), not active"

@@ -18,6 +18,33 @@ public enum MovementReason: String, Sendable, Codable, CaseIterable {
     }
 }
 
+/// The transfer a `transfer_out` or `transfer_in` movement belongs to. A transfer out names where the stock goes;
+/// from then until the transfer in arrives, the units are in transit to the destination.
+public struct TransferLeg: Hashable, Sendable, Codable {
+    /// The transfer's id in the sending system (a transfer order, a shipment number), 1-200 characters.
+    public let id: String
+    /// Where the stock goes: required on a transfer out, nil on a transfer in (its location is the destination).
+    public let destination: LocationID?
+
+    public init(id: String, destination: LocationID? = nil) throws(DomainError) {
+        guard (1...200).contains(id.count), id.allSatisfy({ !$0.isNewline }) else {
+            throw .invalidIdentifier(kind: "transfer", value: String(id.prefix(64)))
+        }
+        self.id = id
+        self.destination = destination
+    }
+
+    public init(from decoder: any Decoder) throws {
+        enum Keys: String, CodingKey { case id, destination }
+        let container = try decoder.container(keyedBy: Keys.self)
+        do {
+            try self.init(id: container.decode(String.self, forKey: .id), destination: container.decodeIfPresent(LocationID.self, forKey: .destination))
+        } catch let error as DomainError {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
+        }
+    }
+}
+
 /// One line of the append-only stock ledger of a (SKU, location).
 ///
 /// `source` and `sourceKey` are the natural key: the same movement sent twice is recognised and applied once.
@@ -32,10 +59,12 @@ public struct InventoryMovement: Hashable, Sendable, Codable {
     public let occurredAt: Date
     public let source: SystemID
     public let sourceKey: String
+    /// The transfer a transfer out or in belongs to; nil for other reasons, and for transfers not tracked in transit.
+    public let transfer: TransferLeg?
 
     public init(
         sku: SKU, location: LocationID, delta: Int64, reason: MovementReason,
-        occurredAt: Date, source: SystemID, sourceKey: String
+        occurredAt: Date, source: SystemID, sourceKey: String, transfer: TransferLeg? = nil
     ) throws(DomainError) {
         guard delta != 0 else { throw .invalidQuantity(delta, reason: "a movement must change stock") }
         guard delta.magnitude <= Self.maximumMagnitude.magnitude else {
@@ -47,6 +76,20 @@ public struct InventoryMovement: Hashable, Sendable, Codable {
         guard (1...200).contains(sourceKey.count) else {
             throw .invalidIdentifier(kind: "movement source key", value: String(sourceKey.prefix(64)))
         }
+        if let transfer {
+            switch reason {
+            case .transferOut:
+                guard let destination = transfer.destination, destination != location else {
+                    throw .invalidTransfer("a transfer out names a destination other than its own location")
+                }
+            case .transferIn:
+                guard transfer.destination == nil || transfer.destination == location else {
+                    throw .invalidTransfer("a transfer in arrives at its own location")
+                }
+            default:
+                throw .invalidTransfer("only transfer_out and transfer_in movements belong to a transfer, not \(reason.rawValue)")
+            }
+        }
         self.sku = sku
         self.location = location
         self.delta = delta
@@ -54,18 +97,20 @@ public struct InventoryMovement: Hashable, Sendable, Codable {
         self.occurredAt = occurredAt
         self.source = source
         self.sourceKey = sourceKey
+        self.transfer = transfer
     }
 
     /// Decoding runs the same checks as `init`: a stored or received movement cannot bypass them.
     public init(from decoder: any Decoder) throws {
-        enum Keys: String, CodingKey { case sku, location, delta, reason, occurredAt, source, sourceKey }
+        enum Keys: String, CodingKey { case sku, location, delta, reason, occurredAt, source, sourceKey, transfer }
         let container = try decoder.container(keyedBy: Keys.self)
         do {
             try self.init(
                 sku: container.decode(SKU.self, forKey: .sku), location: container.decode(LocationID.self, forKey: .location),
                 delta: container.decode(Int64.self, forKey: .delta), reason: container.decode(MovementReason.self, forKey: .reason),
                 occurredAt: container.decode(Date.self, forKey: .occurredAt), source: container.decode(SystemID.self, forKey: .source),
-                sourceKey: container.decode(String.self, forKey: .sourceKey))
+                sourceKey: container.decode(String.self, forKey: .sourceKey),
+                transfer: container.decodeIfPresent(TransferLeg.self, forKey: .transfer))
         } catch let error as DomainError {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
         }

@@ -100,6 +100,8 @@ public protocol InventoryReader: Sendable {
     func reservation(_ id: ReservationID) async throws -> Reservation?
     /// The active reservations of a (SKU, location).
     func activeReservations(sku: SKU, location: LocationID) async throws -> [Reservation]
+    /// Units of a SKU shipped by a transfer out and not yet received, by destination (only destinations with some).
+    func inTransit(sku: SKU) async throws -> [LocationID: Int64]
 }
 
 /// The locations and products the inventory knows (changed through `Store.commit`).

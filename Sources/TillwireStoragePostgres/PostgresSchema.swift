@@ -199,5 +199,21 @@ enum PostgresSchema {
             "CREATE TABLE locations (id TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, updated_at BIGINT NOT NULL)",
             "CREATE TABLE products (sku TEXT PRIMARY KEY, name TEXT NOT NULL, allow_backorder BOOLEAN NOT NULL, updated_at BIGINT NOT NULL)",
         ]),
+        (8, "transfers in transit", [
+            "ALTER TABLE inventory_ledger ADD COLUMN transfer_id TEXT",
+            "ALTER TABLE inventory_ledger ADD COLUMN transfer_destination TEXT",
+            """
+            CREATE TABLE transfers (
+                id TEXT NOT NULL,
+                sku TEXT NOT NULL,
+                origin TEXT,
+                destination TEXT NOT NULL,
+                shipped BIGINT NOT NULL,
+                received BIGINT NOT NULL,
+                PRIMARY KEY (id, sku)
+            )
+            """,
+            "CREATE INDEX transfers_destination ON transfers (sku, destination)",
+        ]),
     ]
 }

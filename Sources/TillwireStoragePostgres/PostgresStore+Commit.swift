@@ -229,6 +229,7 @@ extension PostgresStore {
     private static func record(_ movement: InventoryMovement, in session: PostgresSession, now: Int64) async throws -> InventoryOutcome {
         let current = try await lockPosition(sku: movement.sku, location: movement.location, in: session, now: now)
         guard try await insertLedger(movement, in: session, now: now) else { return .alreadyApplied(current) }
+        try await trackTransfer(movement, in: session)
         let next = current.applying(movement)
         try await save(next, in: session, now: now)
         return .applied(next)
@@ -254,12 +255,32 @@ extension PostgresStore {
     /// False when the (source, source key) is already in the ledger.
     private static func insertLedger(_ movement: InventoryMovement, in session: PostgresSession, now: Int64) async throws -> Bool {
         let inserted = try await session.rows("""
-            INSERT INTO inventory_ledger (sku, location, delta, reason, occurred_at, recorded_at, source, source_key)
+            INSERT INTO inventory_ledger (sku, location, delta, reason, occurred_at, recorded_at, source, source_key,
+                                          transfer_id, transfer_destination)
             VALUES (\(movement.sku.rawValue), \(movement.location.rawValue), \(movement.delta), \(movement.reason.rawValue),
-                    \(movement.occurredAt.millisecondsSince1970), \(now), \(movement.source.rawValue), \(movement.sourceKey))
+                    \(movement.occurredAt.millisecondsSince1970), \(now), \(movement.source.rawValue), \(movement.sourceKey),
+                    \(movement.transfer?.id), \(movement.transfer?.destination?.rawValue))
             ON CONFLICT (source, source_key) DO NOTHING RETURNING 1
             """)
         return !inserted.isEmpty
+    }
+
+    /// As `SQLiteStore.trackTransfer`.
+    private static func trackTransfer(_ movement: InventoryMovement, in session: PostgresSession) async throws {
+        guard let transfer = movement.transfer else { return }
+        if movement.reason == .transferOut, let destination = transfer.destination {
+            try await session.execute("""
+                INSERT INTO transfers (id, sku, origin, destination, shipped, received)
+                VALUES (\(transfer.id), \(movement.sku.rawValue), \(movement.location.rawValue), \(destination.rawValue), \(-movement.delta), 0)
+                ON CONFLICT (id, sku) DO UPDATE SET shipped = transfers.shipped + excluded.shipped, origin = COALESCE(transfers.origin, excluded.origin)
+                """)
+        } else if movement.reason == .transferIn {
+            try await session.execute("""
+                INSERT INTO transfers (id, sku, origin, destination, shipped, received)
+                VALUES (\(transfer.id), \(movement.sku.rawValue), NULL, \(movement.location.rawValue), 0, \(movement.delta))
+                ON CONFLICT (id, sku) DO UPDATE SET received = transfers.received + excluded.received
+                """)
+        }
     }
 
     private static func save(_ position: InventoryPosition, in session: PostgresSession, now: Int64) async throws {

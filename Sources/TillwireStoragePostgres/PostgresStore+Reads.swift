@@ -75,9 +75,19 @@ extension PostgresStore {
                     reason: MovementReason(rawValue: try row.decode("reason", as: String.self)) ?? .countCorrection,
                     occurredAt: Date(milliseconds: try row.decode("occurred_at", as: Int64.self)),
                     source: SystemID(trusted: try row.decode("source", as: String.self)),
-                    sourceKey: try row.decode("source_key", as: String.self)),
+                    sourceKey: try row.decode("source_key", as: String.self),
+                    transfer: try row.decode("transfer_id", as: String?.self).map { id in
+                        try TransferLeg(id: id, destination: try row.decode("transfer_destination", as: String?.self).map(LocationID.init(trusted:)))
+                    }),
                 recordedAt: Date(milliseconds: try row.decode("recorded_at", as: Int64.self)))
         }
+    }
+
+    public func inTransit(sku: SKU) async throws -> [LocationID: Int64] {
+        let rows = try await fetch("""
+            SELECT destination, SUM(GREATEST(shipped - received, 0))::BIGINT AS units FROM transfers WHERE sku = \(sku.rawValue) GROUP BY destination
+            """) { row in (LocationID(trusted: try row.decode("destination", as: String.self)), try row.decode("units", as: Int64.self)) }
+        return Dictionary(rows.filter { $0.1 > 0 }) { first, _ in first }
     }
 
     public func balance(sku: SKU, location: LocationID, asOf: Date) async throws -> Int64 {

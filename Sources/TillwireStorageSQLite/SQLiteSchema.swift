@@ -179,5 +179,19 @@ enum SQLiteSchema {
             updated_at INTEGER NOT NULL
         ) WITHOUT ROWID;
         """),
+        (8, "transfers in transit", """
+        ALTER TABLE inventory_ledger ADD COLUMN transfer_id TEXT;
+        ALTER TABLE inventory_ledger ADD COLUMN transfer_destination TEXT;
+        CREATE TABLE transfers (
+            id TEXT NOT NULL,
+            sku TEXT NOT NULL,
+            origin TEXT,
+            destination TEXT NOT NULL,
+            shipped INTEGER NOT NULL,
+            received INTEGER NOT NULL,
+            PRIMARY KEY (id, sku)
+        ) WITHOUT ROWID;
+        CREATE INDEX transfers_destination ON transfers (sku, destination);
+        """),
     ]
 }

@@ -190,6 +190,7 @@ extension SQLiteStore {
     private static func record(_ movement: InventoryMovement, in db: Database, now: Int64) throws -> InventoryOutcome {
         let current = try position(sku: movement.sku, location: movement.location, in: db)
         guard try insertLedger(movement, in: db, now: now) else { return .alreadyApplied(current) }
+        try trackTransfer(movement, in: db)
         let next = current.applying(movement)
         try save(next, in: db, now: now)
         return .applied(next)
@@ -198,13 +199,32 @@ extension SQLiteStore {
     /// False when the (source, source key) is already in the ledger.
     private static func insertLedger(_ movement: InventoryMovement, in db: Database, now: Int64) throws -> Bool {
         try db.cachedStatement(sql: """
-            INSERT INTO inventory_ledger (sku, location, delta, reason, occurred_at, recorded_at, source, source_key)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, source_key) DO NOTHING
+            INSERT INTO inventory_ledger (sku, location, delta, reason, occurred_at, recorded_at, source, source_key,
+                                          transfer_id, transfer_destination)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, source_key) DO NOTHING
             """).execute(arguments: [
                 movement.sku.rawValue, movement.location.rawValue, movement.delta, movement.reason.rawValue,
                 movement.occurredAt.millisecondsSince1970, now, movement.source.rawValue, movement.sourceKey,
+                movement.transfer?.id, movement.transfer?.destination?.rawValue,
             ])
         return db.changesCount > 0
+    }
+
+    /// A transfer out adds to what is in transit to its destination; the transfer in takes it off. Either may
+    /// arrive first: in transit is max(0, shipped − received) per transfer and SKU.
+    private static func trackTransfer(_ movement: InventoryMovement, in db: Database) throws {
+        guard let transfer = movement.transfer else { return }
+        if movement.reason == .transferOut, let destination = transfer.destination {
+            try db.cachedStatement(sql: """
+                INSERT INTO transfers (id, sku, origin, destination, shipped, received) VALUES (?, ?, ?, ?, ?, 0)
+                ON CONFLICT (id, sku) DO UPDATE SET shipped = shipped + excluded.shipped, origin = COALESCE(origin, excluded.origin)
+                """).execute(arguments: [transfer.id, movement.sku.rawValue, movement.location.rawValue, destination.rawValue, -movement.delta])
+        } else if movement.reason == .transferIn {
+            try db.cachedStatement(sql: """
+                INSERT INTO transfers (id, sku, origin, destination, shipped, received) VALUES (?, ?, NULL, ?, 0, ?)
+                ON CONFLICT (id, sku) DO UPDATE SET received = received + excluded.received
+                """).execute(arguments: [transfer.id, movement.sku.rawValue, movement.location.rawValue, movement.delta])
+        }
     }
 
     private static func save(_ position: InventoryPosition, in db: Database, now: Int64) throws {

@@ -78,9 +78,24 @@ extension SQLiteStore {
                         sku: sku, location: location, delta: row["delta"],
                         reason: MovementReason(rawValue: row["reason"]) ?? .countCorrection,
                         occurredAt: Date(milliseconds: row["occurred_at"]), source: SystemID(trusted: row["source"]),
-                        sourceKey: row["source_key"]),
+                        sourceKey: row["source_key"],
+                        transfer: try (row["transfer_id"] as String?).map { id in
+                            try TransferLeg(id: id, destination: (row["transfer_destination"] as String?).map(LocationID.init(trusted:)))
+                        }),
                     recordedAt: Date(milliseconds: row["recorded_at"]))
             }
+        }
+    }
+
+    public func inTransit(sku: SKU) async throws -> [LocationID: Int64] {
+        try await read { db in
+            var units: [LocationID: Int64] = [:]
+            for row in try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT destination, SUM(MAX(shipped - received, 0)) AS units FROM transfers WHERE sku = ? GROUP BY destination
+                """), arguments: [sku.rawValue]) where (row["units"] as Int64) > 0 {
+                units[LocationID(trusted: row["destination"])] = row["units"]
+            }
+            return units
         }
     }
 

@@ -42,6 +42,7 @@ public enum StoreConformance {
         .init(name: "an idempotency key runs a request once and answers repeats with its response", run: idempotency),
         .init(name: "locations and products are put, replaced and read back; positions read by SKU", run: catalog),
         .init(name: "inventory events are built from what each change did, in the same transaction", run: inventoryEvents),
+        .init(name: "transfers are in transit to their destination until received, in either order", run: transfers),
         .init(name: "a closed store refuses work", run: closedStore),
     ]
 
@@ -93,6 +94,29 @@ public enum StoreConformance {
         failing.inventoryEvents = { _, _ in throw ConformanceFailure(message: "refused", file: #filePath, line: #line) }
         _ = try await expectError("a describer that throws") { try await store.commit(failing) }
         try expectEqual(try await store.position(sku: "SKU-EV", location: "store-1").onHand, 7, "nothing of a rolled-back commit")
+    }
+
+    static func transfers(_ store: any Store) async throws {
+        func move(_ location: LocationID, _ delta: Int64, _ reason: MovementReason, key: String, transfer: String, to destination: LocationID? = nil) throws -> InventoryChange {
+            .record(try InventoryMovement(sku: "SKU-T", location: location, delta: delta, reason: reason, occurredAt: t0, source: source,
+                                          sourceKey: key, transfer: try TransferLeg(id: transfer, destination: destination)))
+        }
+        let out = try move("dc-1", -5, .transferOut, key: "t1-out", transfer: "T1", to: "store-12")
+        _ = try await store.commit(Commit(inventory: [out]))
+        try expectEqual(try await store.inTransit(sku: "SKU-T"), ["store-12": 5], "shipped, not received")
+        _ = try await store.commit(Commit(inventory: [out]))
+        try expectEqual(try await store.inTransit(sku: "SKU-T"), ["store-12": 5], "a repeated transfer out ships nothing more")
+        _ = try await store.commit(Commit(inventory: [try move("store-12", 3, .transferIn, key: "t1-in-1", transfer: "T1")]))
+        try expectEqual(try await store.inTransit(sku: "SKU-T"), ["store-12": 2], "part received")
+        _ = try await store.commit(Commit(inventory: [try move("store-12", 2, .transferIn, key: "t1-in-2", transfer: "T1")]))
+        try expectEqual(try await store.inTransit(sku: "SKU-T"), [:], "all received")
+        // The receipt reaches the hub before the shipment.
+        _ = try await store.commit(Commit(inventory: [try move("store-14", 4, .transferIn, key: "t2-in", transfer: "T2")]))
+        _ = try await store.commit(Commit(inventory: [try move("dc-1", -4, .transferOut, key: "t2-out", transfer: "T2", to: "store-14")]))
+        try expectEqual(try await store.inTransit(sku: "SKU-T"), [:], "received before shipped: nothing in transit")
+        try expectEqual(try await store.position(sku: "SKU-T", location: "dc-1").onHand, -9, "stock left the DC")
+        let ledger = try await store.ledger(sku: "SKU-T", location: "dc-1")
+        try expectEqual(ledger.first?.movement.transfer, try TransferLeg(id: "T1", destination: "store-12"), "the ledger keeps the transfer")
     }
 
     static func catalog(_ store: any Store) async throws {

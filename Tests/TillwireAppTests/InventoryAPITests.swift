@@ -296,4 +296,35 @@ import TillwireStorageSQLite
         }
         #expect(try await fixture.store.position(sku: "SHIRT-M", location: "store-12").onHand == 2, "the mixed batch applied nothing")
     }
+
+    @Test func aTransferIsInTransitToItsDestinationUntilReceived() async throws {
+        let fixture = try await fixture()
+        let key = fixture.keys["inventory"]
+        @Sendable func transfer(_ location: String, _ delta: Int, _ reason: String, key: String, destination: String? = nil) -> String {
+            #"{"sku":"SHIRT-M","location":"\#(location)","delta":\#(delta),"reason":"\#(reason)","occurred_at":"\#(Self.now)","source":"erp","source_key":"\#(key)","transfer_id":"TO-881"\#(destination.map { #","destination":"\#($0)""# } ?? "")}"#
+        }
+        try await app(fixture).test(.router) { client in
+            _ = try await send(client, .post, "/v1/inventory/movements", key: key, movements(movement("SHIRT-M", "dc-1", 20, "receipt", key: "r")))
+            let (shipped, _) = try await send(client, .post, "/v1/inventory/movements", key: key, movements(transfer("dc-1", -6, "transfer_out", key: "out", destination: "store-12")))
+            #expect(shipped == .ok)
+            let (_, during) = try await send(client, .get, "/v1/availability?sku=SHIRT-M", key: key)
+            let byLocation = Dictionary(uniqueKeysWithValues: (during["positions"] as? [[String: Any]] ?? []).map { ($0["location"] as? String ?? "", $0) })
+            #expect(byLocation["dc-1"]?["on_hand"] as? Int == 14)
+            #expect(byLocation["dc-1"]?["in_transit"] as? Int == 0)
+            let (_, destination) = try await send(client, .get, "/v1/availability?sku=SHIRT-M&location=store-12", key: key)
+            let arriving = (destination["positions"] as? [[String: Any]])?.first
+            #expect(arriving?["in_transit"] as? Int == 6 && arriving?["available"] as? Int == 0, "in transit is not yet available: \(destination)")
+            _ = try await send(client, .post, "/v1/inventory/movements", key: key, movements(transfer("store-12", 6, "transfer_in", key: "in")))
+            let (_, after) = try await send(client, .post, "/v1/availability/query", key: key, #"{"items":[{"sku":"SHIRT-M","location":"store-12"}]}"#)
+            let received = (after["positions"] as? [[String: Any]])?.first
+            #expect(received?["in_transit"] as? Int == 0 && received?["available"] as? Int == 6)
+
+            let (refused, problem) = try await send(client, .post, "/v1/inventory/movements", key: key, movements(
+                transfer("dc-1", -1, "transfer_out", key: "o2"), transfer("dc-1", -1, "transfer_out", key: "o3", destination: "nowhere"),
+                transfer("dc-1", -1, "sale", key: "o4")))
+            #expect(refused == .badRequest)
+            #expect((problem["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String }
+                    == ["movements[0].transfer_id", "movements[1].destination", "movements[2].transfer_id"], "\(problem)")
+        }
+    }
 }

@@ -113,7 +113,8 @@ public struct InventoryService: Sendable {
 
     /// Records movements, all or none. Repeats (same source and source key) are `alreadyApplied`.
     public func record(_ movements: [InventoryMovement], correlation: CorrelationID) async throws -> [InventoryOutcome] {
-        try await checkKnown(movements.map { ($0.sku, $0.location) }, prefix: "movements")
+        let unknown = try await unknownItems(movements.enumerated().map { ($0, $1.sku, $1.location, $1.transfer?.destination) }, prefix: "movements")
+        guard unknown.isEmpty else { throw InvalidItems(problems: unknown) }
         var commit = Commit(inventory: movements.map { .record($0) })
         let source = movements.first?.source ?? Self.hub
         commit.inventoryEvents = { index, outcome in
@@ -267,20 +268,24 @@ public struct InventoryService: Sendable {
 
     /// Refuses unknown SKUs and locations, naming each item.
     func checkKnown(_ items: [(SKU, LocationID)], prefix: String?) async throws {
-        let problems = try await unknownItems(items.enumerated().map { ($0, $1.0, $1.1) }, prefix: prefix)
+        let problems = try await unknownItems(items.enumerated().map { ($0, $1.0, $1.1, nil) }, prefix: prefix)
         guard problems.isEmpty else { throw InvalidItems(problems: problems) }
     }
 
-    /// The items whose SKU or location the catalog does not know, as problems naming `<prefix>[<index>].sku`.
-    public func unknownItems(_ items: [(index: Int, sku: SKU, location: LocationID)], prefix: String?) async throws -> [ItemProblem] {
+    /// The items whose SKU, location or transfer destination the catalog does not know, as problems naming
+    /// `<prefix>[<index>].sku` (`.location`, `.destination`).
+    public func unknownItems(_ items: [(index: Int, sku: SKU, location: LocationID, destination: LocationID?)], prefix: String?) async throws -> [ItemProblem] {
         let products = try await store.products(items.map(\.sku))
         let locations = Set(try await store.locations().map(\.id))
         var problems: [ItemProblem] = []
-        for (index, sku, location) in items {
+        for (index, sku, location, destination) in items {
             let path = prefix.map { "\($0)[\(index)]." } ?? ""
             if products[sku] == nil { problems.append(ItemProblem(index: index, field: path + "sku", detail: "unknown SKU \(sku); add it with POST /v1/products")) }
             if !locations.contains(location) {
                 problems.append(ItemProblem(index: index, field: path + "location", detail: "unknown location \(location); add it with PUT /v1/locations/{id}"))
+            }
+            if let destination, !locations.contains(destination) {
+                problems.append(ItemProblem(index: index, field: path + "destination", detail: "unknown location \(destination); add it with PUT /v1/locations/{id}"))
             }
         }
         return problems

@@ -60,6 +60,7 @@ public enum Drill {
     /// Records one `drill.tallied` event per `drill.received`.
     public struct Tally: EventHandler {
         public init() {}
+        public var commitsInBatches: Bool { true }
         public func handle(_ event: EventEnvelope) async throws -> Commit {
             guard event.type == "drill.received" else { return Commit() }
             return Commit(events: [EventAppend(NewEvent(

@@ -12,6 +12,15 @@ public protocol EventHandler: Sendable {
     /// Throwing stops the subscription at this event, which is retried with backoff: no later event is handled
     /// before it (order is kept).
     func handle(_ event: EventEnvelope) async throws -> Commit
+
+    /// True when `handle` reads nothing that an earlier event's effects could change (its effects follow from the
+    /// event alone): the effects of a whole batch of events may then commit together, with one checkpoint advance,
+    /// instead of one commit per event. Default false.
+    var commitsInBatches: Bool { get }
+}
+
+extension EventHandler {
+    public var commitsInBatches: Bool { false }
 }
 
 /// A named reader of the event log with a durable checkpoint: a `Service` that handles every event after its
@@ -102,12 +111,36 @@ public struct Subscription: Service {
 
     /// Handles the events after the checkpoint, one batch; returns how many were handled. Throws the first
     /// handler or storage error, leaving the checkpoint at the last event that committed.
+    ///
+    /// For a handler that `commitsInBatches`, the effects of consecutive events merge into one commit with one
+    /// checkpoint advance; an effect with an inbox key or inventory changes still commits on its own, in order.
     @discardableResult
     public func runOnce() async throws -> Int {
         var checkpoint = try await store.checkpoint(name)
         let events = try await store.readAll(after: checkpoint, limit: configuration.batchSize)
+        var merged = Commit()
+        var mergedUpTo: Int64?
+        func flush() async throws {
+            guard let last = mergedUpTo else { return }
+            merged.checkpoint = CheckpointAdvance(subscriber: name, from: checkpoint, to: last)
+            _ = try await store.commit(merged)
+            checkpoint = last
+            merged = Commit()
+            mergedUpTo = nil
+        }
         for event in events {
             var effects = try await handler.handle(event)
+            if handler.commitsInBatches, effects.inbox == nil, effects.inventory.isEmpty, effects.inventoryEvents == nil, effects.checkpoint == nil {
+                merged.events += effects.events
+                merged.jobs += effects.jobs
+                merged.catalog += effects.catalog
+                merged.workflows += effects.workflows
+                merged.access += effects.access
+                merged.audit += effects.audit
+                mergedUpTo = event.position
+                continue
+            }
+            try await flush()
             let advance = CheckpointAdvance(subscriber: name, from: checkpoint, to: event.position)
             effects.checkpoint = advance
             if case .duplicate = try await store.commit(effects) {
@@ -116,6 +149,7 @@ public struct Subscription: Service {
             }
             checkpoint = event.position
         }
+        try await flush()
         return events.count
     }
 }

@@ -28,6 +28,14 @@ final class ProjectingHandler: EventHandler, Sendable {
     }
 }
 
+/// `ProjectingHandler` whose effects follow from the event alone, so a batch commits together.
+final class BatchingHandler: EventHandler, Sendable {
+    let inner: ProjectingHandler
+    init(failOn: [EventID: Int] = [:]) { inner = ProjectingHandler(failOn: failOn) }
+    var commitsInBatches: Bool { true }
+    func handle(_ event: EventEnvelope) async throws -> Commit { try await inner.handle(event) }
+}
+
 @Suite struct SubscriptionTests {
     let logger = Logger(label: "test")
 
@@ -62,6 +70,24 @@ final class ProjectingHandler: EventHandler, Sendable {
         let positions = handler.seen.withLock { $0 }
         #expect(positions == positions.sorted() && Set(positions).count == positions.count, "in order, each once")
         #expect(Set((first + second).map(\.position)).isSubset(of: Set(positions)))
+    }
+
+    @Test func aBatchingHandlersEffectsCommitTogetherAndAFailureCommitsNoneOfTheBatch() async throws {
+        let store = try await store()
+        let events = try await append(store, 250)
+        let handler = BatchingHandler(failOn: [events[149].id: 1])
+        let subscription = Subscription(name: "batched", store: store, handler: handler, configuration: .init(batchSize: 100), logger: logger)
+        #expect(try await subscription.runOnce() == 100)
+        #expect(try await store.checkpoint("batched") == events[99].position)
+        #expect(try await effects(store) == 100, "the first batch, all of it")
+        await #expect(throws: JobError.self) { try await subscription.runOnce() }
+        #expect(try await store.checkpoint("batched") == events[99].position, "the failure at the 150th event committed nothing of its batch")
+        #expect(try await effects(store) == 100)
+        while try await subscription.runOnce() > 0 {}
+        #expect(try await store.checkpoint("batched") == events.last?.position)
+        #expect(try await effects(store) == 250, "every event's effect once")
+        let seen = handler.inner.seen.withLock { $0 }
+        #expect(Array(seen.suffix(150)) == events.suffix(150).map(\.position), "the batch ran again from its start, in order")
     }
 
     @Test func oneInstanceOfASubscriberWorksWhileTheOtherStandsByAndTakesOverWhenItStops() async throws {

@@ -23,6 +23,9 @@ struct TillwireBench {
         if which == "engine" || which == "all" { try await engine() }
         if which == "http" || which == "all" { try await http() }
         if which == "inventory" || which == "all" { try await inventory() }
+        if which == "publish" || which == "inventory" || which == "all" { try await publishLag() }
+        // In a process of its own (Benchmarks/run starts it), so that its resident memory is only its own.
+        if which == "rss" { try await residentMemory() }
     }
 
     // MARK: Storage
@@ -416,6 +419,135 @@ struct TillwireBench {
             group.cancelAll()
         }
         try await store.close()
+    }
+
+    /// From a POS sale's acknowledgment (the commit returned) to the channel publish call that carries it: 64 tills
+    /// record one sale each at a time, as fast as the store takes them, on 100 SKUs at 10 stores feeding one channel
+    /// (window 20 ms). The subscription and the publish worker run in the same process, as in `tillwire serve`.
+    static func publishLag() async throws {
+        var quiet = Logger(label: "bench")
+        quiet.logLevel = .critical
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tillwire-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try SQLiteStore.open(path: folder.appendingPathComponent("hub.sqlite").path)
+        _ = try await store.migrate()
+        let locations = (0..<10).map { LocationID(trusted: "store-\($0)") }
+        let skus = (0..<100).map { SKU(trusted: "SKU-\($0)") }
+        _ = try await store.commit(Commit(
+            inventory: try skus.flatMap { sku in try locations.map { .record(try InventoryMovement(sku: sku, location: $0, delta: 100_000, reason: .receipt, occurredAt: Date(), source: "erp", sourceKey: "seed-\(sku)-\($0)")) } },
+            catalog: locations.map { .putLocation(Location(trusted: $0, kind: .store, name: "bench")) } + skus.map { .putProduct(Product(trusted: $0, name: "bench", allowBackorder: false)) }))
+        final class Calls: AvailabilityPublisher {
+            let times = Mutex<[SKU: [ContinuousClock.Instant]]>([:])
+            func publish(channel: ChannelID, sku: SKU, available: Int64) async throws {
+                let now = ContinuousClock.now
+                times.withLock { $0[sku, default: []].append(now) }
+            }
+        }
+        let calls = Calls()
+        let channel = try ChannelPolicy(channel: "web", locations: locations)
+        // Subscription checkpoints start at the head: the seed is not part of the measurement.
+        let head = try await store.headPosition()
+        if head > 0 { _ = try await store.commit(Commit(checkpoint: CheckpointAdvance(subscriber: ChannelAvailabilitySubscriber.subscriberName, from: 0, to: head))) }
+        let subscription = Subscription(name: ChannelAvailabilitySubscriber.subscriberName, store: store,
+                                        handler: ChannelAvailabilitySubscriber(channels: [channel], window: .milliseconds(20)), logger: quiet)
+        let worker = JobWorker(store: store, handlers: [ChannelAvailabilityJob(policy: channel, store: store, publisher: calls)],
+                               configuration: .init(concurrency: 4, idleWait: .milliseconds(5)), logger: quiet)
+        let service = InventoryService(store: store)
+        final class Sales: Sendable { let list = Mutex<[(sku: SKU, at: ContinuousClock.Instant)]>([]) }
+        let sales = Sales()
+        let duration = Duration.seconds(10)
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await subscription.run() }
+            group.addTask { try await worker.run() }
+            try await withThrowingTaskGroup(of: Void.self) { tills in
+                for till in 0..<64 {
+                    tills.addTask {
+                        var n = 0
+                        while ContinuousClock.now - start < duration {
+                            n += 1
+                            let sku = skus[(till * 7 + n) % skus.count]
+                            _ = try await service.record([try InventoryMovement(sku: sku, location: locations[till % locations.count], delta: -1, reason: .sale,
+                                                                                 occurredAt: Date(), source: "pos", sourceKey: "t\(till)-\(n)")], correlation: "bench")
+                            let acked = ContinuousClock.now
+                            sales.list.withLock { $0.append((sku, acked)) }
+                        }
+                    }
+                }
+                try await tills.waitForAll()
+            }
+            // Let the pipeline drain, then stop.
+            try await Task.sleep(for: .seconds(3))
+            group.cancelAll()
+        }
+        let published = calls.times.withLock { $0 }
+        var lags: [Double] = []
+        var unpublished = 0
+        for sale in sales.list.withLock({ $0 }) {
+            // The first publish call that started after the sale was acknowledged carries it (it reads the figure then).
+            guard let call = published[sale.sku]?.first(where: { $0 >= sale.at }) else { unpublished += 1; continue }
+            lags.append((call - sale.at).timeInterval * 1000)
+        }
+        lags.sort()
+        let rate = Double(sales.list.withLock { $0.count }) / duration.timeInterval
+        func percentile(_ p: Double) -> String { lags.isEmpty ? "-" : String(format: "%.1f ms", lags[min(lags.count - 1, Int(Double(lags.count) * p))]) }
+        print("| sale acknowledged → channel publish call (64 tills, one sale per commit, window 20 ms) | at \(format(rate)) sales/s: p50 \(percentile(0.5)), p99 \(percentile(0.99)); \(published.values.map(\.count).reduce(0, +)) publish calls, \(unpublished) sales not published | |")
+        try await store.close()
+    }
+
+    /// Resident memory of a hub with 1,000,000 SKU-locations (100,000 SKUs at 10 locations) after 10 s of
+    /// availability reads spread over all of them.
+    static func residentMemory() async throws {
+        var quiet = Logger(label: "bench")
+        quiet.logLevel = .critical
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tillwire-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("hub.sqlite").path
+        do {
+            let store = try SQLiteStore.open(path: path)
+            _ = try await store.migrate()
+            try await store.close()
+            let pool = try DatabasePool(path: path)
+            for sku in stride(from: 0, to: 100_000, by: 5_000) {
+                try await pool.write { db in
+                    let statement = try db.cachedStatement(sql: "INSERT INTO inventory_positions (sku, location, on_hand, reserved, safety_stock, updated_at) VALUES (?, ?, ?, 0, 0, 0)")
+                    for n in sku..<(sku + 5_000) {
+                        for location in 0..<10 { try statement.execute(arguments: ["SKU-\(n)", "loc-\(location)", n % 50]) }
+                    }
+                }
+            }
+            try pool.close()
+        }
+        let store = try SQLiteStore.open(path: path)
+        let (record, key) = ApiKeys.generate(client: "bench", scopes: ["admin"], locations: nil, ratePerSecond: 1_000_000, burst: 1_000_000, now: Date())
+        _ = try await store.commit(Commit(access: [.createKey(record)]))
+        let before = residentKilobytes()
+        let hub = Application(router: HubRouter.build(store: store, metrics: PrometheusCollectorRegistry(), api: APIPolicy(ratePerSecond: 1_000_000, burst: 1_000_000)),
+                              configuration: .init(address: .hostname("127.0.0.1", port: 18_093)), logger: quiet)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await hub.runService() }
+            try await Task.sleep(for: .seconds(1))
+            let script = try wrkScript(folder.path, "spread", key: key, """
+                counter = 0
+                request = function()
+                  counter = counter + 1
+                  return wrk.format("GET", string.format("/v1/availability?sku=SKU-%d&location=loc-%d", (counter * 7919) % 100000, counter % 10), headers)
+                end
+                """)
+            let reads = try wrk("http://127.0.0.1:18093/", script: script)
+            let after = residentKilobytes()
+            print("| resident memory, 1,000,000 SKU-locations in SQLite, after \(format(reads.rate * 10)) availability reads spread over them | \(after / 1024) MB (\(before / 1024) MB before the reads; \(format(reads.rate)) req/s, p99 \(reads.p99)) | goal ≤ 256 MB |")
+            group.cancelAll()
+        }
+        try await store.close()
+    }
+
+    static func residentKilobytes() -> Int {
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
     }
 
     /// A wrk Lua script with the key in its headers; returns its path.

@@ -44,6 +44,9 @@ public struct ChannelAvailabilitySubscriber: EventHandler {
 
     public static func jobKind(_ channel: ChannelID) -> String { "\(channel.rawValue).availability" }
 
+    /// Its jobs follow from each event alone.
+    public var commitsInBatches: Bool { true }
+
     public func handle(_ event: EventEnvelope) async throws -> Commit {
         guard event.type == AvailabilityChanged.eventType else { return Commit() }
         let change = try event.decode(AvailabilityChanged.self)

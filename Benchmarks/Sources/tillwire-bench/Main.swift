@@ -23,7 +23,9 @@ struct TillwireBench {
         if which == "engine" || which == "all" { try await engine() }
         if which == "http" || which == "all" { try await http() }
         if which == "inventory" || which == "all" { try await inventory() }
-        if which == "publish" || which == "inventory" || which == "all" { try await publishLag() }
+        if which == "publish" || which == "inventory" || which == "all" {
+            for window in [20, 250] { try await publishLag(window: .milliseconds(window)) }
+        }
         // In a process of its own (Benchmarks/run starts it), so that its resident memory is only its own.
         if which == "rss" { try await residentMemory() }
     }
@@ -423,8 +425,8 @@ struct TillwireBench {
 
     /// From a POS sale's acknowledgment (the commit returned) to the channel publish call that carries it: 64 tills
     /// record one sale each at a time, as fast as the store takes them, on 100 SKUs at 10 stores feeding one channel
-    /// (window 20 ms). The subscription and the publish worker run in the same process, as in `tillwire serve`.
-    static func publishLag() async throws {
+    /// (coalescing `window`). The subscription and the publish worker run in the same process, as in `tillwire serve`.
+    static func publishLag(window: Duration) async throws {
         var quiet = Logger(label: "bench")
         quiet.logLevel = .critical
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tillwire-bench-\(UUID().uuidString)")
@@ -450,7 +452,7 @@ struct TillwireBench {
         let head = try await store.headPosition()
         if head > 0 { _ = try await store.commit(Commit(checkpoint: CheckpointAdvance(subscriber: ChannelAvailabilitySubscriber.subscriberName, from: 0, to: head))) }
         let subscription = Subscription(name: ChannelAvailabilitySubscriber.subscriberName, store: store,
-                                        handler: ChannelAvailabilitySubscriber(channels: [channel], window: .milliseconds(20)), logger: quiet)
+                                        handler: ChannelAvailabilitySubscriber(channels: [channel], window: window), logger: quiet)
         let worker = JobWorker(store: store, handlers: [ChannelAvailabilityJob(policy: channel, store: store, publisher: calls)],
                                configuration: .init(concurrency: 4, idleWait: .milliseconds(5)), logger: quiet)
         let service = InventoryService(store: store)
@@ -492,7 +494,7 @@ struct TillwireBench {
         lags.sort()
         let rate = Double(sales.list.withLock { $0.count }) / duration.timeInterval
         func percentile(_ p: Double) -> String { lags.isEmpty ? "-" : String(format: "%.1f ms", lags[min(lags.count - 1, Int(Double(lags.count) * p))]) }
-        print("| sale acknowledged → channel publish call (64 tills, one sale per commit, window 20 ms) | at \(format(rate)) sales/s: p50 \(percentile(0.5)), p99 \(percentile(0.99)); \(published.values.map(\.count).reduce(0, +)) publish calls, \(unpublished) sales not published | |")
+        print("| sale acknowledged → channel publish call (64 tills, one sale per commit, window \(Int(window.timeInterval * 1000)) ms) | at \(format(rate)) sales/s: p50 \(percentile(0.5)), p99 \(percentile(0.99)); \(published.values.map(\.count).reduce(0, +)) publish calls, \(unpublished) sales not published | |")
         try await store.close()
     }
 

@@ -15,15 +15,21 @@ public struct NewJob: Sendable {
     public let partitionKey: String?
     /// When set, a job with this key that is still queued, running or dead makes this one a no-op.
     public let uniqueKey: String?
+    /// When set, a job with this key that is still pending (not yet claimed) absorbs this one: the job enqueued
+    /// first does the work for both. For work that reads the latest state when it runs, such as publishing a
+    /// figure. Once that job is running, a new one is enqueued. (On PostgreSQL two concurrent commits may both
+    /// enqueue; the second job then does the same work again.)
+    public let coalesceKey: String?
     public let runAt: Date
     /// Attempts before the job is dead. Default 10.
     public let maxAttempts: Int
 
     public init(
         id: JobID = .random(), kind: String, payload: Data = Data(), partitionKey: String? = nil,
-        uniqueKey: String? = nil, runAt: Date, maxAttempts: Int = 10
+        uniqueKey: String? = nil, coalesceKey: String? = nil, runAt: Date, maxAttempts: Int = 10
     ) {
         self.id = id
+        self.coalesceKey = coalesceKey
         self.kind = kind
         self.payload = payload
         self.partitionKey = partitionKey

@@ -125,10 +125,12 @@ extension PostgresStore {
     /// False when a job with the same id or unique key is already stored.
     private static func enqueue(_ job: NewJob, in session: PostgresSession, now: Int64) async throws -> Bool {
         let inserted = try await session.rows(try """
-            INSERT INTO jobs (id, kind, payload, partition_key, unique_key, state, attempts, max_attempts, run_at,
+            INSERT INTO jobs (id, kind, payload, partition_key, unique_key, coalesce_key, state, attempts, max_attempts, run_at,
                               created_at, updated_at)
-            VALUES (\(job.id.rawValue), \(job.kind), \(job.payload), \(job.partitionKey), \(job.uniqueKey), 'pending', 0,
-                    \(job.maxAttempts), \(job.runAt.millisecondsSince1970), \(now), \(now))
+            SELECT \(job.id.rawValue), \(job.kind), \(job.payload), \(job.partitionKey), \(job.uniqueKey), \(job.coalesceKey), 'pending', 0,
+                   \(job.maxAttempts), \(job.runAt.millisecondsSince1970), \(now), \(now)
+            WHERE \(job.coalesceKey)::TEXT IS NULL
+               OR NOT EXISTS (SELECT 1 FROM jobs WHERE coalesce_key = \(job.coalesceKey) AND state = 'pending')
             ON CONFLICT DO NOTHING RETURNING 1
             """)
         return !inserted.isEmpty

@@ -193,5 +193,9 @@ enum SQLiteSchema {
         ) WITHOUT ROWID;
         CREATE INDEX transfers_destination ON transfers (sku, destination);
         """),
+        (9, "jobs that coalesce while pending", """
+        ALTER TABLE jobs ADD COLUMN coalesce_key TEXT;
+        CREATE INDEX jobs_coalesce ON jobs (coalesce_key, state) WHERE coalesce_key IS NOT NULL;
+        """),
     ]
 }

@@ -78,13 +78,19 @@ extension SQLiteStore {
     }
 
     private static func enqueue(_ job: NewJob, in db: Database, now: Int64) throws -> Bool {
+        if let key = job.coalesceKey {
+            let pending = try Bool.fetchOne(db.cachedStatement(sql: """
+                SELECT EXISTS (SELECT 1 FROM jobs WHERE coalesce_key = ? AND state = 'pending')
+                """), arguments: [key]) ?? false
+            if pending { return false }
+        }
         try db.cachedStatement(sql: """
-            INSERT INTO jobs (id, kind, payload, partition_key, unique_key, state, attempts, max_attempts, run_at,
+            INSERT INTO jobs (id, kind, payload, partition_key, unique_key, coalesce_key, state, attempts, max_attempts, run_at,
                               created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)
             ON CONFLICT DO NOTHING
             """).execute(arguments: [
-                job.id.rawValue, job.kind, job.payload, job.partitionKey, job.uniqueKey, job.maxAttempts,
+                job.id.rawValue, job.kind, job.payload, job.partitionKey, job.uniqueKey, job.coalesceKey, job.maxAttempts,
                 job.runAt.millisecondsSince1970, now, now,
             ])
         return db.changesCount > 0

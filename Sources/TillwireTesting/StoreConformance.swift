@@ -43,6 +43,7 @@ public enum StoreConformance {
         .init(name: "locations and products are put, replaced and read back; positions read by SKU", run: catalog),
         .init(name: "inventory events are built from what each change did, in the same transaction", run: inventoryEvents),
         .init(name: "transfers are in transit to their destination until received, in either order", run: transfers),
+        .init(name: "a pending job absorbs later jobs with its coalesce key; a running one does not", run: coalescingJobs),
         .init(name: "a closed store refuses work", run: closedStore),
     ]
 
@@ -94,6 +95,21 @@ public enum StoreConformance {
         failing.inventoryEvents = { _, _ in throw ConformanceFailure(message: "refused", file: #filePath, line: #line) }
         _ = try await expectError("a describer that throws") { try await store.commit(failing) }
         try expectEqual(try await store.position(sku: "SKU-EV", location: "store-1").onHand, 7, "nothing of a rolled-back commit")
+    }
+
+    static func coalescingJobs(_ store: any Store) async throws {
+        func job() -> NewJob { NewJob(kind: "test.publish", partitionKey: "web/SKU-1", coalesceKey: "web/SKU-1", runAt: t0) }
+        let first = try await store.commit(Commit(jobs: [job(), job()])).receipt
+        try expectEqual(first?.enqueuedJobs.count, 1, "two in one commit: the second joins the first")
+        let second = try await store.commit(Commit(jobs: [job()])).receipt
+        try expectEqual(second?.enqueuedJobs, [], "a later one joins the pending one")
+        let other = try await store.commit(Commit(jobs: [NewJob(kind: "test.publish", coalesceKey: "web/SKU-2", runAt: t0)])).receipt
+        try expectEqual(other?.enqueuedJobs.count, 1, "another key is another job")
+        let claimed = try await store.claimJobs(owner: "w", kinds: ["test.publish"], limit: 10, lease: .seconds(30), now: t0)
+        try expectEqual(claimed.count, 2, "one job per key")
+        let third = try await store.commit(Commit(jobs: [job()])).receipt
+        try expectEqual(third?.enqueuedJobs.count, 1, "with the first one running, a change needs a new job")
+        try expectEqual(try await store.jobs(in: .pending, limit: 10).count, 1, "the new one waits")
     }
 
     static func transfers(_ store: any Store) async throws {

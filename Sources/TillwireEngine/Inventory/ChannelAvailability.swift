@@ -28,9 +28,10 @@ public struct LoggingPublisher: AvailabilityPublisher {
 /// Channel availability, end to end: this subscription turns each `availability.changed` at a location that feeds
 /// a channel into a publish job for (channel, SKU); the job reads the figure when it runs and publishes it.
 ///
-/// Coalescing: changes recorded within one `window` share one job (its unique key names the window), due at the
-/// window's end, so a burst of sales makes one call with the latest figure. Order: the jobs of one (channel, SKU)
-/// share a partition key and run in order. Rate: the job kind is `<channel>.availability`, so `systems.<channel>`
+/// Coalescing: a change enqueues a job due `window` after it, unless a job for the same (channel, SKU) is still
+/// pending: that one absorbs the change. The job reads the figure when it runs, so a burst of sales makes one call
+/// with the latest figure, and under load (jobs claimed later) more changes join each call. Order: the jobs of one
+/// (channel, SKU) share a partition key and run in order. Rate: the job kind is `<channel>.availability`, so `systems.<channel>`
 /// limits the calls.
 public struct ChannelAvailabilitySubscriber: EventHandler {
     public static let subscriberName = "channel.availability"
@@ -50,17 +51,12 @@ public struct ChannelAvailabilitySubscriber: EventHandler {
     public func handle(_ event: EventEnvelope) async throws -> Commit {
         guard event.type == AvailabilityChanged.eventType else { return Commit() }
         let change = try event.decode(AvailabilityChanged.self)
-        let windowMs = max(1, Int64(window.timeInterval * 1000))
-        let bucket = event.recordedAt.millisecondsSince1970 / windowMs
-        let due = Date(milliseconds: (bucket + 1) * windowMs)
         let payload = try EventCoding.encode(PublishRequest(sku: change.sku, changedAt: event.recordedAt))
         let jobs = channels.filter { $0.feeds(from: change.location) }.map { channel in
-            NewJob(
-                kind: Self.jobKind(channel.channel),
-                payload: payload,
-                partitionKey: "availability/\(channel.channel.rawValue)/\(change.sku.rawValue)",
-                uniqueKey: "availability/\(channel.channel.rawValue)/\(change.sku.rawValue)/\(bucket)",
-                runAt: due)
+            let key = "availability/\(channel.channel.rawValue)/\(change.sku.rawValue)"
+            return NewJob(
+                kind: Self.jobKind(channel.channel), payload: payload, partitionKey: key, coalesceKey: key,
+                runAt: event.recordedAt + window.timeInterval)
         }
         return Commit(jobs: jobs)
     }

@@ -60,7 +60,7 @@ public struct HubConfiguration: Sendable, Equatable {
     public var systems: [String: SystemPolicy] = [:]
     /// `channels.<name>`: the sales channels whose availability the hub publishes. File only. Keys per channel:
     /// `locations` (a list of location ids that feed it; required) and `buffer` (units held back per SKU, default
-    /// 0). `inventory.publish_window_ms` (50): changes within one window are published as one call.
+    /// 0). `inventory.publish_window_ms` (50): how long a publish waits for more changes to join it.
     public var channels: [ChannelPolicy] = []
     public var publishWindow: Duration = .milliseconds(50)
 

@@ -27,11 +27,7 @@ public struct Problem: HTTPResponseError, Codable, Equatable {
     public var headers: [String: String] = [:]
 
     /// One bad item of a batch: its index, the field (`movements[3].sku`) and why.
-    public struct ItemError: Codable, Equatable, Sendable {
-        public let index: Int
-        public let field: String
-        public let detail: String
-    }
+    public typealias ItemError = InventoryService.ItemProblem
 
     public init(kind: String, title: String, status: HTTPResponse.Status, detail: String, field: String? = nil) {
         self.type = "urn:tillwire:problem:\(kind)"
@@ -117,7 +113,7 @@ extension Problem {
             self.init(kind: "invalid-request", title: "Invalid request", status: .badRequest,
                       detail: count == 1 ? "\(error.problems[0].detail); nothing was applied" : "\(count) problems in the request; nothing was applied",
                       field: error.problems.first?.field)
-            errors = error.problems.map { ItemError(index: $0.index, field: $0.field, detail: $0.detail) }
+            errors = error.problems
         case let error as DomainError:
             self.init(kind: "rule-violated", title: "Refused by a business rule", status: .unprocessableContent, detail: error.description)
         case let error as StorageError:

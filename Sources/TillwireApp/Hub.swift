@@ -77,7 +77,9 @@ public enum Hub {
             subscriptions.append(Subscription(
                 name: ChannelAvailabilitySubscriber.subscriberName, store: store,
                 handler: ChannelAvailabilitySubscriber(channels: configuration.channels, window: configuration.publishWindow),
-                configuration: .init(instance: configuration.instanceID), logger: logger))
+                // Its batches commit at once, so a large batch keeps up with a busy estate (measured: 100 fell behind
+                // by 12,000 events at 1,800 sales/s; 1,000 stayed within 300).
+                configuration: .init(batchSize: 1_000, instance: configuration.instanceID), logger: logger))
         }
         if drill {
             subscriptions.append(Subscription(

@@ -55,7 +55,7 @@ public struct IdempotencyMiddleware: RouterMiddleware {
             } catch {
                 let problem = Problem(error)
                 if problem.statusCode >= 500 {
-                    try? await store.releaseIdempotencyKey(client: client, key: key)
+                    await release(client: client, key: key)
                 } else {
                     let kept = try problem.response(from: request, context: context)
                     try await keep(kept, client: client, key: key)
@@ -66,6 +66,13 @@ public struct IdempotencyMiddleware: RouterMiddleware {
         }
     }
 
+    /// Frees a key whose request failed, so that a retry runs again. It runs as a task of its own: a request stopped
+    /// by its deadline is cancelled, and the release must happen all the same (else the key waits `staleAfter`).
+    private func release(client: String, key: String) async {
+        let store = self.store
+        await Task { try? await store.releaseIdempotencyKey(client: client, key: key) }.value
+    }
+
     /// Keeps a response (not a 5xx) and returns it with its body buffered.
     @discardableResult
     private func keep(_ response: Response, client: String, key: String) async throws -> Response {
@@ -73,7 +80,7 @@ public struct IdempotencyMiddleware: RouterMiddleware {
         try await response.body.write(collector.writer)
         let bytes = collector.buffer.withLock { Data(buffer: $0) }
         if response.status.code >= 500 {
-            try? await store.releaseIdempotencyKey(client: client, key: key)
+            await release(client: client, key: key)
         } else {
             try await store.finishIdempotencyKey(client: client, key: key, response: IdempotentResponse(
                 status: response.status.code, contentType: response.headers[.contentType], body: bytes))

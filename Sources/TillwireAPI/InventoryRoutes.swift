@@ -209,7 +209,7 @@ enum InventoryRoutes {
                 let path = "movements[\(index)]."
                 let sku = problems.check(index, path + "sku") { try SKU(item.sku) }
                 let location = problems.check(index, path + "location") { try LocationID(item.location) }
-                let source = problems.check(index, path + "source") { try SystemID(item.source) }
+                let source = problems.check(index, path + "source") { try clientSource(item.source) }
                 let reason = problems.check(index, path + "reason") { () throws -> MovementReason in
                     guard let reason = MovementReason(rawValue: item.reason) else {
                         throw InputProblem("reason must be one of \(MovementReason.allCases.map(\.rawValue).joined(separator: ", ")), not '\(item.reason.prefix(64))'")
@@ -232,9 +232,10 @@ enum InventoryRoutes {
                                           sourceKey: item.source_key, transfer: transfer)
                 }
             }
+            // Permission first, so that a key learns nothing of SKUs and locations it may not touch.
+            try requireMayAct(context, for: movements.map(\.location)) { "movements[\($0)].location" }
             try await problems.addUnknown(movements.map { ($0.sku, $0.location, $0.transfer?.destination) }, service: service, prefix: "movements")
             try problems.throwIfAny()
-            try requireMayAct(context, for: movements.map(\.location)) { "movements[\($0)].location" }
             let outcomes = try await service.record(movements, correlation: correlation(context))
             return BatchResult(results: outcomes.enumerated().map { index, outcome in
                 ItemResult(index: index, outcome: outcome.changed ? "applied" : "already_applied", correction: nil, position: PositionView(outcome.position))
@@ -250,7 +251,7 @@ enum InventoryRoutes {
                 let path = "counts[\(index)]."
                 let sku = problems.check(index, path + "sku") { try SKU(item.sku) }
                 let location = problems.check(index, path + "location") { try LocationID(item.location) }
-                let source = problems.check(index, path + "source") { try SystemID(item.source) }
+                let source = problems.check(index, path + "source") { try clientSource(item.source) }
                 let asOf = problems.check(index, path + "as_of") { try time(item.as_of, now: now) }
                 let counted = problems.check(index, path + "counted") { () throws -> Int64 in
                     _ = try InventoryMovement.countCorrection(counted: item.counted.value, balanceAtCountTime: 0)
@@ -263,9 +264,10 @@ enum InventoryRoutes {
                 guard let sku, let location, let source, let asOf, let counted, let key else { return nil }
                 return InventoryService.Count(sku: sku, location: location, counted: counted, asOf: asOf, source: source, sourceKey: key)
             }
+            // Permission first, so that a key learns nothing of SKUs and locations it may not touch.
+            try requireMayAct(context, for: counts.map(\.location)) { "counts[\($0)].location" }
             try await problems.addUnknown(counts.map { ($0.sku, $0.location, nil) }, service: service, prefix: "counts")
             try problems.throwIfAny()
-            try requireMayAct(context, for: counts.map(\.location)) { "counts[\($0)].location" }
             let outcomes = try await service.count(counts, correlation: correlation(context))
             return BatchResult(results: outcomes.enumerated().map { index, outcome in
                 if case .corrected(let position, let correction) = outcome {
@@ -347,7 +349,7 @@ enum InventoryRoutes {
             write.post("/reservations/{key}/\(action)") { request, context -> ReservationView in
                 let id = try reservationKey(try context.parameters.require("key"), field: "key")
                 let body = try await request.decodeJSON(as: EndBody.self, context: context)
-                let source = try domain("source") { try SystemID(body.source ?? InventoryService.hub.rawValue) }
+                let source = try body.source.map { raw in try domain("source") { try clientSource(raw) } } ?? InventoryService.hub
                 if let key = body.source_key, !(1...200).contains(key.count) { throw Problem.invalid("1-200 characters", field: "source_key") }
                 try await requireMayActForReservation(context, id, store: store)
                 let (reservation, outcome) = try await service.end(id, as: state, source: source, sourceKey: body.source_key)
@@ -427,6 +429,16 @@ enum InventoryRoutes {
         return date
     }
 
+    /// A source system named by a client. The hub's own name is refused: the ledger keys the hub writes under it
+    /// (a consumed reservation's sale, an expiry) must not be taken by anyone else.
+    static func clientSource(_ raw: String) throws -> SystemID {
+        let system = try SystemID(raw)
+        guard system != InventoryService.hub else {
+            throw InputProblem("'\(raw)' is the hub's own name; name the system the message comes from")
+        }
+        return system
+    }
+
     struct InputProblem: Error, CustomStringConvertible {
         let description: String
         init(_ description: String) { self.description = description }
@@ -451,3 +463,4 @@ enum InventoryRoutes {
         CorrelationID(trusted: context.id)
     }
 }
+

@@ -183,7 +183,7 @@ extension PostgresStore {
             guard let reservation = try await loadReservation(id, in: session, forUpdate: true) else {
                 throw StorageError.notFound(kind: "reservation", id: id.rawValue)
             }
-            if reservation.state == final {
+            if reservation.state == final || !reservation.mayEnd(as: final, at: at) {
                 return .alreadyApplied(current)
             }
             let ended = try reservation.ended(as: final)

@@ -65,7 +65,7 @@ extension PostgresStore {
         let now = Date()
         let outcome = try await transaction { session -> CommitOutcome? in
             // The event-log lock comes before any row lock (see `eventLogLock`); `apply` taking it again is a no-op.
-            if !effects.events.isEmpty { try await Self.lockEventLog(in: session) }
+            if !effects.events.isEmpty || effects.inventoryEvents != nil { try await Self.lockEventLog(in: session) }
             let deleted = try await session.rows(
                 "DELETE FROM jobs WHERE id = \(job.rawValue) AND state = 'running' AND lease_owner = \(owner) RETURNING 1")
             guard !deleted.isEmpty else { return nil }

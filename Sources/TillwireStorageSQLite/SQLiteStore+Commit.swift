@@ -151,7 +151,7 @@ extension SQLiteStore {
             guard let reservation = try loadReservation(id, in: db) else {
                 throw StorageError.notFound(kind: "reservation", id: id.rawValue)
             }
-            if reservation.state == final {
+            if reservation.state == final || !reservation.mayEnd(as: final, at: at) {
                 return .alreadyApplied(try position(sku: reservation.sku, location: reservation.location, in: db))
             }
             let ended = try reservation.ended(as: final)

@@ -362,6 +362,10 @@ public enum StoreConformance {
         try expectEqual(try await store.reservation("res-3")?.expiresAt, t0 + 9_000, "the new expiry")
         try expect(try await store.commit(Commit(inventory: [.extendReservation("res-3", until: t0 + 9_000)])).receipt?.inventory.first?.changed == false,
                    "the same extension again changes nothing")
+        // The timer set for the old expiry fires after the extension: it finds the reservation not yet due.
+        let early = try await store.commit(Commit(inventory: [.endReservation("res-3", as: .expired, at: t0 + 3600, source: source, sourceKey: "exp-res-3")])).receipt
+        try expect(early?.inventory.first?.changed == false, "an expiry before the extended time changes nothing")
+        try expectEqual(try await store.reservation("res-3")?.state, .active, "an extended reservation outlives its first expiry")
         _ = try await store.commit(Commit(inventory: [.endReservation("res-3", as: .released, at: t0 + 20, source: source, sourceKey: "rel-res-3")]))
         _ = try await store.commit(Commit(inventory: [.endReservation("res-2", as: .expired, at: t0 + 3600, source: source, sourceKey: "exp-res-2")]))
         try expectEqual(try await store.reservation("res-2")?.state, .expired, "expired reservation")

@@ -83,8 +83,12 @@ final class ChildProcess: Sendable {
         let deadline = Date() + timeout
         while process.isRunning {
             guard Date() < deadline else {
+                // What the kernel says of it (running, sleeping, a zombie; its threads), to tell a hang from a starved machine.
+                let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8))?
+                    .split(separator: "\n").filter { $0.hasPrefix("State") || $0.hasPrefix("Threads") }.joined(separator: ", ") ?? "-"
+                let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "-"
                 signal(SIGKILL)
-                throw ChildProcessError("the process did not exit in \(timeout) s; stderr:\n\(standardError.suffix(2000))")
+                throw ChildProcessError("the process did not exit in \(timeout) s (\(status); load \(load.trimmingCharacters(in: .whitespacesAndNewlines))); stderr:\n\(standardError.suffix(2000))")
             }
             try await Task.sleep(for: .milliseconds(20))
         }

@@ -110,6 +110,8 @@ import TillwireStorageSQLite
         (#"{"movements":[{"sku":"SHIRT-M","location":"store-12","delta":1,"reason":"receipt","occurred_at":"yesterday","source":"pos","source_key":"k"}]}"#, "movements[0].occurred_at"),
         (#"{"movements":[{"sku":"SHIRT-M","location":"store-12","delta":1,"reason":"receipt","occurred_at":"2099-01-01T00:00:00Z","source":"pos","source_key":"k"}]}"#, "movements[0].occurred_at"),
         (#"{"counts":[{"sku":"SHIRT-M","location":"store-12","counted":-4,"as_of":"2026-11-27T09:00:00Z","source":"erp","source_key":"c"}]}"#, "counts[0].counted"),
+        // The hub's own name is not a client's: its ledger keys (a consumed reservation's sale) stay the hub's.
+        (#"{"movements":[{"sku":"SHIRT-M","location":"store-12","delta":-1,"reason":"sale","occurred_at":"2026-11-27T09:00:00Z","source":"tillwire","source_key":"consumed/r-1"}]}"#, "movements[0].source"),
     ])
     func badInputIs400NamingTheField(body: String, field: String) async throws {
         let fixture = try await fixture()
@@ -293,6 +295,10 @@ import TillwireStorageSQLite
             let (mixed, problem) = try await send(client, .post, "/v1/inventory/movements", key: fixture.keys["store12"], movements(
                 movement("SHIRT-M", "store-12", 2, "receipt", key: "own-2"), movement("SHIRT-M", "store-14", 2, "receipt", key: "other")))
             #expect(mixed == .forbidden && problem["field"] as? String == "movements[1].location", "\(problem)")
+            // Another store's items are refused before their SKUs are looked at: no answer tells what exists there.
+            let (probing, probed) = try await send(client, .post, "/v1/inventory/movements", key: fixture.keys["store12"],
+                                                   movements(movement("NO-SUCH-SKU", "store-14", 1, "receipt", key: "probe")))
+            #expect(probing == .forbidden && probed["field"] as? String == "movements[0].location", "\(probed)")
         }
         #expect(try await fixture.store.position(sku: "SHIRT-M", location: "store-12").onHand == 2, "the mixed batch applied nothing")
     }

@@ -116,13 +116,12 @@ public struct InventoryService: Sendable {
         let unknown = try await unknownItems(movements.enumerated().map { ($0, $1.sku, $1.location, $1.transfer?.destination) }, prefix: "movements")
         guard unknown.isEmpty else { throw InvalidItems(problems: unknown) }
         var commit = Commit(inventory: movements.map { .record($0) })
-        let source = movements.first?.source ?? Self.hub
         commit.inventoryEvents = { index, outcome in
             guard outcome.changed else { return [] }
             let movement = movements[index]
             return [
-                try Self.event(InventoryAdjusted(movement: movement, after: outcome.position), movement.location, correlation, source),
-                try Self.event(AvailabilityChanged(outcome.position), movement.location, correlation, source),
+                try Self.event(InventoryAdjusted(movement: movement, after: outcome.position), movement.location, correlation, movement.source),
+                try Self.event(AvailabilityChanged(outcome.position), movement.location, correlation, movement.source),
             ]
         }
         return try await store.commit(commit).receipt?.inventory ?? []

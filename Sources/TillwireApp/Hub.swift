@@ -12,12 +12,13 @@ import TillwireStorageSQLite
 
 /// The one place where everything is wired: configuration → store → services → one `ServiceGroup`.
 public enum Hub {
-    /// Opens the configured store and applies pending migrations.
-    public static func openStore(_ configuration: HubConfiguration, logger: Logger) async throws -> any Store {
+    /// Opens the configured store and applies pending migrations. `serving`: this process is the hub that owns the
+    /// store, so an embedded SQLite store may keep inventory positions in memory (`SQLiteStore.open`).
+    public static func openStore(_ configuration: HubConfiguration, serving: Bool = false, logger: Logger) async throws -> any Store {
         let store: any Store
         switch configuration.storageBackend {
         case .sqlite:
-            store = try SQLiteStore.open(path: configuration.sqlitePath)
+            store = try SQLiteStore.open(path: configuration.sqlitePath, cachesPositions: serving)
             logger.info("storage: sqlite", metadata: ["path": "\(configuration.sqlitePath)"])
         case .postgres:
             guard let url = configuration.postgresURL else {
@@ -44,9 +45,11 @@ public enum Hub {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
-        let store = try await openStore(configuration, logger: logger)
+        let store = try await openStore(configuration, serving: true, logger: logger)
         let inventory = InventoryService(store: store, policy: configuration.inventory)
-        let router = HubRouter.build(store: store, metrics: registry, api: configuration.api, inventory: inventory)
+        // One gate per process: the worker's calls move its breakers, and the API and dashboard read them.
+        let systems = SystemGate(policies: configuration.systems)
+        let router = HubRouter.build(store: store, metrics: registry, api: configuration.api, inventory: inventory, systems: systems)
         if drill {
             Drill.addRoutes(to: router, store: store)
             logger.warning("fault-drill workload enabled: POST /drill/messages is unauthenticated; not for business data")
@@ -69,7 +72,7 @@ public enum Hub {
             handlers: [workflows, ReservationExpiry(service: inventory)] + (drill ? [Drill.Deliver()] : [])
                 + configuration.channels.map { ChannelAvailabilityJob(policy: $0, store: store, publisher: LoggingPublisher(logger: logger)) },
             configuration: .init(concurrency: configuration.workerConcurrency, lease: configuration.workerLease),
-            gate: SystemGate(policies: configuration.systems), logger: logger)
+            gate: systems, logger: logger)
         var subscriptions = [Subscription(
             name: WorkflowEventWaker.subscriberName, store: store, handler: WorkflowEventWaker(store: store),
             configuration: .init(instance: configuration.instanceID), logger: logger)]

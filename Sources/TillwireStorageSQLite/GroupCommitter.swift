@@ -22,6 +22,9 @@ final class GroupCommitter: @unchecked Sendable {
 
     private let writer: any DatabaseWriter
     private let maximumBatch: Int
+    /// Runs on the writer thread after each transaction commits, with the values of the writes that succeeded, before
+    /// any of their callers is answered.
+    private let afterCommit: @Sendable ([any Sendable]) -> Void
     /// Guards `pending` and `closed`; the writer thread waits on it when there is nothing to do.
     private let condition = NSCondition()
     private var pending: [Request] = []
@@ -29,10 +32,11 @@ final class GroupCommitter: @unchecked Sendable {
     private let stopped = DispatchSemaphore(value: 0)
 
     /// `maximumBatch`: the most writes one transaction takes (≥ 1). Default 1,000.
-    init(writer: any DatabaseWriter, maximumBatch: Int = 1_000) {
+    init(writer: any DatabaseWriter, maximumBatch: Int = 1_000, afterCommit: @escaping @Sendable ([any Sendable]) -> Void = { _ in }) {
         precondition(maximumBatch >= 1, "maximumBatch must be at least 1")
         self.writer = writer
         self.maximumBatch = maximumBatch
+        self.afterCommit = afterCommit
         let thread = Thread { [self] in run() }
         thread.name = "tillwire-sqlite-writer"
         thread.start()
@@ -78,6 +82,7 @@ final class GroupCommitter: @unchecked Sendable {
             condition.unlock()
             do {
                 let results = try Self.commit(batch, writer: writer)
+                afterCommit(results.compactMap { try? $0.get() })
                 for (request, result) in zip(batch, results) { request.promise.fulfil(result) }
             } catch {
                 for request in batch { request.promise.fulfil(.failure(error)) }

@@ -62,8 +62,17 @@ extension SQLiteStore {
 
     // MARK: Inventory
 
+    /// From memory when it is there (`PositionCache`), else from the database, and then kept in memory.
     public func position(sku: SKU, location: LocationID) async throws -> InventoryPosition {
-        try await read { db in try Self.position(sku: sku, location: location, in: db) }
+        guard let positionCache else { return try await read { db in try Self.position(sku: sku, location: location, in: db) } }
+        switch positionCache.position(sku: sku, location: location) {
+        case .success(let position):
+            return position
+        case .failure(let miss):
+            let position = try await read { db in try Self.position(sku: sku, location: location, in: db) }
+            positionCache.fill(position, after: miss)
+            return position
+        }
     }
 
     public func ledger(sku: SKU, location: LocationID) async throws -> [LedgerEntry] {
@@ -87,7 +96,20 @@ extension SQLiteStore {
         }
     }
 
+    /// From memory when it is there (`PositionCache`), else from the database, and then kept in memory.
     public func inTransit(sku: SKU) async throws -> [LocationID: Int64] {
+        guard let positionCache else { return try await readInTransit(sku: sku) }
+        switch positionCache.inTransit(sku: sku) {
+        case .success(let units):
+            return units
+        case .failure(let miss):
+            let units = try await readInTransit(sku: sku)
+            positionCache.fill(inTransit: units, of: sku, after: miss)
+            return units
+        }
+    }
+
+    private func readInTransit(sku: SKU) async throws -> [LocationID: Int64] {
         try await read { db in
             var units: [LocationID: Int64] = [:]
             for row in try Row.fetchAll(db.cachedStatement(sql: """

@@ -10,13 +10,19 @@ public final class SQLiteStore: Store {
     public var backend: String { "sqlite" }
     let writer: any DatabaseWriter
     let committer: GroupCommitter
+    /// Positions in memory for availability reads, when this store is the file's only writer (see `PositionCache`).
+    let positionCache: PositionCache?
     private let closed = Mutex(false)
     public let eventSignal = EventSignal()
     /// Where the file is; nil for an in-memory database.
     public let path: String?
 
     /// Opens (creating if needed) the database file at `path`, creating its folder too. Does not migrate.
-    public static func open(path: String, maximumBatch: Int = 1_000) throws -> SQLiteStore {
+    ///
+    /// `cachesPositions`: keep inventory positions in memory for reads (`PositionCache`). Only for the process that
+    /// is the file's one writer of inventory, `tillwire serve`: a change made through another process's store would
+    /// not be seen. The commands beside a running hub (`keys`, `dlq`, `reconcile`) leave it off.
+    public static func open(path: String, maximumBatch: Int = 1_000, cachesPositions: Bool = false) throws -> SQLiteStore {
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -29,13 +35,13 @@ public final class SQLiteStore: Store {
         } catch {
             throw StorageError.unavailable(backend: "sqlite", reason: "cannot open \(path): \(error)")
         }
-        return SQLiteStore(writer: pool, path: path, maximumBatch: maximumBatch)
+        return SQLiteStore(writer: pool, path: path, maximumBatch: maximumBatch, cachesPositions: cachesPositions)
     }
 
     /// A private in-memory database, for tests and throwaway runs.
     public static func inMemory() throws -> SQLiteStore {
         let queue = try DatabaseQueue(configuration: configuration())
-        return SQLiteStore(writer: queue, path: nil, maximumBatch: 1_000)
+        return SQLiteStore(writer: queue, path: nil, maximumBatch: 1_000, cachesPositions: true)
     }
 
     private static func configuration() -> Configuration {
@@ -48,10 +54,26 @@ public final class SQLiteStore: Store {
         return configuration
     }
 
-    init(writer: any DatabaseWriter, path: String?, maximumBatch: Int) {
+    init(writer: any DatabaseWriter, path: String?, maximumBatch: Int, cachesPositions: Bool) {
         self.writer = writer
         self.path = path
-        self.committer = GroupCommitter(writer: writer, maximumBatch: maximumBatch)
+        guard cachesPositions else {
+            positionCache = nil
+            committer = GroupCommitter(writer: writer, maximumBatch: maximumBatch)
+            return
+        }
+        let positionCache = PositionCache()
+        self.positionCache = positionCache
+        self.committer = GroupCommitter(writer: writer, maximumBatch: maximumBatch) { values in
+            var changed: [InventoryOutcome] = []
+            for value in values {
+                // A commit answers CommitOutcome; a job's completion CommitOutcome? (the cast unwraps it).
+                if let outcome = value as? CommitOutcome, case .committed(let receipt) = outcome {
+                    changed.append(contentsOf: receipt.inventory)
+                }
+            }
+            positionCache.committed(changed)
+        }
     }
 
     /// The writer connection's `synchronous` setting: 2 is FULL. Exposed so that a test can assert durability.

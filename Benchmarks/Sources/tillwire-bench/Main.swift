@@ -354,7 +354,7 @@ struct TillwireBench {
         let raw = try await rawBatchedInsertRate(path: folder.appendingPathComponent("raw.sqlite").path, rows: 60_000, payload: Data(String(repeating: "x", count: 300).utf8))
         print("| raw SQLite batched insert (ceiling, this run) | \(format(raw)) rows/s | 1.00 |")
 
-        let store = try SQLiteStore.open(path: folder.appendingPathComponent("hub.sqlite").path)
+        let store = try SQLiteStore.open(path: folder.appendingPathComponent("hub.sqlite").path, cachesPositions: true)   // as `tillwire serve` opens it
         _ = try await store.migrate()
         let (record, key) = ApiKeys.generate(client: "bench", scopes: ["admin"], locations: nil, ratePerSecond: 1_000_000, burst: 1_000_000, now: Date())
         let locations = (0..<10).map { LocationID(trusted: "loc-\($0)") }
@@ -432,7 +432,7 @@ struct TillwireBench {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tillwire-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let store = try SQLiteStore.open(path: folder.appendingPathComponent("hub.sqlite").path)
+        let store = try SQLiteStore.open(path: folder.appendingPathComponent("hub.sqlite").path, cachesPositions: true)   // as `tillwire serve` opens it
         _ = try await store.migrate()
         let locations = (0..<10).map { LocationID(trusted: "store-\($0)") }
         let skus = (0..<100).map { SKU(trusted: "SKU-\($0)") }
@@ -534,7 +534,7 @@ struct TillwireBench {
             }
             try pool.close()
         }
-        let store = try SQLiteStore.open(path: path)
+        let store = try SQLiteStore.open(path: path, cachesPositions: true)
         let (record, key) = ApiKeys.generate(client: "bench", scopes: ["admin"], locations: nil, ratePerSecond: 1_000_000, burst: 1_000_000, now: Date())
         _ = try await store.commit(Commit(access: [.createKey(record)]))
         let before = residentKilobytes()

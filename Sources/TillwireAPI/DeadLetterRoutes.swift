@@ -54,6 +54,10 @@ enum DeadLetterRoutes {
         let dead_letters: [JobView]
     }
 
+    struct Jobs: ResponseEncodable {
+        let jobs: [JobView]
+    }
+
     struct ReplayRequest: Decodable {
         /// Job ids; leave out to replay every dead job matching `filter`.
         let ids: [String]?
@@ -94,7 +98,7 @@ enum DeadLetterRoutes {
         let detail: String?
     }
 
-    static func add(to group: RouterGroup<HubRequestContext>, store: any Store) {
+    static func add(to group: RouterGroup<HubRequestContext>, store: any Store, systems: SystemGate? = nil) {
         group.get("/dead-letters") { request, _ -> List in
             let query = request.uri.queryParameters
             let filter = try deadJobFilter(
@@ -103,14 +107,34 @@ enum DeadLetterRoutes {
             return List(dead_letters: try await store.deadJobs(matching: filter).map { JobView($0) })
         }
 
-        group.get("/dead-letters/{id}") { _, context -> JobView in
+        // One job, whatever its state, with why it is where it is.
+        let showJob = { @Sendable (_ request: Request, context: HubRequestContext) async throws -> JobView in
             let id = try context.parameters.require("id")
             guard let job = try await store.job(JobID(trusted: id)) else {
                 throw Problem.notFound("no job \(id) (completed jobs are deleted)")
             }
-            let ahead = job.state == .pending ? try await store.jobAhead(of: job.id) : nil
-            return JobView(job, why: JobWaitReason.explain(job, ahead: ahead, block: nil, now: Date()),
+            return JobView(job, why: try await OperationsPages.explain(job, store: store, systems: systems, now: Date()),
                            replays: try await store.replays(of: job.id))
+        }
+        group.get("/dead-letters/{id}", use: showJob)
+        group.get("/jobs/{id}", use: showJob)
+
+        group.get("/jobs") { request, _ -> Jobs in
+            let query = request.uri.queryParameters
+            let name = query["state"].map(String.init) ?? JobState.pending.rawValue
+            guard let state = JobState(rawValue: name) else {
+                throw Problem.invalid("state is one of \(JobState.allCases.map(\.rawValue).joined(separator: ", ")), not '\(name.prefix(32))'", field: "state")
+            }
+            let limit = try query["limit"].map { text -> Int in
+                guard let value = Int(text), (1...1_000).contains(value) else { throw Problem.invalid("limit must be 1-1000", field: "limit") }
+                return value
+            } ?? 100
+            let now = Date()
+            var views: [JobView] = []
+            for job in try await store.jobs(in: state, limit: limit) {
+                views.append(JobView(job, why: try await OperationsPages.explain(job, store: store, systems: systems, now: now)))
+            }
+            return Jobs(jobs: views)
         }
 
         group.post("/dead-letters/replay") { request, context -> ReplayResult in

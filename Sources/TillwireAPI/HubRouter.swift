@@ -8,7 +8,8 @@ import TillwireStorage
 /// `Gatekeeper` (API key, rate limit, body size, audit) and a `RequireScope` per group.
 public enum HubRouter {
     public static func build(
-        store: any Store, metrics: PrometheusCollectorRegistry, api: APIPolicy = APIPolicy(), inventory: InventoryService? = nil
+        store: any Store, metrics: PrometheusCollectorRegistry, api: APIPolicy = APIPolicy(), inventory: InventoryService? = nil,
+        systems: SystemGate? = nil
     ) -> Router<HubRequestContext> {
         let router = Router(context: HubRequestContext.self)
         router.add(middleware: RequestIDMiddleware())
@@ -62,7 +63,8 @@ public enum HubRouter {
             Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(string: OpenAPIReference.html)))
         }
-        DeadLetterRoutes.add(to: v1.group().add(middleware: RequireScope("admin")), store: store)
+        DeadLetterRoutes.add(to: v1.group().add(middleware: RequireScope("admin")), store: store, systems: systems)
+        OperationsPages.add(to: router, store: store, gate: gate, systems: systems)
         InventoryRoutes.add(to: v1, service: inventory ?? InventoryService(store: store), store: store)
         table.record(router.routes.map { ("\($0.path)", $0.method.rawValue) })
         return router

@@ -759,6 +759,35 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/v1/jobs": {
+      "get": {
+        "summary": "Queued jobs in a state, oldest due first, each with why it is where it is (scope admin).",
+        "parameters": [
+          {"name": "state", "in": "query", "schema": {"type": "string", "enum": ["pending", "running", "dead"]}, "description": "Default pending."},
+          {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}, "description": "At most this many (default 100)."}
+        ],
+        "responses": {
+          "200": {"description": "The jobs.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/JobList"}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
+    "/v1/jobs/{id}": {
+      "get": {
+        "summary": "One job, whatever its state: payload, last error, why it waits, its replays (scope admin).",
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+        "responses": {
+          "200": {"description": "The job.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DeadLetter"}}}},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "404": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
     "/v1/audit": {
       "get": {
         "summary": "The audit log, oldest first (scope admin).",
@@ -1352,6 +1381,11 @@ enum OpenAPIDocument {
         "type": "object",
         "required": ["dead_letters"],
         "properties": {"dead_letters": {"type": "array", "items": {"$ref": "#/components/schemas/DeadLetter"}}}
+      },
+      "JobList": {
+        "type": "object",
+        "required": ["jobs"],
+        "properties": {"jobs": {"type": "array", "items": {"$ref": "#/components/schemas/DeadLetter"}}}
       },
       "ReplayRequest": {
         "type": "object",

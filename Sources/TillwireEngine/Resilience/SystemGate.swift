@@ -67,6 +67,11 @@ public final class SystemGate: Sendable {
         self.now = now
     }
 
+    /// The systems with a policy, by name.
+    public var names: [String] {
+        systems.withLock { $0.keys.sorted() }
+    }
+
     /// The system a job kind belongs to.
     public static func system(ofKind kind: String) -> String {
         String(kind.prefix { $0 != "." })

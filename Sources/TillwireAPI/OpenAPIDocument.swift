@@ -759,6 +759,71 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/v1/orders": {
+      "post": {
+        "summary": "Capture a channel's order and run the validation gate (scope orders:write). 201 when captured (validated or on hold, with the reasons), 200 for a repeat of the same order, 409 when the same channel order came before with other content.",
+        "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OrderBody"}}}},
+        "responses": {
+          "200": {"description": "The order, captured before.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Order"}}}},
+          "201": {"description": "The order, captured now.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Order"}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "409": {"$ref": "#/components/responses/Problem"},
+          "413": {"$ref": "#/components/responses/Problem"},
+          "422": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}
+        }
+      },
+      "get": {
+        "summary": "Look an order up by its channel and the channel's order id, with its history and every event of its flow (scope orders:read).",
+        "parameters": [
+          {"name": "channel", "in": "query", "required": true, "schema": {"type": "string"}},
+          {"name": "channel_order_id", "in": "query", "required": true, "schema": {"type": "string"}}
+        ],
+        "responses": {
+          "200": {"description": "The order.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Order"}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "404": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
+    "/v1/orders/{id}": {
+      "get": {
+        "summary": "One order by the hub's id, with its history and every event of its flow (scope orders:read).",
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+        "responses": {
+          "200": {"description": "The order.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Order"}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "404": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
+    "/v1/orders/{id}/validate": {
+      "post": {
+        "summary": "Run the validation gate again on an order on hold, after a fix (scope orders:write).",
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/IdempotencyKey"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {"reason": {"type": "string"}}}}}},
+        "responses": {
+          "200": {"description": "The order after the gate.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Order"}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "404": {"$ref": "#/components/responses/Problem"},
+          "409": {"$ref": "#/components/responses/Problem"},
+          "413": {"$ref": "#/components/responses/Problem"},
+          "422": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
     "/v1/jobs": {
       "get": {
         "summary": "Queued jobs in a state, oldest due first, each with why it is where it is (scope admin).",
@@ -1381,6 +1446,64 @@ enum OpenAPIDocument {
         "type": "object",
         "required": ["dead_letters"],
         "properties": {"dead_letters": {"type": "array", "items": {"$ref": "#/components/schemas/DeadLetter"}}}
+      },
+      "OrderBody": {
+        "type": "object",
+        "required": ["channel", "channel_order_id", "placed_at", "currency", "taxes_included", "lines", "payments", "fulfilment", "total"],
+        "properties": {
+          "channel": {"type": "string"},
+          "channel_order_id": {"type": "string", "description": "The channel's order id, as a string (never a number)."},
+          "placed_at": {"type": "string", "format": "date-time"},
+          "currency": {"type": "string", "description": "ISO 4217."},
+          "taxes_included": {"type": "boolean"},
+          "customer": {"type": "object", "properties": {"id": {"type": "string"}, "email": {"type": "string"}, "name": {"type": "string"}}},
+          "ship_to": {"type": "object", "required": ["country"], "properties": {"country": {"type": "string"}, "region": {"type": "string"}, "postal_code": {"type": "string"}}},
+          "lines": {"type": "array", "minItems": 1, "maxItems": 500, "items": {
+            "type": "object", "required": ["id", "sku", "quantity", "unit_price"],
+            "properties": {
+              "id": {"type": "string"}, "sku": {"type": "string"},
+              "quantity": {"type": "integer", "minimum": 1, "maximum": 1000000},
+              "unit_price": {"$ref": "#/components/schemas/Amount"},
+              "discounts": {"type": "array", "items": {"$ref": "#/components/schemas/OrderDiscount"}},
+              "tax_lines": {"type": "array", "items": {"$ref": "#/components/schemas/OrderTaxLine"}}
+            }}},
+          "shipping": {"type": "object", "required": ["price"], "properties": {
+            "price": {"$ref": "#/components/schemas/Amount"},
+            "discounts": {"type": "array", "items": {"$ref": "#/components/schemas/OrderDiscount"}},
+            "tax_lines": {"type": "array", "items": {"$ref": "#/components/schemas/OrderTaxLine"}}}},
+          "order_discounts": {"type": "array", "items": {"$ref": "#/components/schemas/OrderDiscount"}},
+          "payments": {"type": "object", "required": ["authorized"], "properties": {
+            "authorized": {"$ref": "#/components/schemas/Amount"}, "captured": {"$ref": "#/components/schemas/Amount"}, "refunded": {"$ref": "#/components/schemas/Amount"}}},
+          "fulfilment": {"type": "object", "required": ["mode"], "properties": {
+            "mode": {"type": "string", "enum": ["ship_from_dc", "ship_from_store", "pick_up_in_store"]}, "pickup_store": {"type": "string"}}},
+          "total": {"$ref": "#/components/schemas/Amount"}
+        }
+      },
+      "Amount": {"type": "string", "description": "A decimal amount in the order's currency, as platforms send it: \"19.99\"."},
+      "OrderDiscount": {"type": "object", "required": ["amount"], "properties": {"amount": {"$ref": "#/components/schemas/Amount"}, "code": {"type": "string"}}},
+      "OrderTaxLine": {"type": "object", "required": ["title", "amount"], "properties": {
+        "title": {"type": "string"}, "rate_bp": {"type": "integer", "minimum": 0, "maximum": 10000, "description": "The rate in basis points: 2000 for 20 %."},
+        "amount": {"$ref": "#/components/schemas/Amount"}}},
+      "HoldReason": {"type": "object", "required": ["code", "detail"], "properties": {
+        "code": {"type": "string", "enum": ["amounts_mismatch", "currency_mismatch", "tax_missing", "tax_inconsistent", "payment_not_authorized", "payment_not_captured", "unknown_sku", "not_sellable", "stock_not_reserved", "customer_incomplete"]},
+        "detail": {"type": "string"}}},
+      "Order": {
+        "type": "object",
+        "required": ["id", "channel", "channel_order_id", "status", "hold_reasons", "currency", "total", "fulfilment", "lines", "history"],
+        "properties": {
+          "id": {"type": "string"}, "channel": {"type": "string"}, "channel_order_id": {"type": "string"},
+          "status": {"type": "string", "enum": ["captured", "validated", "allocated", "released", "partially_fulfilled", "fulfilled", "ready_for_pickup", "collected", "completed", "on_hold", "cancelled", "partially_returned", "returned"]},
+          "held_from": {"type": ["string", "null"]},
+          "hold_reasons": {"type": "array", "items": {"$ref": "#/components/schemas/HoldReason"}},
+          "currency": {"type": "string"}, "total": {"type": "string"}, "fulfilment": {"type": "string"}, "pickup_store": {"type": ["string", "null"]},
+          "lines": {"type": "integer"},
+          "history": {"type": "array", "items": {"type": "object", "required": ["at", "from", "to", "cause", "hold_reasons", "event_id"], "properties": {
+            "at": {"type": "string", "format": "date-time"}, "from": {"type": "string"}, "to": {"type": "string"}, "cause": {"type": "string"},
+            "hold_reasons": {"type": "array", "items": {"$ref": "#/components/schemas/HoldReason"}}, "event_id": {"type": "string"}}}},
+          "events": {"type": ["array", "null"], "items": {"type": "object", "required": ["position", "type", "stream", "source", "occurred_at"], "properties": {
+            "position": {"type": "integer"}, "type": {"type": "string"}, "stream": {"type": "string"}, "source": {"type": "string"},
+            "occurred_at": {"type": "string", "format": "date-time"}}}}
+        }
       },
       "JobList": {
         "type": "object",

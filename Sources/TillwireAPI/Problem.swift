@@ -114,6 +114,8 @@ extension Problem {
                       detail: count == 1 ? "\(error.problems[0].detail); nothing was applied" : "\(count) problems in the request; nothing was applied",
                       field: error.problems.first?.field)
             errors = error.problems
+        case let error as OrderService.ConflictingCapture:
+            self.init(kind: "conflict", title: "Conflict", status: .conflict, detail: error.description)
         case let error as DomainError:
             self.init(kind: "rule-violated", title: "Refused by a business rule", status: .unprocessableContent, detail: error.description)
         case let error as StorageError:

@@ -49,7 +49,8 @@ public enum Hub {
         let inventory = InventoryService(store: store, policy: configuration.inventory)
         // One gate per process: the worker's calls move its breakers, and the API and dashboard read them.
         let systems = SystemGate(policies: configuration.systems)
-        let router = HubRouter.build(store: store, metrics: registry, api: configuration.api, inventory: inventory, systems: systems)
+        let router = HubRouter.build(store: store, metrics: registry, api: configuration.api, inventory: inventory, systems: systems,
+                                     orders: OrderService(store: store, policy: configuration.orders))
         if drill {
             Drill.addRoutes(to: router, store: store)
             logger.warning("fault-drill workload enabled: POST /drill/messages is unauthenticated; not for business data")

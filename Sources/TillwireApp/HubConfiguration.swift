@@ -63,6 +63,10 @@ public struct HubConfiguration: Sendable, Equatable {
     /// 0). `inventory.publish_window_ms` (50): how long a publish waits for more changes to join it.
     public var channels: [ChannelPolicy] = []
     public var publishWindow: Duration = .milliseconds(50)
+    /// `tax.countries.<CC>`: `kind` (`vat_inclusive`, `sales_tax_exclusive` or `unchecked`) and `rates` (basis
+    /// points); `tax.home_country`: the stores' country, for pickups. `orders.strict_channels`: channels held to the
+    /// gate's stricter checks. File only. See docs/orders.md.
+    public var orders = OrderService.Policy()
 
     public init() {}
 
@@ -85,12 +89,21 @@ public struct HubConfiguration: Sendable, Equatable {
         var values: [String: (value: String, origin: String)] = [:]
         var configurationSystems: [String: SystemPolicy] = [:]
         var configurationChannels: [ChannelPolicy] = []
+        var configurationOrders = OrderService.Policy()
         if let yaml {
             let node: Node?
             do { node = try Yams.compose(yaml: yaml) } catch {
                 throw ConfigurationError(key: nil, origin: origin, reason: "not valid YAML: \(yamlProblem(error))")
             }
-            if case .mapping(var mapping)? = node, mapping["systems"] != nil || mapping["channels"] != nil {
+            if case .mapping(var mapping)? = node, ["systems", "channels", "tax", "orders"].contains(where: { mapping[Node($0)] != nil }) {
+                if let tax = mapping["tax"] {
+                    mapping["tax"] = nil
+                    (configurationOrders.taxRules, configurationOrders.homeCountry) = try parseTax(tax, origin: origin)
+                }
+                if let orders = mapping["orders"] {
+                    mapping["orders"] = nil
+                    configurationOrders.strictChannels = try parseOrders(orders, origin: origin)
+                }
                 if let systems = mapping["systems"] {
                     mapping["systems"] = nil
                     configurationSystems = try parseSystems(systems, origin: origin)
@@ -112,6 +125,7 @@ public struct HubConfiguration: Sendable, Equatable {
         var configuration = HubConfiguration()
         configuration.systems = configurationSystems
         configuration.channels = configurationChannels
+        configuration.orders = configurationOrders
         func value(_ key: String) -> (value: String, origin: String)? { values[key] }
         func fail(_ key: String, _ reason: String) -> ConfigurationError {
             ConfigurationError(key: key, origin: values[key]?.origin ?? origin, reason: reason)
@@ -204,6 +218,74 @@ public struct HubConfiguration: Sendable, Equatable {
         "rate_per_second", "burst", "concurrency", "breaker.failure_rate", "breaker.window", "breaker.minimum_calls",
         "breaker.open_seconds", "breaker.half_open_probes", "maintenance",
     ]
+
+    /// Reads `tax:`: `home_country` and `countries`, a mapping from ISO 3166-1 alpha-2 code to `kind` and `rates`.
+    private static func parseTax(_ node: Node, origin: String) throws(ConfigurationError) -> ([String: TaxRule], String?) {
+        guard case .mapping(let tax) = node else { throw ConfigurationError(key: "tax", origin: origin, reason: "must be a mapping with countries and home_country") }
+        for (keyNode, _) in tax where !["countries", "home_country"].contains(keyNode.string ?? "") {
+            throw ConfigurationError(key: "tax.\(keyNode.string ?? "?")", origin: origin, reason: "is not a known key; known keys: countries, home_country")
+        }
+        let isCountry = { (text: String) in text.count == 2 && text.allSatisfy { $0.isASCII && $0.isUppercase } }
+        var home: String?
+        if let node = tax["home_country"] {
+            guard let text = node.string, isCountry(text) else {
+                throw ConfigurationError(key: "tax.home_country", origin: origin, reason: "must be an ISO 3166-1 alpha-2 code like GB")
+            }
+            home = text
+        }
+        var rules: [String: TaxRule] = [:]
+        guard let countriesNode = tax["countries"] else { return (rules, home) }
+        guard case .mapping(let countries) = countriesNode else {
+            throw ConfigurationError(key: "tax.countries", origin: origin, reason: "must map country codes to their kind and rates")
+        }
+        for (countryNode, settings) in countries {
+            guard let country = countryNode.string, isCountry(country) else {
+                throw ConfigurationError(key: "tax.countries", origin: origin, reason: "country codes are ISO 3166-1 alpha-2 like GB, got '\(countryNode.string ?? "?")'")
+            }
+            let key = "tax.countries.\(country)"
+            guard case .mapping(let mapping) = settings else { throw ConfigurationError(key: key, origin: origin, reason: "must be a mapping with kind and rates") }
+            for (settingNode, _) in mapping where !["kind", "rates"].contains(settingNode.string ?? "") {
+                throw ConfigurationError(key: "\(key).\(settingNode.string ?? "?")", origin: origin, reason: "is not a known key; known keys: kind, rates")
+            }
+            guard let kindText = mapping["kind"]?.string, let kind = TaxRule.Kind(rawValue: kindText) else {
+                throw ConfigurationError(key: "\(key).kind", origin: origin, reason: "must be one of \(TaxRule.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            var rates: Set<Int64> = []
+            if let ratesNode = mapping["rates"] {
+                guard case .sequence(let list) = ratesNode else {
+                    throw ConfigurationError(key: "\(key).rates", origin: origin, reason: "must be a list of rates in basis points (2000 for 20 %)")
+                }
+                for item in list {
+                    guard let text = item.string, let rate = Int64(text), (0...10_000).contains(rate) else {
+                        throw ConfigurationError(key: "\(key).rates", origin: origin, reason: "must be a list of rates in basis points from 0 to 10000 (2000 for 20 %)")
+                    }
+                    rates.insert(rate)
+                }
+            }
+            rules[country] = TaxRule(country: country, kind: kind, rates: rates)
+        }
+        return (rules, home)
+    }
+
+    /// Reads `orders:`: `strict_channels`, a list of channel ids.
+    private static func parseOrders(_ node: Node, origin: String) throws(ConfigurationError) -> Set<ChannelID> {
+        guard case .mapping(let orders) = node else { throw ConfigurationError(key: "orders", origin: origin, reason: "must be a mapping with strict_channels") }
+        for (keyNode, _) in orders where keyNode.string != "strict_channels" {
+            throw ConfigurationError(key: "orders.\(keyNode.string ?? "?")", origin: origin, reason: "is not a known key; known keys: strict_channels")
+        }
+        guard let listNode = orders["strict_channels"] else { return [] }
+        guard case .sequence(let list) = listNode else {
+            throw ConfigurationError(key: "orders.strict_channels", origin: origin, reason: "must be a list of channel ids")
+        }
+        var channels: Set<ChannelID> = []
+        for item in list {
+            guard let text = item.string, let channel = try? ChannelID(text) else {
+                throw ConfigurationError(key: "orders.strict_channels", origin: origin, reason: "must be a list of channel ids")
+            }
+            channels.insert(channel)
+        }
+        return channels
+    }
 
     /// Reads `channels:`: a mapping from channel name to `locations` and `buffer`.
     private static func parseChannels(_ node: Node, origin: String) throws(ConfigurationError) -> [ChannelPolicy] {

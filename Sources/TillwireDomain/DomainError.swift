@@ -14,6 +14,7 @@ public enum DomainError: Error, Hashable, Sendable, CustomStringConvertible {
     case illegalTransition(from: OrderStatus, to: OrderStatus)
     case holdReasonRequired
     case illegalWorkflowRecord(String)
+    case invalidOrder(String)
 
     public var description: String {
         switch self {
@@ -31,6 +32,7 @@ public enum DomainError: Error, Hashable, Sendable, CustomStringConvertible {
         case let .illegalTransition(from, to): "order status cannot go from \(from.rawValue) to \(to.rawValue)"
         case .holdReasonRequired: "an order put on hold needs a reason"
         case let .illegalWorkflowRecord(reason): "workflow run out of order: \(reason)"
+        case let .invalidOrder(reason): "invalid order: \(reason)"
         }
     }
 }

@@ -128,4 +128,30 @@ import TillwireEngine
             do { _ = try HubConfiguration.load(yaml: bad, environment: [:]) } catch { #expect(error.key == key, "\(error)") }
         }
     }
+
+    @Test func taxRulesAndStrictChannelsAreReadNamingTheBadKey() throws {
+        let yaml = """
+            tax:
+              home_country: GB
+              countries:
+                GB: {kind: vat_inclusive, rates: [0, 500, 2000]}
+                US: {kind: sales_tax_exclusive}
+            orders:
+              strict_channels: [amazon-uk]
+            """
+        let configuration = try HubConfiguration.load(yaml: yaml, environment: [:])
+        #expect(configuration.orders.taxRules == ["GB": TaxRule(country: "GB", kind: .vatInclusive, rates: [0, 500, 2000]),
+                                                  "US": TaxRule(country: "US", kind: .salesTaxExclusive)])
+        #expect(configuration.orders.homeCountry == "GB" && configuration.orders.strictChannels == ["amazon-uk"])
+        for (bad, key) in [("tax:\n  countries:\n    gb: {kind: vat_inclusive}", "tax.countries"),
+                           ("tax:\n  countries:\n    GB: {kind: vat}", "tax.countries.GB.kind"),
+                           ("tax:\n  countries:\n    GB: {kind: vat_inclusive, rates: [20%]}", "tax.countries.GB.rates"),
+                           ("tax:\n  home_country: Britain", "tax.home_country"),
+                           ("orders:\n  strict: [x]", "orders.strict")] {
+            do {
+                _ = try HubConfiguration.load(yaml: bad, environment: [:])
+                Issue.record("\(bad) was accepted")
+            } catch { #expect(error.key == key, "\(error)") }
+        }
+    }
 }

@@ -1,0 +1,255 @@
+import Foundation
+import Hummingbird
+import TillwireDomain
+import TillwireEngine
+import TillwireStorage
+
+/// Orders over HTTP: a channel that pushes its orders posts them (`orders:write`); anyone with `orders:read` looks an
+/// order up, by the hub's id or by the channel's, with its history and every event of its flow. See docs/orders.md.
+enum OrderRoutes {
+    // MARK: Bodies
+
+    struct OrderBody: Decodable {
+        struct CustomerBody: Decodable {
+            let id: String?
+            let email: String?
+            let name: String?
+        }
+        struct AddressBody: Decodable {
+            let country: String
+            let region: String?
+            let postal_code: String?
+        }
+        struct DiscountBody: Decodable {
+            let amount: String
+            let code: String?
+        }
+        struct TaxLineBody: Decodable {
+            let title: String
+            let rate_bp: WholeNumber?
+            let amount: String
+        }
+        struct LineBody: Decodable {
+            let id: String
+            let sku: String
+            let quantity: WholeNumber
+            let unit_price: String
+            let discounts: [DiscountBody]?
+            let tax_lines: [TaxLineBody]?
+        }
+        struct ShippingBody: Decodable {
+            let price: String
+            let discounts: [DiscountBody]?
+            let tax_lines: [TaxLineBody]?
+        }
+        struct PaymentsBody: Decodable {
+            let authorized: String
+            let captured: String?
+            let refunded: String?
+        }
+        struct FulfilmentBody: Decodable {
+            let mode: String
+            let pickup_store: String?
+        }
+
+        let channel: String
+        let channel_order_id: String
+        let placed_at: String
+        let currency: String
+        let taxes_included: Bool
+        let customer: CustomerBody?
+        let ship_to: AddressBody?
+        let lines: [LineBody]
+        let shipping: ShippingBody?
+        let order_discounts: [DiscountBody]?
+        let payments: PaymentsBody
+        let fulfilment: FulfilmentBody
+        let total: String
+    }
+
+    struct HoldReasonView: Codable {
+        let code: String
+        let detail: String
+
+        init(_ reason: HoldReason) {
+            code = reason.code.rawValue
+            detail = reason.detail
+        }
+    }
+
+    struct ChangeView: Codable {
+        let at: String
+        let from: String
+        let to: String
+        let cause: String
+        let hold_reasons: [HoldReasonView]
+        let event_id: String
+    }
+
+    struct EventView: Codable {
+        let position: Int64
+        let type: String
+        let stream: String
+        let source: String
+        let occurred_at: String
+    }
+
+    struct OrderView: ResponseEncodable {
+        let id: String
+        let channel: String
+        let channel_order_id: String
+        let status: String
+        let held_from: String?
+        let hold_reasons: [HoldReasonView]
+        let currency: String
+        let total: String
+        let fulfilment: String
+        let pickup_store: String?
+        let lines: Int
+        let history: [ChangeView]
+        /// Every event of the order's flow, on any stream (its reservations, its jobs' outcomes): the journey.
+        let events: [EventView]?
+
+        init(_ record: OrderRecord, events: [EventEnvelope]? = nil) {
+            let order = record.order
+            id = order.id.rawValue
+            channel = order.channel.rawValue
+            channel_order_id = order.channelOrderID
+            status = record.lifecycle.status.rawValue
+            held_from = record.lifecycle.heldFrom?.rawValue
+            hold_reasons = record.holdReasons.map(HoldReasonView.init)
+            currency = order.currency.code
+            total = order.total.decimalString
+            fulfilment = order.fulfilment.mode.rawValue
+            pickup_store = order.fulfilment.pickupStore?.rawValue
+            lines = order.lines.count
+            history = record.history.map {
+                ChangeView(at: $0.at.ISO8601Format(), from: $0.change.from.rawValue, to: $0.change.to.rawValue, cause: $0.change.cause,
+                           hold_reasons: $0.change.holdReasons.map(HoldReasonView.init), event_id: $0.eventID.rawValue)
+            }
+            self.events = events?.map {
+                EventView(position: $0.position, type: $0.type, stream: $0.stream.rawValue, source: $0.event.source.rawValue,
+                          occurred_at: $0.event.occurredAt.ISO8601Format())
+            }
+        }
+    }
+
+    struct ValidateBody: Decodable {
+        let reason: String?
+    }
+
+    // MARK: Routes
+
+    static func add(to v1: RouterGroup<HubRequestContext>, service: OrderService, store: any Store) {
+        let write = v1.group().add(middleware: RequireScope("orders:write"))
+        let read = v1.group().add(middleware: RequireScope("orders:read"))
+
+        write.post("/orders") { request, context -> EditedResponse<OrderView> in
+            let body = try await request.decodeJSON(as: OrderBody.self, context: context)
+            let order = try canonical(body)
+            let source = try InventoryRoutes.domain("channel") { try SystemID(body.channel) }
+            let (record, created) = try await service.capture(order, source: source, causation: "request \(context.id)")
+            return EditedResponse(status: created ? .created : .ok, headers: [.location: "/v1/orders/\(record.order.id)"], response: OrderView(record))
+        }
+
+        read.get("/orders") { request, _ -> OrderView in
+            let query = request.uri.queryParameters
+            guard let channelText = query["channel"] else { throw Problem.invalid("the query parameter is required", field: "channel") }
+            guard let channelOrderID = query["channel_order_id"].map(String.init), !channelOrderID.isEmpty else {
+                throw Problem.invalid("the query parameter is required", field: "channel_order_id")
+            }
+            let channel = try InventoryRoutes.domain("channel") { try ChannelID(String(channelText)) }
+            return try await lookup(.derived(channel: channel, channelOrderID: channelOrderID), service: service, store: store)
+        }
+
+        read.get("/orders/{id}") { _, context -> OrderView in
+            let id = try InventoryRoutes.pathIdentifier(context, "id") { try OrderID($0) }
+            return try await lookup(id, service: service, store: store)
+        }
+
+        write.post("/orders/{id}/validate") { request, context -> OrderView in
+            let id = try InventoryRoutes.pathIdentifier(context, "id") { try OrderID($0) }
+            let body = try await request.decodeJSON(as: ValidateBody.self, context: context)
+            let who = context.client?.client ?? "?"
+            do {
+                return OrderView(try await service.revalidate(id, cause: body.reason.map { "\($0) (\(who))" } ?? "asked by \(who)"))
+            } catch StorageError.notFound {
+                throw Problem.notFound("no order \(id)")
+            }
+        }
+    }
+
+    static func lookup(_ id: OrderID, service: OrderService, store: any Store) async throws -> OrderView {
+        guard let record = try await service.record(id) else { throw Problem.notFound("no order \(id)") }
+        return OrderView(record, events: try await store.readCorrelation(CorrelationID(trusted: id.rawValue), limit: 1_000))
+    }
+
+    /// The body as a canonical order; the first thing wrong is a 400 naming its field.
+    static func canonical(_ body: OrderBody) throws -> Order {
+        let channel = try field("channel") { try ChannelID(body.channel) }
+        let currency = try field("currency") { try Currency(body.currency) }
+        let money = { (text: String, name: String) throws -> Money in try field(name) { try Money(parsing: text, currency: currency) } }
+        let placedAt = try field("placed_at") { try InventoryRoutes.time(body.placed_at, now: Date()) }
+        func discounts(_ items: [OrderBody.DiscountBody]?, _ path: String) throws -> [Discount] {
+            try (items ?? []).enumerated().map { index, item in
+                let amount = try money(item.amount, "\(path)[\(index)].amount")
+                return try field("\(path)[\(index)].amount") { try Discount(amount: amount, code: item.code) }
+            }
+        }
+        func taxLines(_ items: [OrderBody.TaxLineBody]?, _ path: String) throws -> [TaxLine] {
+            try (items ?? []).enumerated().map { index, item in
+                let amount = try money(item.amount, "\(path)[\(index)].amount")
+                return try field("\(path)[\(index)].rate_bp") { try TaxLine(title: item.title, rateBasisPoints: item.rate_bp?.value, amount: amount) }
+            }
+        }
+        guard (1...Order.maximumLines).contains(body.lines.count) else {
+            throw Problem.invalid("an order has 1-\(Order.maximumLines) lines", field: "lines")
+        }
+        let lines = try body.lines.enumerated().map { index, line in
+            let path = "lines[\(index)]"
+            let sku = try field("\(path).sku") { try SKU(line.sku) }
+            let price = try money(line.unit_price, "\(path).unit_price")
+            let lineDiscounts = try discounts(line.discounts, "\(path).discounts")
+            let lineTaxes = try taxLines(line.tax_lines, "\(path).tax_lines")
+            return try field(path) {
+                try OrderLine(id: line.id, sku: sku, quantity: line.quantity.value, unitPrice: price, discounts: lineDiscounts, taxLines: lineTaxes)
+            }
+        }
+        let shipping = try body.shipping.map { shipping in
+            let price = try money(shipping.price, "shipping.price")
+            let shippingDiscounts = try discounts(shipping.discounts, "shipping.discounts")
+            let shippingTaxes = try taxLines(shipping.tax_lines, "shipping.tax_lines")
+            return try field("shipping.price") { try Shipping(price: price, discounts: shippingDiscounts, taxLines: shippingTaxes) }
+        }
+        let authorized = try money(body.payments.authorized, "payments.authorized")
+        let captured = try money(body.payments.captured ?? "0", "payments.captured")
+        let refunded = try money(body.payments.refunded ?? "0", "payments.refunded")
+        let payments = try field("payments") { try Payments(authorized: authorized, captured: captured, refunded: refunded) }
+        guard let mode = Fulfilment.Mode(rawValue: body.fulfilment.mode) else {
+            throw Problem.invalid("mode is one of \(Fulfilment.Mode.allCases.map(\.rawValue).joined(separator: ", "))", field: "fulfilment.mode")
+        }
+        let pickupStore = try body.fulfilment.pickup_store.map { store in try field("fulfilment.pickup_store") { try LocationID(store) } }
+        let fulfilment = try field("fulfilment") { try Fulfilment(mode, pickupStore: pickupStore) }
+        let shipTo = try body.ship_to.map { address in
+            try field("ship_to.country") { try Address(country: address.country, region: address.region, postalCode: address.postal_code) }
+        }
+        guard (1...100).contains(body.channel_order_id.utf8.count), !body.channel_order_id.contains(where: \.isNewline) else {
+            throw Problem.invalid("a channel order id is 1-100 bytes on one line", field: "channel_order_id")
+        }
+        if mode != .pickUpInStore, shipTo == nil { throw Problem.invalid("an order that ships needs a ship-to address", field: "ship_to") }
+        guard Set(body.lines.map(\.id)).count == body.lines.count else { throw Problem.invalid("line ids repeat within the order", field: "lines") }
+        let customer = Customer(id: body.customer?.id, email: body.customer?.email, name: body.customer?.name)
+        let orderDiscounts = try discounts(body.order_discounts, "order_discounts")
+        let total = try money(body.total, "total")
+        return try field("order") {
+            try Order(
+                id: .derived(channel: channel, channelOrderID: body.channel_order_id), channel: channel, channelOrderID: body.channel_order_id,
+                placedAt: placedAt, currency: currency, taxesIncluded: body.taxes_included, customer: customer, shipTo: shipTo, lines: lines,
+                shipping: shipping, orderDiscounts: orderDiscounts, payments: payments, fulfilment: fulfilment, total: total)
+        }
+    }
+
+    static func field<T>(_ name: String, _ body: () throws -> T) throws -> T {
+        try InventoryRoutes.domain(name, body)
+    }
+}

@@ -806,6 +806,26 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/v1/orders/{id}/payments": {
+      "post": {
+        "summary": "Record the payment side's current figures for an order (an authorization, a capture, a refund); an order held for its payment is validated again (scope orders:write).",
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/IdempotencyKey"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["authorized"], "properties": {
+          "authorized": {"$ref": "#/components/schemas/Amount"}, "captured": {"$ref": "#/components/schemas/Amount"},
+          "refunded": {"$ref": "#/components/schemas/Amount"}, "reason": {"type": "string"}}}}}},
+        "responses": {
+          "200": {"description": "The order after the update.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Order"}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "404": {"$ref": "#/components/responses/Problem"},
+          "409": {"$ref": "#/components/responses/Problem"},
+          "413": {"$ref": "#/components/responses/Problem"},
+          "422": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
     "/v1/orders/{id}/validate": {
       "post": {
         "summary": "Run the validation gate again on an order on hold, after a fix (scope orders:write).",
@@ -1489,7 +1509,7 @@ enum OpenAPIDocument {
         "detail": {"type": "string"}}},
       "Order": {
         "type": "object",
-        "required": ["id", "channel", "channel_order_id", "status", "hold_reasons", "currency", "total", "fulfilment", "lines", "history"],
+        "required": ["id", "channel", "channel_order_id", "status", "hold_reasons", "currency", "total", "fulfilment", "lines", "payments", "history"],
         "properties": {
           "id": {"type": "string"}, "channel": {"type": "string"}, "channel_order_id": {"type": "string"},
           "status": {"type": "string", "enum": ["captured", "validated", "allocated", "released", "partially_fulfilled", "fulfilled", "ready_for_pickup", "collected", "completed", "on_hold", "cancelled", "partially_returned", "returned"]},
@@ -1497,6 +1517,8 @@ enum OpenAPIDocument {
           "hold_reasons": {"type": "array", "items": {"$ref": "#/components/schemas/HoldReason"}},
           "currency": {"type": "string"}, "total": {"type": "string"}, "fulfilment": {"type": "string"}, "pickup_store": {"type": ["string", "null"]},
           "lines": {"type": "integer"},
+          "payments": {"type": "object", "required": ["authorized", "captured", "refunded"], "properties": {
+            "authorized": {"type": "string"}, "captured": {"type": "string"}, "refunded": {"type": "string"}}},
           "history": {"type": "array", "items": {"type": "object", "required": ["at", "from", "to", "cause", "hold_reasons", "event_id"], "properties": {
             "at": {"type": "string", "format": "date-time"}, "from": {"type": "string"}, "to": {"type": "string"}, "cause": {"type": "string"},
             "hold_reasons": {"type": "array", "items": {"$ref": "#/components/schemas/HoldReason"}}, "event_id": {"type": "string"}}}},

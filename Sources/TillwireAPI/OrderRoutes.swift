@@ -106,6 +106,8 @@ enum OrderRoutes {
         let fulfilment: String
         let pickup_store: String?
         let lines: Int
+        /// The payment side's current figures.
+        let payments: PaymentsView
         let history: [ChangeView]
         /// Every event of the order's flow, on any stream (its reservations, its jobs' outcomes): the journey.
         let events: [EventView]?
@@ -123,6 +125,8 @@ enum OrderRoutes {
             fulfilment = order.fulfilment.mode.rawValue
             pickup_store = order.fulfilment.pickupStore?.rawValue
             lines = order.lines.count
+            payments = PaymentsView(authorized: record.payments.authorized.decimalString, captured: record.payments.captured.decimalString,
+                                    refunded: record.payments.refunded.decimalString)
             history = record.history.map {
                 ChangeView(at: $0.at.ISO8601Format(), from: $0.change.from.rawValue, to: $0.change.to.rawValue, cause: $0.change.cause,
                            hold_reasons: $0.change.holdReasons.map(HoldReasonView.init), event_id: $0.eventID.rawValue)
@@ -136,6 +140,19 @@ enum OrderRoutes {
 
     struct ValidateBody: Decodable {
         let reason: String?
+    }
+
+    struct PaymentsUpdateBody: Decodable {
+        let authorized: String
+        let captured: String?
+        let refunded: String?
+        let reason: String?
+    }
+
+    struct PaymentsView: Codable {
+        let authorized: String
+        let captured: String
+        let refunded: String
     }
 
     // MARK: Routes
@@ -167,6 +184,8 @@ enum OrderRoutes {
             return try await lookup(id, service: service, store: store)
         }
 
+        addPayments(to: write, service: service)
+
         write.post("/orders/{id}/validate") { request, context -> OrderView in
             let id = try InventoryRoutes.pathIdentifier(context, "id") { try OrderID($0) }
             let body = try await request.decodeJSON(as: ValidateBody.self, context: context)
@@ -176,6 +195,23 @@ enum OrderRoutes {
             } catch StorageError.notFound {
                 throw Problem.notFound("no order \(id)")
             }
+        }
+    }
+
+    static func addPayments(to write: RouterGroup<HubRequestContext>, service: OrderService) {
+        write.post("/orders/{id}/payments") { request, context -> OrderView in
+            let id = try InventoryRoutes.pathIdentifier(context, "id") { try OrderID($0) }
+            let body = try await request.decodeJSON(as: PaymentsUpdateBody.self, context: context)
+            guard let record = try await service.record(id) else { throw Problem.notFound("no order \(id)") }
+            let currency = record.order.currency
+            let money = { (text: String, name: String) throws -> Money in try field(name) { try Money(parsing: text, currency: currency) } }
+            let authorized = try money(body.authorized, "authorized")
+            let captured = try money(body.captured ?? "0", "captured")
+            let refunded = try money(body.refunded ?? "0", "refunded")
+            let payments = try field("refunded") { try Payments(authorized: authorized, captured: captured, refunded: refunded) }
+            let who = context.client?.client ?? "?"
+            let source = try field("client") { try SystemID(who) }
+            return OrderView(try await service.updatePayments(id, payments, cause: body.reason.map { "payments updated: \($0) (\(who))" } ?? "payments updated by \(who)", source: source))
         }
     }
 

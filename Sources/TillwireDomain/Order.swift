@@ -19,7 +19,7 @@ public struct Order: Hashable, Sendable, Codable {
     public let shipping: Shipping?
     /// Discounts on the whole order (a basket threshold, a coupon), beside the lines' own.
     public let orderDiscounts: [Discount]
-    public let payments: Payments
+    public private(set) var payments: Payments
     public let fulfilment: Fulfilment
     /// The total the channel states; checked against the parts by `amountProblems()`.
     public let total: Money
@@ -54,6 +54,13 @@ public struct Order: Hashable, Sendable, Codable {
     }
 
     public static let maximumLines = 500
+
+    /// The same order with the payment side's current figures (the order as captured keeps its own).
+    public func with(payments: Payments) -> Order {
+        var order = self
+        order.payments = payments
+        return order
+    }
 
     /// Every amount of the order, for the currency check.
     var amounts: [Money] {

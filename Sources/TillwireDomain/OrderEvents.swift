@@ -29,9 +29,25 @@ public struct OrderStatusChanged: VersionedPayload, Hashable {
     }
 }
 
+/// The payment side's figures for the order changed (an authorization arrived, a capture, a refund).
+public struct OrderPaymentsUpdated: VersionedPayload, Hashable {
+    public static let eventType = "order.payments_updated"
+    public static let schemaVersion = 1
+    public let payments: Payments
+    public let cause: String
+
+    public init(payments: Payments, cause: String) {
+        self.payments = payments
+        self.cause = cause
+    }
+}
+
 /// An order as its events tell it: the canonical order, where it stands, and every status change.
 public struct OrderRecord: Hashable, Sendable {
+    /// The order as captured.
     public let order: Order
+    /// The payment side's current figures: the captured order's, then each update's.
+    public private(set) var payments: Payments
     public private(set) var lifecycle: OrderLifecycle
     /// The gate's reasons while on hold; empty otherwise.
     public private(set) var holdReasons: [HoldReason]
@@ -47,10 +63,22 @@ public struct OrderRecord: Hashable, Sendable {
 
     public init(order: Order, version: Int64) {
         self.order = order
+        self.payments = order.payments
         self.lifecycle = OrderLifecycle()
         self.holdReasons = []
         self.history = []
         self.version = version
+    }
+
+    /// The order as it stands: as captured, with the current payments.
+    public var current: Order { order.with(payments: payments) }
+
+    /// The record after a payment update read from the log.
+    public func applying(_ update: OrderPaymentsUpdated, version: Int64) -> OrderRecord {
+        var next = self
+        next.payments = update.payments
+        next.version = version
+        return next
     }
 
     /// The record after a status change read from the log. A change the status machine refuses means the log is not

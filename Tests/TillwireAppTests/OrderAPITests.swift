@@ -123,13 +123,32 @@ import TillwireStorageSQLite
         }
     }
 
-    @Test func aMarketplaceOrderIsHeldUntilPaymentIsCaptured() async throws {
+    @Test func aMarketplaceOrderIsHeldUntilItsPaymentIsCapturedAndThePaymentUpdateReleasesIt() async throws {
         let fixture = try await fixture()
         try await app(fixture).test(.router) { client in
             let (_, held, _) = try await send(client, .post, "/v1/orders", key: fixture.keys["shop"], order(channel: "amazon-uk", id: "026-1234567-1234567"))
             #expect(held["status"] as? String == "on_hold")
             #expect((held["hold_reasons"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String } == ["payment_not_captured"])
+            let id = try #require(held["id"] as? String)
+
+            let (short, stillHeld, _) = try await send(client, .post, "/v1/orders/\(id)/payments", key: fixture.keys["shop"],
+                                                       #"{"authorized":"47.95","captured":"20.00","reason":"partial capture"}"#)
+            #expect(short == .ok && stillHeld["status"] as? String == "on_hold", "\(stillHeld)")
+            let (_, released, _) = try await send(client, .post, "/v1/orders/\(id)/payments", key: fixture.keys["shop"],
+                                                  #"{"authorized":"47.95","captured":"47.95","reason":"captured at dispatch approval"}"#)
+            #expect(released["status"] as? String == "validated", "\(released)")
+            #expect((released["payments"] as? [String: Any])?["captured"] as? String == "47.95")
+            let causes = (released["history"] as? [[String: Any]] ?? []).compactMap { $0["cause"] as? String }
+            #expect(causes.last == "the validation gate passed" && causes.contains { $0.contains("captured at dispatch approval") }, "\(causes)")
+
+            let (bad, problem, _) = try await send(client, .post, "/v1/orders/\(id)/payments", key: fixture.keys["shop"],
+                                                   #"{"authorized":"47.95","captured":"10.00","refunded":"11.00"}"#)
+            #expect(bad == .badRequest && problem["field"] as? String == "refunded", "\(problem)")
+            let (missing, _, _) = try await send(client, .post, "/v1/orders/o-0/payments", key: fixture.keys["shop"], #"{"authorized":"1.00"}"#)
+            #expect(missing == .notFound)
         }
+        let events = try await fixture.store.readStream(OrderService.stream(.derived(channel: "amazon-uk", channelOrderID: "026-1234567-1234567")), fromVersion: 1, limit: 20)
+        #expect(events.filter { $0.type == "order.payments_updated" }.count == 2, "the refused update stored nothing")
     }
 
     @Test(arguments: [

@@ -81,7 +81,7 @@ public struct OrderService: Sendable {
     public func revalidate(_ id: OrderID, cause: String) async throws -> OrderRecord {
         guard let record = try await record(id) else { throw StorageError.notFound(kind: "order", id: id.rawValue) }
         guard record.lifecycle.status == .onHold else { return record }
-        let reasons = try await gate(record.order, stage: .beforeReservation)
+        let reasons = try await gate(record.current, stage: .beforeReservation)
         let held = record.lifecycle.heldFrom ?? .captured
         var changes: [OrderStatusChanged]
         if reasons.isEmpty {
@@ -103,14 +103,37 @@ public struct OrderService: Sendable {
         return try await self.record(id) ?? record
     }
 
+    /// Records the payment side's current figures for an order, and runs the gate again when the order is on hold
+    /// (an authorization that covers the total releases an order held for its payment). The same figures again change
+    /// nothing.
+    public func updatePayments(_ id: OrderID, _ payments: Payments, cause: String, source: SystemID) async throws -> OrderRecord {
+        guard let record = try await record(id) else { throw StorageError.notFound(kind: "order", id: id.rawValue) }
+        guard payments.authorized.currency == record.order.currency, payments.captured.currency == record.order.currency,
+              payments.refunded.currency == record.order.currency else {
+            throw StorageError.rejected(.currencyMismatch(payments.authorized.currency, record.order.currency))
+        }
+        guard payments != record.payments else { return record }
+        let update = try NewEvent(stream: Self.stream(id), correlationID: CorrelationID(trusted: id.rawValue), occurredAt: now(),
+                                  source: source, payload: OrderPaymentsUpdated(payments: payments, cause: cause))
+        _ = try await store.commit(Commit(events: [EventAppend(update, expected: .exactly(record.version))]))
+        return try await revalidate(id, cause: cause)
+    }
+
     /// The order as its stream tells it; nil when there is no such order.
     public func record(_ id: OrderID) async throws -> OrderRecord? {
         let events = try await store.readStream(Self.stream(id), fromVersion: 1, limit: 10_000)
         guard let first = events.first else { return nil }
         var record = OrderRecord(order: try first.decode(OrderCaptured.self).order, version: first.streamVersion)
-        for envelope in events.dropFirst() where envelope.type == OrderStatusChanged.eventType {
-            record = try record.applying(try envelope.decode(OrderStatusChanged.self), at: envelope.event.occurredAt,
-                                         eventID: envelope.id, version: envelope.streamVersion)
+        for envelope in events.dropFirst() {
+            switch envelope.type {
+            case OrderStatusChanged.eventType:
+                record = try record.applying(try envelope.decode(OrderStatusChanged.self), at: envelope.event.occurredAt,
+                                             eventID: envelope.id, version: envelope.streamVersion)
+            case OrderPaymentsUpdated.eventType:
+                record = record.applying(try envelope.decode(OrderPaymentsUpdated.self), version: envelope.streamVersion)
+            default:
+                continue
+            }
         }
         return record
     }

@@ -27,8 +27,9 @@ enum OperationsPages {
         }
 
         router.post("/ui/login") { request, context -> Response in
+            try requireSameOrigin(request)
             let form = try await formFields(request, context: context)
-            guard let key = form["key"], ApiKeys.id(of: key) != nil else {
+            guard let key = form["key"], ApiKeys.id(of: key) != nil, key.unicodeScalars.allSatisfy(isKeyCharacter) else {
                 return redirect("/ui/login?refused=" + query("that is not a Tillwire API key"))
             }
             // The key is checked by the gate on the next page, like every request after it.
@@ -37,7 +38,8 @@ enum OperationsPages {
             return response
         }
 
-        router.post("/ui/logout") { _, _ -> Response in
+        router.post("/ui/logout") { request, _ -> Response in
+            try requireSameOrigin(request)
             var response = redirect("/ui/login")
             response.headers[.setCookie] = "\(cookie)=; Path=/ui; Max-Age=0; HttpOnly; SameSite=Strict"
             return response
@@ -183,6 +185,27 @@ enum OperationsPages {
         return escaped
     }
 
+    /// The characters of an API key (`tw_`, hex, base64url): nothing that could end or extend a cookie.
+    static func isKeyCharacter(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || scalar == "_" || scalar == "-")
+    }
+
+    /// Refuses a form posted from another site (cross-site request forgery): a browser says where a request comes
+    /// from in `Origin` and `Sec-Fetch-Site`; a request that names another origin is a 403. Callers that are not
+    /// browsers send neither and pass (they need the key anyway).
+    static func requireSameOrigin(_ request: Request) throws {
+        if let site = request.headers[HTTPField.Name("Sec-Fetch-Site")!], !["same-origin", "none"].contains(site) {
+            throw Problem.forbidden("a form of the operations pages must be posted from the pages themselves (Sec-Fetch-Site: \(site))")
+        }
+        if let origin = request.headers[.origin] {
+            let host = request.head.authority ?? ""
+            guard let url = URL(string: origin), let originHost = url.host,
+                  "\(originHost)\(url.port.map { ":\($0)" } ?? "")" == host else {
+                throw Problem.forbidden("a form of the operations pages must be posted from the pages themselves (Origin: \(origin.prefix(100)))")
+            }
+        }
+    }
+
     /// Percent-encodes all but the unreserved characters (RFC 3986), for a query value or a path segment.
     static func query(_ text: String) -> String {
         text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
@@ -216,6 +239,7 @@ struct BrowserSession: RouterMiddleware {
         guard let key = Self.key(in: request.headers[values: .cookie]) else {
             return OperationsPages.redirect("/ui/login")
         }
+        if request.method != .get && request.method != .head { try OperationsPages.requireSameOrigin(request) }
         var head = request.head
         head.headerFields[.authorization] = "Bearer \(key)"
         do {

@@ -164,7 +164,7 @@ enum OrderRoutes {
         write.post("/orders") { request, context -> EditedResponse<OrderView> in
             let body = try await request.decodeJSON(as: OrderBody.self, context: context)
             let order = try canonical(body)
-            let source = try InventoryRoutes.domain("channel") { try SystemID(body.channel) }
+            let source = try InventoryRoutes.domain("channel") { try InventoryRoutes.clientSource(body.channel) }
             let (record, created) = try await service.capture(order, source: source, causation: "request \(context.id)")
             return EditedResponse(status: created ? .created : .ok, headers: [.location: "/v1/orders/\(record.order.id)"], response: OrderView(record))
         }
@@ -176,7 +176,8 @@ enum OrderRoutes {
                 throw Problem.invalid("the query parameter is required", field: "channel_order_id")
             }
             let channel = try InventoryRoutes.domain("channel") { try ChannelID(String(channelText)) }
-            return try await lookup(.derived(channel: channel, channelOrderID: channelOrderID), service: service, store: store)
+            return try await lookup(.derived(channel: channel, channelOrderID: channelOrderID), expecting: (channel, channelOrderID),
+                                    service: service, store: store)
         }
 
         read.get("/orders/{id}") { _, context -> OrderView in
@@ -210,13 +211,18 @@ enum OrderRoutes {
             let refunded = try money(body.refunded ?? "0", "refunded")
             let payments = try field("refunded") { try Payments(authorized: authorized, captured: captured, refunded: refunded) }
             let who = context.client?.client ?? "?"
-            let source = try field("client") { try SystemID(who) }
+            let source = (try? SystemID(who)) ?? "api-client"
             return OrderView(try await service.updatePayments(id, payments, cause: body.reason.map { "payments updated: \($0) (\(who))" } ?? "payments updated by \(who)", source: source))
         }
     }
 
-    static func lookup(_ id: OrderID, service: OrderService, store: any Store) async throws -> OrderView {
+    /// `expecting`: the channel order a lookup by channel asked for; an order found under its derived id that is
+    /// another channel order (a hash collision) is not it.
+    static func lookup(_ id: OrderID, expecting: (ChannelID, String)? = nil, service: OrderService, store: any Store) async throws -> OrderView {
         guard let record = try await service.record(id) else { throw Problem.notFound("no order \(id)") }
+        if let (channel, channelOrderID) = expecting, record.order.channel != channel || record.order.channelOrderID != channelOrderID {
+            throw Problem.notFound("no order \(channelOrderID) of channel \(channel)")
+        }
         return OrderView(record, events: try await store.readCorrelation(CorrelationID(trusted: id.rawValue), limit: 1_000))
     }
 
@@ -225,7 +231,11 @@ enum OrderRoutes {
         let channel = try field("channel") { try ChannelID(body.channel) }
         let currency = try field("currency") { try Currency(body.currency) }
         let money = { (text: String, name: String) throws -> Money in try field(name) { try Money(parsing: text, currency: currency) } }
-        let placedAt = try field("placed_at") { try InventoryRoutes.time(body.placed_at, now: Date()) }
+        // Whole milliseconds, as the event log keeps times: a repeat then compares equal to what was stored.
+        let placedAt = try field("placed_at") { () throws -> Date in
+            let time = try InventoryRoutes.time(body.placed_at, now: Date())
+            return Date(timeIntervalSince1970: (time.timeIntervalSince1970 * 1_000).rounded() / 1_000)
+        }
         func discounts(_ items: [OrderBody.DiscountBody]?, _ path: String) throws -> [Discount] {
             try (items ?? []).enumerated().map { index, item in
                 let amount = try money(item.amount, "\(path)[\(index)].amount")

@@ -256,10 +256,11 @@ public struct Reservation: Hashable, Sendable, Codable {
         return next
     }
 
-    /// Whether ending as `final` at `time` may go ahead: an expiry only once the reservation's time has come, since
-    /// it may have been extended after its timer was set. The other ends are the caller's to decide.
+    /// Whether ending as `final` at `time` may go ahead: an expiry only of an active reservation whose time has come
+    /// (it may have been extended, consumed or released after its timer was set). The other ends are the caller's
+    /// to decide.
     public func mayEnd(as final: ReservationState, at time: Date) -> Bool {
-        final != .expired || state != .active || expiresAt <= time
+        final != .expired || (state == .active && expiresAt <= time)
     }
 
     /// Whether a repeat of a reservation request with the same key asks for the same thing.

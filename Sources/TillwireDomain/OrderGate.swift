@@ -136,7 +136,10 @@ public enum OrderGate {
                 continue
             }
             for tax in item.lines {
-                guard let rate = tax.rateBasisPoints else { continue }
+                guard let rate = tax.rateBasisPoints else {
+                    reasons.append(HoldReason(.taxInconsistent, "\(item.label): \(tax.title) has no rate, so it cannot be checked"))
+                    continue
+                }
                 if !rule.rates.isEmpty, !rule.rates.contains(rate) {
                     reasons.append(HoldReason(.taxInconsistent, "\(item.label): rate \(percent(rate)) is not a rate of \(country) (\(rule.rates.sorted().map(percent).joined(separator: ", ")))"))
                     continue

@@ -16,6 +16,8 @@ public final class SQLiteStore: Store {
     public let eventSignal = EventSignal()
     /// Where the file is; nil for an in-memory database.
     public let path: String?
+    /// The descriptor of `<path>.lock`, locked while this store serves the file with positions in memory.
+    private let ownerLock: Int32?
 
     /// Opens (creating if needed) the database file at `path`, creating its folder too. Does not migrate.
     ///
@@ -27,21 +29,37 @@ public final class SQLiteStore: Store {
         if !folder.isEmpty {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         }
+        // Positions in memory are only right while no other hub writes the file: a second one is refused.
+        let ownerLock = cachesPositions ? try lockOwner(of: path) : nil
         let pool: DatabasePool
         do {
             pool = try DatabasePool(path: path, configuration: configuration())
             // GRDB can leave the writer at synchronous=NORMAL after its own setup: set FULL once it is open.
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         } catch {
+            if let ownerLock { Foundation.close(ownerLock) }
             throw StorageError.unavailable(backend: "sqlite", reason: "cannot open \(path): \(error)")
         }
-        return SQLiteStore(writer: pool, path: path, maximumBatch: maximumBatch, cachesPositions: cachesPositions)
+        return SQLiteStore(writer: pool, path: path, maximumBatch: maximumBatch, cachesPositions: cachesPositions, ownerLock: ownerLock)
+    }
+
+    /// Takes `<path>.lock` for this process (released by `close()`, or by the kernel when the process ends).
+    private static func lockOwner(of path: String) throws -> Int32 {
+        let descriptor = Foundation.open(path + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw StorageError.unavailable(backend: "sqlite", reason: "cannot open \(path).lock: \(String(cString: strerror(errno)))")
+        }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            Foundation.close(descriptor)
+            throw StorageError.unavailable(backend: "sqlite", reason: "\(path) is served by another hub (\(path).lock is held); one hub serves one SQLite file, and several instances share PostgreSQL")
+        }
+        return descriptor
     }
 
     /// A private in-memory database, for tests and throwaway runs.
     public static func inMemory() throws -> SQLiteStore {
         let queue = try DatabaseQueue(configuration: configuration())
-        return SQLiteStore(writer: queue, path: nil, maximumBatch: 1_000, cachesPositions: true)
+        return SQLiteStore(writer: queue, path: nil, maximumBatch: 1_000, cachesPositions: true, ownerLock: nil)
     }
 
     private static func configuration() -> Configuration {
@@ -54,9 +72,10 @@ public final class SQLiteStore: Store {
         return configuration
     }
 
-    init(writer: any DatabaseWriter, path: String?, maximumBatch: Int, cachesPositions: Bool) {
+    init(writer: any DatabaseWriter, path: String?, maximumBatch: Int, cachesPositions: Bool, ownerLock: Int32?) {
         self.writer = writer
         self.path = path
+        self.ownerLock = ownerLock
         guard cachesPositions else {
             positionCache = nil
             committer = GroupCommitter(writer: writer, maximumBatch: maximumBatch)
@@ -136,6 +155,7 @@ public final class SQLiteStore: Store {
         committer.close()
         if let pool = writer as? DatabasePool { try pool.close() }
         if let queue = writer as? DatabaseQueue { try queue.close() }
+        if let ownerLock { Foundation.close(ownerLock) }
     }
 
     /// A write through the group committer, with native errors translated.

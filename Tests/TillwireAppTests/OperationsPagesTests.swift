@@ -116,8 +116,27 @@ import TillwireStorageSQLite
                                      body: ByteBuffer(string: "key=hunter2")) { response in
                 #expect(response.headers[.location]?.hasPrefix("/ui/login?refused=") == true && response.headers[.setCookie] == nil)
             }
+            // A key that would add cookie attributes is not a key.
+            let injected = String(fixture.admin.dropLast(9)) + ";Domain=x"
+            try await client.execute(uri: "/ui/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                                     body: ByteBuffer(string: "key=" + OperationsPagesTests.formEncoded(injected))) { response in
+                #expect(response.headers[.setCookie] == nil, "\(response.headers)")
+            }
+            // A replay form posted from another site, with the admin's cookie, is refused (cross-site request forgery).
+            let cookie = try await signIn(client, key: fixture.admin)
+            for (name, value) in [("Origin", "http://evil.example"), ("Sec-Fetch-Site", "cross-site")] {
+                try await client.execute(uri: "/ui/jobs/\(fixture.dead)/replay", method: .post,
+                                         headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded", HTTPField.Name(name)!: value],
+                                         body: ByteBuffer(string: "reason=forged")) { response in
+                    #expect(response.status == .forbidden, "\(name): \(value)")
+                }
+            }
         }
         #expect(try await fixture.store.job(fixture.dead)?.state == .dead, "nothing was replayed")
+    }
+
+    static func formEncoded(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
     }
 
     /// Signs in and returns the cookie to send.

@@ -95,6 +95,9 @@ import TillwireDomain
         let untaxed = try usOrder(taxLines: [], total: "30.00")
         #expect(OrderGate.taxReasons(untaxed, facts: facts) == [HoldReason(.taxMissing, "line 1 has no tax; US taxes it")])
 
+        let rateless = try usOrder(taxLines: [try TaxLine(title: "Tax", rateBasisPoints: nil, amount: money("0.01", usd))], total: "30.01")
+        #expect(OrderGate.taxReasons(rateless, facts: facts).map(\.code) == [.taxInconsistent], "a tax line without a rate cannot pass unchecked")
+
         var flipped = facts
         flipped.taxRules["GB"] = TaxRule(country: "GB", kind: .salesTaxExclusive)
         #expect(OrderGate.taxReasons(try ukOrder(), facts: flipped).map(\.code) == [.taxInconsistent])

@@ -44,6 +44,18 @@ import TillwireTesting
         #expect(try cache.position(sku: sku, location: location).get().onHand == 2)
     }
 
+    @Test func aSecondServingStoreOnTheSameFileIsRefusedUntilTheFirstCloses() async throws {
+        let folder = try TemporaryFolder()
+        let path = folder.path("hub.sqlite")
+        let first = try SQLiteStore.open(path: path, cachesPositions: true)
+        #expect(throws: StorageError.self, "one hub serves one file") { try SQLiteStore.open(path: path, cachesPositions: true) }
+        let reader = try SQLiteStore.open(path: path)   // the commands beside a hub take no lock
+        try await reader.close()
+        try await first.close()
+        let second = try SQLiteStore.open(path: path, cachesPositions: true)
+        try await second.close()
+    }
+
     /// Through the store: every acknowledged write is what the next read sees, while readers run concurrently.
     @Test func readsAfterAcknowledgedWritesSeeThemWhileOthersRead() async throws {
         let folder = try TemporaryFolder()

@@ -104,15 +104,17 @@ public struct OrderService: Sendable {
     }
 
     /// Records the payment side's current figures for an order, and runs the gate again when the order is on hold
-    /// (an authorization that covers the total releases an order held for its payment). The same figures again change
-    /// nothing.
+    /// (an authorization that covers the total releases an order held for its payment). The same figures again are
+    /// not recorded again.
     public func updatePayments(_ id: OrderID, _ payments: Payments, cause: String, source: SystemID) async throws -> OrderRecord {
         guard let record = try await record(id) else { throw StorageError.notFound(kind: "order", id: id.rawValue) }
         guard payments.authorized.currency == record.order.currency, payments.captured.currency == record.order.currency,
               payments.refunded.currency == record.order.currency else {
             throw StorageError.rejected(.currencyMismatch(payments.authorized.currency, record.order.currency))
         }
-        guard payments != record.payments else { return record }
+        // The same figures again record nothing, but still run the gate: a first update whose gate run lost a race
+        // must not leave a paid order on hold.
+        guard payments != record.payments else { return try await revalidate(id, cause: cause) }
         let update = try NewEvent(stream: Self.stream(id), correlationID: CorrelationID(trusted: id.rawValue), occurredAt: now(),
                                   source: source, payload: OrderPaymentsUpdated(payments: payments, cause: cause))
         _ = try await store.commit(Commit(events: [EventAppend(update, expected: .exactly(record.version))]))

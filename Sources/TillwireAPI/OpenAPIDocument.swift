@@ -826,6 +826,24 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/v1/orders/{id}/cancel": {
+      "post": {
+        "summary": "Cancel an order, with a reason kept in its history (scope orders:write). 422 when its status cannot be cancelled (fulfilled, completed, returned).",
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/IdempotencyKey"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}}}}},
+        "responses": {
+          "200": {"description": "The order, cancelled.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Order"}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "404": {"$ref": "#/components/responses/Problem"},
+          "409": {"$ref": "#/components/responses/Problem"},
+          "413": {"$ref": "#/components/responses/Problem"},
+          "422": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
     "/v1/orders/{id}/validate": {
       "post": {
         "summary": "Run the validation gate again on an order on hold, after a fix (scope orders:write).",

@@ -187,6 +187,20 @@ enum OrderRoutes {
 
         addPayments(to: write, service: service)
 
+        write.post("/orders/{id}/cancel") { request, context -> OrderView in
+            let id = try InventoryRoutes.pathIdentifier(context, "id") { try OrderID($0) }
+            let body = try await request.decodeJSON(as: ValidateBody.self, context: context)
+            let who = context.client?.client ?? "?"
+            guard let reason = body.reason?.trimmingCharacters(in: .whitespaces), !reason.isEmpty else {
+                throw Problem.invalid("say why the order is cancelled; it is kept in its history", field: "reason")
+            }
+            do {
+                return OrderView(try await service.cancel(id, reason: "\(reason) (\(who))", source: (try? SystemID(who)) ?? "api-client"))
+            } catch StorageError.notFound {
+                throw Problem.notFound("no order \(id)")
+            }
+        }
+
         write.post("/orders/{id}/validate") { request, context -> OrderView in
             let id = try InventoryRoutes.pathIdentifier(context, "id") { try OrderID($0) }
             let body = try await request.decodeJSON(as: ValidateBody.self, context: context)

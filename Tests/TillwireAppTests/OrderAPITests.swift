@@ -151,6 +151,24 @@ import TillwireStorageSQLite
         #expect(events.filter { $0.type == "order.payments_updated" }.count == 2, "the refused update stored nothing")
     }
 
+    @Test func anOrderIsCancelledOnceWithItsReason() async throws {
+        let fixture = try await fixture()
+        try await app(fixture).test(.router) { client in
+            let (_, captured, _) = try await send(client, .post, "/v1/orders", key: fixture.keys["shop"], order(id: "2001"))
+            let id = try #require(captured["id"] as? String)
+            let (missingReason, problem, _) = try await send(client, .post, "/v1/orders/\(id)/cancel", key: fixture.keys["shop"], "{}")
+            #expect(missingReason == .badRequest && problem["field"] as? String == "reason")
+            let (status, cancelled, _) = try await send(client, .post, "/v1/orders/\(id)/cancel", key: fixture.keys["shop"], #"{"reason":"customer asked"}"#)
+            #expect(status == .ok && cancelled["status"] as? String == "cancelled", "\(cancelled)")
+            let last = (cancelled["history"] as? [[String: Any]])?.last
+            #expect(last?["from"] as? String == "validated" && last?["cause"] as? String == "cancelled: customer asked (shop)")
+            let (again, same, _) = try await send(client, .post, "/v1/orders/\(id)/cancel", key: fixture.keys["shop"], #"{"reason":"twice"}"#)
+            #expect(again == .ok && (same["history"] as? [Any])?.count == 2, "a second cancel changes nothing")
+            let (_, paid, _) = try await send(client, .post, "/v1/orders/\(id)/payments", key: fixture.keys["shop"], #"{"authorized":"47.95","captured":"47.95"}"#)
+            #expect(paid["status"] as? String == "cancelled", "a payment does not bring a cancelled order back")
+        }
+    }
+
     @Test(arguments: [
         (#""currency":"GBP""#, #""currency":"XYZ""#, "currency"),
         (#""total":"47.95""#, #""total":"47.9x""#, "total"),

@@ -103,6 +103,20 @@ public struct OrderService: Sendable {
         return try await self.record(id) ?? record
     }
 
+    /// Cancels an order, from any status the status machine allows (`captured`, `validated`, `allocated`,
+    /// `released`, `ready_for_pickup`, `on_hold`); from any other it is refused with `DomainError.illegalTransition`.
+    /// A cancelled order again is answered as it is.
+    public func cancel(_ id: OrderID, reason: String, source: SystemID) async throws -> OrderRecord {
+        guard let record = try await record(id) else { throw StorageError.notFound(kind: "order", id: id.rawValue) }
+        if record.lifecycle.status == .cancelled { return record }
+        _ = try record.lifecycle.transitioned(to: .cancelled)
+        let change = OrderStatusChanged(from: record.lifecycle.status, to: .cancelled, cause: "cancelled: \(reason)")
+        let event = try NewEvent(stream: Self.stream(id), correlationID: CorrelationID(trusted: id.rawValue), occurredAt: now(),
+                                 source: source, payload: change)
+        _ = try await store.commit(Commit(events: [EventAppend(event, expected: .exactly(record.version))]))
+        return try await self.record(id) ?? record
+    }
+
     /// Records the payment side's current figures for an order, and runs the gate again when the order is on hold
     /// (an authorization that covers the total releases an order held for its payment). The same figures again are
     /// not recorded again.

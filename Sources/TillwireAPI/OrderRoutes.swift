@@ -109,10 +109,19 @@ enum OrderRoutes {
         /// The payment side's current figures.
         let payments: PaymentsView
         let history: [ChangeView]
-        /// Every event of the order's flow, on any stream (its reservations, its jobs' outcomes): the journey.
+        let releases: [ReleaseView]
+        let shipments: [ShipmentView]
+        let cancelled_lines: [String: String]
+        /// The lineage, on a lookup: every event of the order's flow on any stream (reservations, calls to systems).
         let events: [EventView]?
+        /// The reservations of the current saga run, per line.
+        let reservations: [ReservationView]?
+        /// Calls still owed to external systems: jobs pending, running or dead (the ones that succeeded are events).
+        let jobs: [JobView]?
+        /// The fulfilment saga run: its steps as recorded.
+        let saga: SagaView?
 
-        init(_ record: OrderRecord, events: [EventEnvelope]? = nil) {
+        init(_ record: OrderRecord, journey: Journey? = nil) {
             let order = record.order
             id = order.id.rawValue
             channel = order.channel.rawValue
@@ -131,11 +140,119 @@ enum OrderRoutes {
                 ChangeView(at: $0.at.ISO8601Format(), from: $0.change.from.rawValue, to: $0.change.to.rawValue, cause: $0.change.cause,
                            hold_reasons: $0.change.holdReasons.map(HoldReasonView.init), event_id: $0.eventID.rawValue)
             }
-            self.events = events?.map {
+            releases = record.releases.map { ReleaseView(system: $0.system.rawValue, document: $0.document) }
+            shipments = record.shipments.map { ShipmentView(shipment: $0.shipment, lines: $0.lines, tracking: $0.tracking.map(TrackingBody.init)) }
+            cancelled_lines = record.cancelledLines
+            events = journey?.events.map {
                 EventView(position: $0.position, type: $0.type, stream: $0.stream.rawValue, source: $0.event.source.rawValue,
                           occurred_at: $0.event.occurredAt.ISO8601Format())
             }
+            reservations = journey?.reservations.map {
+                ReservationView(id: $0.id.rawValue, sku: $0.sku.rawValue, location: $0.location.rawValue, quantity: $0.quantity, state: $0.state.rawValue)
+            }
+            jobs = journey?.jobs.map {
+                JobView(id: $0.id.rawValue, kind: $0.kind, state: $0.state.rawValue, attempts: $0.attempts, last_error: $0.lastError)
+            }
+            saga = journey?.saga.map { run, steps in
+                SagaView(run: run.id.rawValue, type: run.type, state: run.state.rawValue,
+                         waiting_for: run.wait?.eventType, waiting_until: run.wait?.until.ISO8601Format(),
+                         steps: steps.map { SagaView.StepView(name: $0.name, status: $0.status.rawValue,
+                                                               detail: $0.status == .failed ? String(decoding: $0.output, as: UTF8.self) : nil) })
+            }
         }
+    }
+
+    /// What a lookup adds to the order: its journey across systems.
+    struct Journey {
+        var events: [EventEnvelope]
+        var reservations: [Reservation]
+        var jobs: [Job]
+        var saga: (WorkflowRun, [WorkflowStep])?
+    }
+
+    struct ReleaseView: Codable {
+        let system: String
+        let document: String
+    }
+
+    struct TrackingBody: Codable {
+        let carrier: String
+        let number: String
+        let url: String?
+
+        init(_ tracking: Tracking) {
+            carrier = tracking.carrier
+            number = tracking.number
+            url = tracking.url
+        }
+    }
+
+    struct ShipmentView: Codable {
+        let shipment: String
+        let lines: [String]
+        let tracking: TrackingBody?
+    }
+
+    struct ReservationView: Codable {
+        let id: String
+        let sku: String
+        let location: String
+        let quantity: Int64
+        let state: String
+    }
+
+    struct JobView: Codable {
+        let id: String
+        let kind: String
+        let state: String
+        let attempts: Int
+        let last_error: String?
+    }
+
+    struct SagaView: Codable {
+        struct StepView: Codable {
+            let name: String
+            let status: String
+            let detail: String?
+        }
+        let run: String
+        let type: String
+        let state: String
+        let waiting_for: String?
+        let waiting_until: String?
+        let steps: [StepView]
+    }
+
+    struct ShipmentBody: Decodable {
+        let shipment_id: String
+        let lines: [String]
+        let tracking: TrackingBody?
+    }
+
+    struct LinesCancelBody: Decodable {
+        let lines: [String]
+        let reason: String?
+    }
+
+    struct PickupView: ResponseEncodable {
+        struct Entry: Codable {
+            struct Line: Codable {
+                let id: String
+                let sku: String
+                let quantity: Int64
+            }
+            let order: String
+            let channel: String
+            let channel_order_id: String
+            let status: String
+            let customer_name: String?
+            let customer_email: String?
+            let lines: [Line]
+            /// The end of the pickup window, once picked.
+            let pickup_by: String?
+        }
+        let store: String
+        let pickups: [Entry]
     }
 
     struct ValidateBody: Decodable {
@@ -201,6 +318,8 @@ enum OrderRoutes {
             }
         }
 
+        addFulfilment(to: write, read: read, service: service)
+
         write.post("/orders/{id}/validate") { request, context -> OrderView in
             let id = try InventoryRoutes.pathIdentifier(context, "id") { try OrderID($0) }
             let body = try await request.decodeJSON(as: ValidateBody.self, context: context)
@@ -210,6 +329,64 @@ enum OrderRoutes {
             } catch StorageError.notFound {
                 throw Problem.notFound("no order \(id)")
             }
+        }
+    }
+
+    /// Shipments from the fulfilling system, line cancellations, and the store's pickup queue and its marks.
+    static func addFulfilment(to write: RouterGroup<HubRequestContext>, read: RouterGroup<HubRequestContext>, service: OrderService) {
+        @Sendable func source(_ context: HubRequestContext) -> SystemID { (try? SystemID(context.client?.client ?? "")) ?? "api-client" }
+
+        write.post("/orders/{id}/shipments") { request, context -> OrderView in
+            let id = try InventoryRoutes.pathIdentifier(context, "id") { try OrderID($0) }
+            let body = try await request.decodeJSON(as: ShipmentBody.self, context: context)
+            guard (1...100).contains(body.shipment_id.utf8.count) else { throw Problem.invalid("a shipment id is 1-100 bytes", field: "shipment_id") }
+            let tracking = body.tracking.map { Tracking(carrier: $0.carrier, number: $0.number, url: $0.url) }
+            return OrderView(try await service.ship(id, shipment: body.shipment_id, lines: body.lines, tracking: tracking, source: source(context)))
+        }
+
+        write.post("/orders/{id}/lines/cancel") { request, context -> OrderView in
+            let id = try InventoryRoutes.pathIdentifier(context, "id") { try OrderID($0) }
+            let body = try await request.decodeJSON(as: LinesCancelBody.self, context: context)
+            guard let reason = body.reason?.trimmingCharacters(in: .whitespaces), !reason.isEmpty else {
+                throw Problem.invalid("say why the lines are cancelled; it is kept in the order's history", field: "reason")
+            }
+            return OrderView(try await service.cancelLines(id, lines: body.lines, reason: reason, source: source(context)))
+        }
+
+        read.get("/stores/{id}/pickups") { _, context -> PickupView in
+            let store = try InventoryRoutes.pathIdentifier(context, "id") { try LocationID($0) }
+            try InventoryRoutes.requireMayAct(context, for: [store])
+            let entries = try await service.pickups(at: store).map { summary, record in
+                PickupView.Entry(
+                    order: record.order.id.rawValue, channel: record.order.channel.rawValue, channel_order_id: record.order.channelOrderID,
+                    status: record.lifecycle.status.rawValue, customer_name: record.order.customer.name, customer_email: record.order.customer.email,
+                    lines: record.openLines.map { .init(id: $0.id, sku: $0.sku.rawValue, quantity: $0.quantity) },
+                    pickup_by: summary.pickupBy?.ISO8601Format())
+            }
+            return PickupView(store: store.rawValue, pickups: entries)
+        }
+
+        // The store's marks: picked, collected, not collected. The key must be allowed to act for the pickup store.
+        @Sendable func pickupOrder(_ context: HubRequestContext) async throws -> OrderID {
+            let id = try InventoryRoutes.pathIdentifier(context, "id") { try OrderID($0) }
+            guard let record = try await service.record(id) else { throw Problem.notFound("no order \(id)") }
+            if let store = record.order.fulfilment.pickupStore { try InventoryRoutes.requireMayAct(context, for: [store]) }
+            return id
+        }
+        write.post("/orders/{id}/pickup/picked") { _, context -> OrderView in
+            OrderView(try await service.markPicked(try await pickupOrder(context), source: source(context)))
+        }
+        write.post("/orders/{id}/pickup/collected") { _, context -> OrderView in
+            OrderView(try await service.markCollected(try await pickupOrder(context), source: source(context)))
+        }
+        write.post("/orders/{id}/pickup/not-collected") { request, context -> OrderView in
+            let id = try await pickupOrder(context)
+            let body = try await request.decodeJSON(as: ValidateBody.self, context: context)
+            let why = body.reason.map { "not collected: \($0)" } ?? "not collected"
+            guard let record = try await service.record(id), record.lifecycle.status == .readyForPickup else {
+                throw Problem(kind: "conflict", title: "Conflict", status: .conflict, detail: "order \(id) is not ready for pickup")
+            }
+            return OrderView(try await service.cancel(id, reason: why, source: source(context)))
         }
     }
 
@@ -237,7 +414,16 @@ enum OrderRoutes {
         if let (channel, channelOrderID) = expecting, record.order.channel != channel || record.order.channelOrderID != channelOrderID {
             throw Problem.notFound("no order \(channelOrderID) of channel \(channel)")
         }
-        return OrderView(record, events: try await store.readCorrelation(CorrelationID(trusted: id.rawValue), limit: 1_000))
+        var reservations: [Reservation] = []
+        for line in record.order.lines {
+            if let reservation = try await store.reservation(record.reservationID(of: line)) { reservations.append(reservation) }
+        }
+        let journey = Journey(
+            events: try await store.readCorrelation(CorrelationID(trusted: id.rawValue), limit: 1_000),
+            reservations: reservations,
+            jobs: try await store.jobs(partitionKeyPrefix: OrderJobs.partitionPrefix(id), limit: 100),
+            saga: record.run == nil ? nil : try await store.workflowRun(record.run!))
+        return OrderView(record, journey: journey)
     }
 
     /// The body as a canonical order; the first thing wrong is a 400 naming its field.

@@ -116,6 +116,8 @@ extension Problem {
             errors = error.problems
         case let error as OrderService.ConflictingCapture:
             self.init(kind: "conflict", title: "Conflict", status: .conflict, detail: error.description)
+        case let error as OrderService.FulfilmentRefused:
+            self.init(kind: "conflict", title: "Conflict", status: .conflict, detail: error.description)
         case let error as DomainError:
             self.init(kind: "rule-violated", title: "Refused by a business rule", status: .unprocessableContent, detail: error.description)
         case let error as StorageError:

@@ -49,8 +49,9 @@ public enum Hub {
         let inventory = InventoryService(store: store, policy: configuration.inventory)
         // One gate per process: the worker's calls move its breakers, and the API and dashboard read them.
         let systems = SystemGate(policies: configuration.systems)
+        let orders = OrderService(store: store, policy: configuration.orders)
         let router = HubRouter.build(store: store, metrics: registry, api: configuration.api, inventory: inventory, systems: systems,
-                                     orders: OrderService(store: store, policy: configuration.orders))
+                                     orders: orders)
         if drill {
             Drill.addRoutes(to: router, store: store)
             logger.warning("fault-drill workload enabled: POST /drill/messages is unauthenticated; not for business data")
@@ -67,10 +68,16 @@ public enum Hub {
                 ])
             },
             logger: logger)
-        let workflows = WorkflowRunner(store: store, definitions: drill ? [Drill.workflow] : [])
+        let flow = OrderFlow(service: orders, inventory: configuration.inventory)
+        let workflows = WorkflowRunner(store: store, definitions: flow.definitions + (drill ? [Drill.workflow] : []))
+        // Until connectors are configured, releases and channel notifications go to the log (LoggingFulfilment).
+        let notified = Set(configuration.channels.map(\.channel)).union(configuration.orders.strictChannels)
+            .map { configuration.orders.system(of: $0) }
         let worker = JobWorker(
             store: store,
             handlers: [workflows, ReservationExpiry(service: inventory)] + (drill ? [Drill.Deliver()] : [])
+                + OrderJobs.fulfilmentHandlers(orders, client: LoggingFulfilment(logger: logger))
+                + Set(notified).map { OrderJobs.Notify(service: orders, system: $0, client: LoggingChannelOrders(logger: logger)) }
                 + configuration.channels.map { ChannelAvailabilityJob(policy: $0, store: store, publisher: LoggingPublisher(logger: logger)) },
             configuration: .init(concurrency: configuration.workerConcurrency, lease: configuration.workerLease),
             gate: systems, logger: logger)

@@ -102,7 +102,7 @@ public struct HubConfiguration: Sendable, Equatable {
                 }
                 if let orders = mapping["orders"] {
                     mapping["orders"] = nil
-                    configurationOrders.strictChannels = try parseOrders(orders, origin: origin)
+                    try parseOrders(orders, origin: origin, into: &configurationOrders)
                 }
                 if let systems = mapping["systems"] {
                     mapping["systems"] = nil
@@ -267,24 +267,62 @@ public struct HubConfiguration: Sendable, Equatable {
         return (rules, home)
     }
 
-    /// Reads `orders:`: `strict_channels`, a list of channel ids.
-    private static func parseOrders(_ node: Node, origin: String) throws(ConfigurationError) -> Set<ChannelID> {
-        guard case .mapping(let orders) = node else { throw ConfigurationError(key: "orders", origin: origin, reason: "must be a mapping with strict_channels") }
-        for (keyNode, _) in orders where keyNode.string != "strict_channels" {
-            throw ConfigurationError(key: "orders.\(keyNode.string ?? "?")", origin: origin, reason: "is not a known key; known keys: strict_channels")
+    /// Reads `orders:`: `strict_channels` (channel ids), `fulfilment_system` and `pickup_system` (system ids),
+    /// `ship_from.ship_from_dc` and `ship_from.ship_from_store` (location ids, best first), and the saga's timeouts in
+    /// hours: `release_timeout_hours`, `fulfilment_timeout_hours`, `picking_timeout_hours`, `pickup_window_hours`.
+    private static func parseOrders(_ node: Node, origin: String, into policy: inout OrderService.Policy) throws(ConfigurationError) {
+        let known = ["strict_channels", "fulfilment_system", "pickup_system", "ship_from", "release_timeout_hours",
+                     "fulfilment_timeout_hours", "picking_timeout_hours", "pickup_window_hours"]
+        guard case .mapping(let orders) = node else { throw ConfigurationError(key: "orders", origin: origin, reason: "must be a mapping of \(known.joined(separator: ", "))") }
+        for (keyNode, _) in orders where !known.contains(keyNode.string ?? "") {
+            throw ConfigurationError(key: "orders.\(keyNode.string ?? "?")", origin: origin, reason: "is not a known key; known keys: \(known.joined(separator: ", "))")
         }
-        guard let listNode = orders["strict_channels"] else { return [] }
-        guard case .sequence(let list) = listNode else {
-            throw ConfigurationError(key: "orders.strict_channels", origin: origin, reason: "must be a list of channel ids")
-        }
-        var channels: Set<ChannelID> = []
-        for item in list {
-            guard let text = item.string, let channel = try? ChannelID(text) else {
-                throw ConfigurationError(key: "orders.strict_channels", origin: origin, reason: "must be a list of channel ids")
+        func identifiers<Tag>(_ node: Node, key: String, as: Tag.Type) throws(ConfigurationError) -> [Identifier<Tag>] {
+            guard case .sequence(let list) = node else { throw ConfigurationError(key: key, origin: origin, reason: "must be a list of ids") }
+            var ids: [Identifier<Tag>] = []
+            for item in list {
+                guard let text = item.string, let id = try? Identifier<Tag>(text) else {
+                    throw ConfigurationError(key: key, origin: origin, reason: "must be a list of ids, got '\(item.string ?? "?")'")
+                }
+                ids.append(id)
             }
-            channels.insert(channel)
+            return ids
         }
-        return channels
+        func system(_ key: String) throws(ConfigurationError) -> SystemID? {
+            guard let node = orders[Node(key)] else { return nil }
+            guard let text = node.string, let id = try? SystemID(text), !text.contains(".") else {
+                throw ConfigurationError(key: "orders.\(key)", origin: origin, reason: "must be a system id without a dot")
+            }
+            return id
+        }
+        func hours(_ key: String) throws(ConfigurationError) -> Duration? {
+            guard let node = orders[Node(key)] else { return nil }
+            guard let text = node.string, let value = Int(text), (1...24 * 90).contains(value) else {
+                throw ConfigurationError(key: "orders.\(key)", origin: origin, reason: "must be a whole number of hours, 1-2160")
+            }
+            return .seconds(value * 3600)
+        }
+        if let list = orders["strict_channels"] {
+            policy.strictChannels = Set(try identifiers(list, key: "orders.strict_channels", as: ChannelTag.self))
+        }
+        if let id = try system("fulfilment_system") { policy.fulfilmentSystem = id }
+        if let id = try system("pickup_system") { policy.pickupSystem = id }
+        if let shipFrom = orders["ship_from"] {
+            guard case .mapping(let modes) = shipFrom else {
+                throw ConfigurationError(key: "orders.ship_from", origin: origin, reason: "must map ship_from_dc and ship_from_store to location lists")
+            }
+            for (modeNode, list) in modes {
+                guard let mode = Fulfilment.Mode(rawValue: modeNode.string ?? ""), mode != .pickUpInStore else {
+                    throw ConfigurationError(key: "orders.ship_from.\(modeNode.string ?? "?")", origin: origin,
+                                             reason: "is not a known key; known keys: ship_from_dc, ship_from_store")
+                }
+                policy.shipFrom[mode] = try identifiers(list, key: "orders.ship_from.\(mode.rawValue)", as: LocationTag.self)
+            }
+        }
+        if let value = try hours("release_timeout_hours") { policy.releaseTimeout = value }
+        if let value = try hours("fulfilment_timeout_hours") { policy.fulfilmentTimeout = value }
+        if let value = try hours("picking_timeout_hours") { policy.pickingTimeout = value }
+        if let value = try hours("pickup_window_hours") { policy.pickupWindow = value }
     }
 
     /// Reads `channels:`: a mapping from channel name to `locations` and `buffer`.

@@ -20,12 +20,125 @@ public struct OrderStatusChanged: VersionedPayload, Hashable {
     public let to: OrderStatus
     public let cause: String
     public let holdReasons: [HoldReason]
+    /// The fulfilment saga run this change started (set on each move to `validated`); absent otherwise.
+    public let run: WorkflowRunID?
 
-    public init(from: OrderStatus, to: OrderStatus, cause: String, holdReasons: [HoldReason] = []) {
+    public init(from: OrderStatus, to: OrderStatus, cause: String, holdReasons: [HoldReason] = [], run: WorkflowRunID? = nil) {
         self.from = from
         self.to = to
         self.cause = cause
         self.holdReasons = holdReasons
+        self.run = run
+    }
+}
+
+/// The fulfilling system accepted the order: the document it created there (a sale, a pick list, a store's queue).
+public struct OrderReleased: VersionedPayload, Hashable {
+    public static let eventType = "order.released"
+    public static let schemaVersion = 1
+    public let system: SystemID
+    public let document: String
+
+    public init(system: SystemID, document: String) {
+        self.system = system
+        self.document = document
+    }
+}
+
+/// A carrier's tracking of a shipment.
+public struct Tracking: Hashable, Sendable, Codable {
+    public let carrier: String
+    public let number: String
+    public let url: String?
+
+    public init(carrier: String, number: String, url: String? = nil) {
+        self.carrier = carrier
+        self.number = number
+        self.url = url
+    }
+}
+
+/// Order lines left a location: shipped by the fulfilling system, or collected in store. Their reservations were
+/// consumed in the same commit (the sale movement).
+public struct OrderShipped: VersionedPayload, Hashable {
+    public static let eventType = "order.shipped"
+    public static let schemaVersion = 1
+    /// The fulfilling system's id of the shipment; a shipment is recorded once.
+    public let shipment: String
+    public let lines: [String]
+    public let tracking: Tracking?
+
+    public init(shipment: String, lines: [String], tracking: Tracking?) {
+        self.shipment = shipment
+        self.lines = lines
+        self.tracking = tracking
+    }
+}
+
+/// Order lines cancelled before they shipped; their reservations were released in the same commit.
+public struct OrderLinesCancelled: VersionedPayload, Hashable {
+    public static let eventType = "order.lines_cancelled"
+    public static let schemaVersion = 1
+    public let lines: [String]
+    public let reason: String
+
+    public init(lines: [String], reason: String) {
+        self.lines = lines
+        self.reason = reason
+    }
+}
+
+/// A milestone of the order's flow that a saga waits for, or that a later flow consumes: each is its own event type,
+/// committed with the status change it marks.
+public struct OrderMilestone: Hashable, Sendable, Codable {
+    public enum Kind: String, Sendable, Codable, CaseIterable {
+        /// Every line shipped or cancelled, at least one shipped.
+        case fulfilled = "order.fulfilled"
+        /// A pickup's lines are picked and wait at the store's counter.
+        case picked = "order.picked"
+        /// The customer collected a pickup.
+        case collected = "order.collected"
+        /// The order's flow ended: the hand-over to financial posting.
+        case completed = "order.completed"
+        /// The order ended without the customer getting (all of) it after paying: the channel refunds.
+        case refundDue = "order.refund_due"
+    }
+
+    public let kind: Kind
+    public let detail: String
+
+    public init(_ kind: Kind, _ detail: String) {
+        self.kind = kind
+        self.detail = detail
+    }
+
+    public var eventType: String { kind.rawValue }
+}
+
+/// The hub told an external system about the order (other than the release, which is `OrderReleased`): the
+/// fulfilling system to stop, the channel of a new status and tracking. The lineage of the jobs that succeeded.
+public struct OrderSystemCalled: VersionedPayload, Hashable {
+    public static let eventType = "order.system_called"
+    public static let schemaVersion = 1
+    public enum Action: String, Sendable, Codable {
+        /// The fulfilling system was told to stop fulfilling the order (or some lines).
+        case cancelFulfilment = "cancel_fulfilment"
+        /// The channel was told the order's status (and tracking).
+        case notifyChannel = "notify_channel"
+    }
+
+    public let system: SystemID
+    public let action: Action
+    public let status: OrderStatus?
+    public let lines: [String]?
+    public let tracking: Tracking?
+
+    public init(system: SystemID, action: Action, status: OrderStatus? = nil, lines: [String]? = nil, tracking: Tracking? = nil) {
+        self.system = system
+        self.action = action
+        self.status = status
+        self.lines = lines
+        self.tracking = tracking
     }
 }
 
@@ -54,6 +167,28 @@ public struct OrderRecord: Hashable, Sendable {
     public private(set) var history: [Change]
     /// The version of the order's stream this record was read at.
     public private(set) var version: Int64
+    /// The fulfilment saga run of the latest move to `validated`.
+    public private(set) var run: WorkflowRunID?
+    public private(set) var releases: [OrderReleased] = []
+    public private(set) var shipments: [OrderShipped] = []
+    /// Lines cancelled before shipping, by line id, with the reason.
+    public private(set) var cancelledLines: [String: String] = [:]
+
+    /// The ids of the lines shipped (or collected).
+    public var shippedLines: Set<String> { Set(shipments.flatMap(\.lines)) }
+
+    /// The lines neither shipped nor cancelled.
+    public var openLines: [OrderLine] {
+        let shipped = shippedLines
+        return order.lines.filter { !shipped.contains($0.id) && cancelledLines[$0.id] == nil }
+    }
+
+    /// The reservation that holds stock for a line in the current saga run: one per line and run (a run that
+    /// failed released its own, and the next run reserves afresh).
+    public func reservationID(of line: OrderLine) -> ReservationID {
+        let index = order.lines.firstIndex(of: line) ?? 0
+        return ReservationID(trusted: "\(order.id.rawValue)-\(index + 1)-\(run?.rawValue.prefix(8) ?? "none")")
+    }
 
     public struct Change: Hashable, Sendable {
         public let at: Date
@@ -91,6 +226,26 @@ public struct OrderRecord: Hashable, Sendable {
         next.lifecycle = try lifecycle.transitioned(to: change.to, holdReason: change.to == .onHold ? change.holdReasons.map(\.description).joined(separator: "; ") : nil)
         next.holdReasons = change.to == .onHold ? change.holdReasons : []
         next.history.append(Change(at: at, change: change, eventID: eventID))
+        next.version = version
+        if let run = change.run { next.run = run }
+        return next
+    }
+
+    /// The record after an event that changes none of its fields (a milestone, a call to a system).
+    public func applying(version: Int64) -> OrderRecord {
+        var next = self
+        next.version = version
+        return next
+    }
+
+    /// The record after a release, shipment or line cancellation read from the log (other events only move the
+    /// version).
+    public func applying(released: OrderReleased? = nil, shipped: OrderShipped? = nil, cancelled: OrderLinesCancelled? = nil,
+                         version: Int64) -> OrderRecord {
+        var next = self
+        if let released { next.releases.append(released) }
+        if let shipped { next.shipments.append(shipped) }
+        if let cancelled { for line in cancelled.lines { next.cancelledLines[line] = cancelled.reason } }
         next.version = version
         return next
     }

@@ -18,8 +18,9 @@ public enum OrderStatus: String, Sendable, Codable, CaseIterable {
     case returned
 
     /// Every allowed transition. A second partial shipment or partial return is a transition to the same status.
-    /// From `on_hold`, only the status the order was held in (or `cancelled`) is allowed:
-    /// `OrderLifecycle` enforces that; this table lists every status a hold may have been taken from.
+    /// From `on_hold`, only the status the order was held in (or `cancelled`) is allowed, and `validated` after a hold
+    /// at `allocated` (its stock was released): `OrderLifecycle` enforces that; this table lists every status a hold
+    /// may have been taken from.
     public static let transitions: [OrderStatus: [OrderStatus]] = [
         .captured: [.validated, .onHold, .cancelled],
         .validated: [.allocated, .onHold, .cancelled],
@@ -74,7 +75,8 @@ public struct OrderLifecycle: Hashable, Sendable, Codable {
     public func transitioned(to next: OrderStatus, holdReason: String? = nil) throws(DomainError) -> OrderLifecycle {
         let allowed: Bool
         if status == .onHold {
-            allowed = next == .cancelled || next == heldFrom
+            // A hold taken at `allocated` released the stock: the order resumes at `validated` and reserves again.
+            allowed = next == .cancelled || next == heldFrom || (heldFrom == .allocated && next == .validated)
         } else {
             allowed = OrderStatus.transitions[status, default: []].contains(next)
         }

@@ -98,9 +98,16 @@ extension Commit {
     public mutating func startWorkflow(
         _ definition: WorkflowDefinition, id: WorkflowRunID = .random(), input: Data, correlationID: CorrelationID, now: Date
     ) {
+        startWorkflow(type: definition.type, version: definition.version, maxAttempts: definition.maxAttempts, id: id, input: input,
+                      correlationID: correlationID, now: now)
+    }
+
+    /// Adds the start of a run of a definition named by its type and version (registered with the runner).
+    public mutating func startWorkflow(
+        type: String, version: Int, maxAttempts: Int, id: WorkflowRunID = .random(), input: Data, correlationID: CorrelationID, now: Date
+    ) {
         workflows.append(.start(WorkflowRun(
-            id: id, type: definition.type, version: definition.version, correlationID: correlationID, input: input,
-            createdAt: now, updatedAt: now)))
-        jobs.append(WorkflowRunner.advanceJob(id, .run(step: 0), runAt: now, maxAttempts: definition.maxAttempts))
+            id: id, type: type, version: version, correlationID: correlationID, input: input, createdAt: now, updatedAt: now)))
+        jobs.append(WorkflowRunner.advanceJob(id, .run(step: 0), runAt: now, maxAttempts: maxAttempts))
     }
 }

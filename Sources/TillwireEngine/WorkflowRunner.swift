@@ -44,6 +44,8 @@ public struct WorkflowRunner: JobHandler {
         var step: Int?
         /// Set on the job that fires a durable timer.
         var timer: Bool
+        /// Set on a job that cancels the run: the step it is at fails with this reason, and the run compensates.
+        var cancel: String? = nil
     }
 
     static func advanceJob(
@@ -59,6 +61,16 @@ public struct WorkflowRunner: JobHandler {
         return NewJob(
             kind: jobKind, payload: (try? JSONEncoder().encode(advance)) ?? Data(),
             uniqueKey: "workflow:\(run):\(what)" + (tag.map { ":\($0)" } ?? ""), runAt: runAt, maxAttempts: maxAttempts)
+    }
+
+    /// A job that cancels a run from outside (an order cancelled by its channel): the step the run is at, running or
+    /// waiting, is recorded as failed with `reason`, and the completed steps are compensated, last first. A run that
+    /// is already compensating or has ended is left as it is. A step that was running meanwhile cannot commit after
+    /// the cancellation is recorded (a step is recorded once), so its effects are not applied.
+    public static func cancelJob(_ run: WorkflowRunID, reason: String, now: Date) -> NewJob {
+        let advance = Advance(run: run.rawValue, compensate: false, step: nil, timer: false, cancel: reason)
+        return NewJob(kind: jobKind, payload: (try? JSONEncoder().encode(advance)) ?? Data(),
+                      uniqueKey: "workflow:\(run):cancel", runAt: now, maxAttempts: 10)
     }
 
     /// A job that re-evaluates a waiting run now (an event it may wait for has arrived).
@@ -88,6 +100,13 @@ public struct WorkflowRunner: JobHandler {
             throw JobError.terminal("workflow run \(runID): \(error)")
         }
         let action = lifecycle.nextAction
+        if let reason = advance.cancel {
+            guard case .run(let index) = action else { return Commit() }
+            var attempt = Attempt(
+                run: run, steps: steps, definition: definition, lifecycle: lifecycle, job: job, timerFired: false, now: now())
+            try attempt.record(index, .failed, output: Data("cancelled: \(reason)".utf8))
+            return attempt.commit
+        }
         if let step = advance.step {
             // Another job already did what this one was enqueued for (a wait woken twice, a retried commit).
             guard action == (advance.compensate ? .compensate(step: step) : .run(step: step)) else { return Commit() }

@@ -17,6 +17,8 @@ public struct Commit: Sendable {
     /// `events`. Must not throw for a change that applied: a throw rolls back the whole commit.
     public var inventoryEvents: (@Sendable (_ index: Int, _ outcome: InventoryOutcome) throws -> [NewEvent])?
     public var workflows: [WorkflowChange]
+    /// Rows of the order status projection to write (insert or replace by order id).
+    public var orders: [OrderSummary] = []
     public var access: [AccessChange]
     /// Audit entries recorded with the change they describe.
     public var audit: [AuditEntry]

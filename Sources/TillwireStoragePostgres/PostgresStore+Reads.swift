@@ -141,6 +141,41 @@ extension PostgresStore {
             """) { WorkflowRunID(trusted: try $0.decode("id", as: String.self)) }
     }
 
+    // MARK: Orders
+
+    public func orderSummaries(pickupStore: LocationID, statuses: Set<OrderStatus>, limit: Int) async throws -> [OrderSummary] {
+        try await fetch("""
+            SELECT * FROM orders WHERE pickup_store = \(pickupStore.rawValue) AND status = ANY(\(statuses.map(\.rawValue).sorted()))
+            ORDER BY updated_at, id LIMIT \(limit)
+            """, Self.orderSummary(from:)).compactMap { $0 }
+    }
+
+    public func orderCounts() async throws -> [OrderStatus: Int] {
+        let rows = try await fetch("SELECT status, COUNT(*) AS n FROM orders GROUP BY status") {
+            (OrderStatus(rawValue: try $0.decode("status", as: String.self)), Int(try $0.decode("n", as: Int64.self)))
+        }
+        var counts: [OrderStatus: Int] = [:]
+        for (status, count) in rows { if let status { counts[status] = count } }
+        return counts
+    }
+
+    public func jobs(partitionKeyPrefix prefix: String, limit: Int) async throws -> [Job] {
+        try await fetch("""
+            SELECT * FROM jobs WHERE starts_with(partition_key, \(prefix)) ORDER BY seq LIMIT \(limit)
+            """, Self.job(from:))
+    }
+
+    static func orderSummary(from row: PostgresRandomAccessRow) throws -> OrderSummary? {
+        guard let status = OrderStatus(rawValue: try row.decode("status", as: String.self)),
+              let mode = Fulfilment.Mode(rawValue: try row.decode("mode", as: String.self)) else { return nil }
+        return OrderSummary(
+            id: OrderID(trusted: try row.decode("id", as: String.self)), channel: ChannelID(trusted: try row.decode("channel", as: String.self)),
+            channelOrderID: try row.decode("channel_order_id", as: String.self), status: status, mode: mode,
+            pickupStore: try row.decode("pickup_store", as: String?.self).map { LocationID(trusted: $0) },
+            pickupBy: try row.decode("pickup_by", as: Int64?.self).map { Date(milliseconds: $0) },
+            updatedAt: Date(milliseconds: try row.decode("updated_at", as: Int64.self)))
+    }
+
     static func workflowRun(from row: PostgresRandomAccessRow) throws -> WorkflowRun {
         let waitStep = try row.decode("wait_step", as: Int?.self)
         let waitUntil = try row.decode("wait_until", as: Int64?.self)

@@ -197,5 +197,19 @@ enum SQLiteSchema {
         ALTER TABLE jobs ADD COLUMN coalesce_key TEXT;
         CREATE INDEX jobs_coalesce ON jobs (coalesce_key, state) WHERE coalesce_key IS NOT NULL;
         """),
+        (10, "order status projection", """
+        CREATE TABLE orders (
+            id TEXT PRIMARY KEY,
+            channel TEXT NOT NULL,
+            channel_order_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            mode TEXT NOT NULL,
+            pickup_store TEXT,
+            pickup_by INTEGER,
+            updated_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX orders_pickups ON orders (pickup_store, status) WHERE pickup_store IS NOT NULL;
+        CREATE INDEX orders_status ON orders (status);
+        """),
     ]
 }

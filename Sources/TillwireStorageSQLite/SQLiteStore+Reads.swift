@@ -175,6 +175,49 @@ extension SQLiteStore {
         }
     }
 
+    // MARK: Orders
+
+    public func orderSummaries(pickupStore: LocationID, statuses: Set<OrderStatus>, limit: Int) async throws -> [OrderSummary] {
+        let wanted = statuses.map(\.rawValue).sorted()
+        return try await read { db in
+            try Row.fetchAll(
+                db, sql: """
+                    SELECT * FROM orders WHERE pickup_store = ? AND status IN (\(wanted.map { _ in "?" }.joined(separator: ",")))
+                    ORDER BY updated_at, id LIMIT ?
+                    """,
+                arguments: StatementArguments([pickupStore.rawValue] + wanted + [String(limit)])
+            ).compactMap(Self.orderSummary(from:))
+        }
+    }
+
+    public func orderCounts() async throws -> [OrderStatus: Int] {
+        try await read { db in
+            var counts: [OrderStatus: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM orders GROUP BY status") {
+                if let status = OrderStatus(rawValue: row["status"]) { counts[status] = row["n"] }
+            }
+            return counts
+        }
+    }
+
+    public func jobs(partitionKeyPrefix prefix: String, limit: Int) async throws -> [Job] {
+        guard let upper = partitionKeyUpperBound(prefix) else { return [] }
+        return try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM jobs WHERE partition_key >= ? AND partition_key < ? ORDER BY rowid LIMIT ?",
+                             arguments: [prefix, upper, limit]).map(Self.job(from:))
+        }
+    }
+
+    static func orderSummary(from row: Row) -> OrderSummary? {
+        guard let status = OrderStatus(rawValue: row["status"]), let mode = Fulfilment.Mode(rawValue: row["mode"]) else { return nil }
+        let pickupStore: String? = row["pickup_store"]
+        let pickupBy: Int64? = row["pickup_by"]
+        return OrderSummary(
+            id: OrderID(trusted: row["id"]), channel: ChannelID(trusted: row["channel"]), channelOrderID: row["channel_order_id"],
+            status: status, mode: mode, pickupStore: pickupStore.map { LocationID(trusted: $0) },
+            pickupBy: pickupBy.map { Date(milliseconds: $0) }, updatedAt: Date(milliseconds: row["updated_at"]))
+    }
+
     static func workflowRun(from row: Row) throws -> WorkflowRun {
         let waitStep: Int? = row["wait_step"]
         let waitUntil: Int64? = row["wait_until"]

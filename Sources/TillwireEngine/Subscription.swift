@@ -135,6 +135,7 @@ public struct Subscription: Service {
                 merged.jobs += effects.jobs
                 merged.catalog += effects.catalog
                 merged.workflows += effects.workflows
+                merged.orders += effects.orders
                 merged.access += effects.access
                 merged.audit += effects.audit
                 mergedUpTo = event.position

@@ -844,6 +844,109 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/v1/orders/{id}/shipments": {
+      "post": {
+        "summary": "Record a shipment of whole lines by the fulfilling system: their reservations are consumed, the order becomes partially fulfilled or fulfilled, the channel is told with the tracking (scope orders:write). The same shipment_id again changes nothing; 409 for a line already shipped or cancelled, or an order not released.",
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/IdempotencyKey"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["shipment_id", "lines"], "properties": {"shipment_id": {"type": "string", "minLength": 1, "maxLength": 100}, "lines": {"type": "array", "minItems": 1, "items": {"type": "string"}}, "tracking": {"type": "object", "required": ["carrier", "number"], "properties": {"carrier": {"type": "string"}, "number": {"type": "string"}, "url": {"type": "string"}}}}}}}},
+        "responses": {
+          "200": {"description": "The order after the shipment.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Order"}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "404": {"$ref": "#/components/responses/Problem"},
+          "409": {"$ref": "#/components/responses/Problem"},
+          "413": {"$ref": "#/components/responses/Problem"},
+          "422": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
+    "/v1/orders/{id}/lines/cancel": {
+      "post": {
+        "summary": "Cancel lines that have not shipped: their stock is released, the fulfilling system and the channel are told (scope orders:write). Every line of an order that shipped nothing cancels the order.",
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/IdempotencyKey"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["lines", "reason"], "properties": {"lines": {"type": "array", "minItems": 1, "items": {"type": "string"}}, "reason": {"type": "string", "minLength": 1}}}}}},
+        "responses": {
+          "200": {"description": "The order after the cancellation.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Order"}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "404": {"$ref": "#/components/responses/Problem"},
+          "409": {"$ref": "#/components/responses/Problem"},
+          "413": {"$ref": "#/components/responses/Problem"},
+          "422": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
+    "/v1/orders/{id}/pickup/picked": {
+      "post": {
+        "summary": "The store picked a pickup order: it is ready for pickup until the pickup window ends (scope orders:write; the key must be allowed to act for the pickup store).",
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/IdempotencyKey"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}}},
+        "responses": {
+          "200": {"description": "The order, ready for pickup.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Order"}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "404": {"$ref": "#/components/responses/Problem"},
+          "409": {"$ref": "#/components/responses/Problem"},
+          "413": {"$ref": "#/components/responses/Problem"},
+          "422": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
+    "/v1/orders/{id}/pickup/collected": {
+      "post": {
+        "summary": "The customer collected a pickup order: its reservations are consumed as a sale at the store (scope orders:write; the key must be allowed to act for the pickup store).",
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/IdempotencyKey"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}}},
+        "responses": {
+          "200": {"description": "The order, collected.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Order"}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "404": {"$ref": "#/components/responses/Problem"},
+          "409": {"$ref": "#/components/responses/Problem"},
+          "413": {"$ref": "#/components/responses/Problem"},
+          "422": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
+    "/v1/orders/{id}/pickup/not-collected": {
+      "post": {
+        "summary": "The customer did not come: the order is cancelled, its stock released and a refund is due (scope orders:write; the key must be allowed to act for the pickup store).",
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/IdempotencyKey"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {"reason": {"type": "string"}}}}}},
+        "responses": {
+          "200": {"description": "The order, cancelled.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Order"}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "404": {"$ref": "#/components/responses/Problem"},
+          "409": {"$ref": "#/components/responses/Problem"},
+          "413": {"$ref": "#/components/responses/Problem"},
+          "422": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
+    "/v1/stores/{id}/pickups": {
+      "get": {
+        "summary": "A store's pickup queue: released pickup orders to pick and picked ones waiting for their customer, with what to pick, for whom and until when (scope orders:read; the key must be allowed to act for the store).",
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+        "responses": {
+          "200": {"description": "The queue, oldest first.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PickupQueue"}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
     "/v1/orders/{id}/validate": {
       "post": {
         "summary": "Run the validation gate again on an order on hold, after a fix (scope orders:write).",
@@ -1527,7 +1630,7 @@ enum OpenAPIDocument {
         "detail": {"type": "string"}}},
       "Order": {
         "type": "object",
-        "required": ["id", "channel", "channel_order_id", "status", "hold_reasons", "currency", "total", "fulfilment", "lines", "payments", "history"],
+        "required": ["id", "channel", "channel_order_id", "status", "hold_reasons", "currency", "total", "fulfilment", "lines", "payments", "history", "releases", "shipments", "cancelled_lines"],
         "properties": {
           "id": {"type": "string"}, "channel": {"type": "string"}, "channel_order_id": {"type": "string"},
           "status": {"type": "string", "enum": ["captured", "validated", "allocated", "released", "partially_fulfilled", "fulfilled", "ready_for_pickup", "collected", "completed", "on_hold", "cancelled", "partially_returned", "returned"]},
@@ -1542,7 +1645,34 @@ enum OpenAPIDocument {
             "hold_reasons": {"type": "array", "items": {"$ref": "#/components/schemas/HoldReason"}}, "event_id": {"type": "string"}}}},
           "events": {"type": ["array", "null"], "items": {"type": "object", "required": ["position", "type", "stream", "source", "occurred_at"], "properties": {
             "position": {"type": "integer"}, "type": {"type": "string"}, "stream": {"type": "string"}, "source": {"type": "string"},
-            "occurred_at": {"type": "string", "format": "date-time"}}}}
+            "occurred_at": {"type": "string", "format": "date-time"}}}},
+          "releases": {"type": "array", "items": {"type": "object", "required": ["system", "document"], "properties": {
+            "system": {"type": "string"}, "document": {"type": "string"}}}},
+          "shipments": {"type": "array", "items": {"type": "object", "required": ["shipment", "lines"], "properties": {
+            "shipment": {"type": "string"}, "lines": {"type": "array", "items": {"type": "string"}},
+            "tracking": {"type": "object", "required": ["carrier", "number"], "properties": {"carrier": {"type": "string"}, "number": {"type": "string"}, "url": {"type": "string"}}}}}},
+          "cancelled_lines": {"type": "object", "additionalProperties": {"type": "string"}},
+          "reservations": {"type": "array", "items": {"type": "object", "required": ["id", "sku", "location", "quantity", "state"], "properties": {
+            "id": {"type": "string"}, "sku": {"type": "string"}, "location": {"type": "string"}, "quantity": {"type": "integer"}, "state": {"type": "string"}}}},
+          "jobs": {"type": "array", "items": {"type": "object", "required": ["id", "kind", "state", "attempts"], "properties": {
+            "id": {"type": "string"}, "kind": {"type": "string"}, "state": {"type": "string"}, "attempts": {"type": "integer"}, "last_error": {"type": "string"}}}},
+          "saga": {"type": "object", "required": ["run", "type", "state", "steps"], "properties": {
+            "run": {"type": "string"}, "type": {"type": "string"}, "state": {"type": "string"}, "waiting_for": {"type": "string"},
+            "waiting_until": {"type": "string", "format": "date-time"},
+            "steps": {"type": "array", "items": {"type": "object", "required": ["name", "status"], "properties": {
+              "name": {"type": "string"}, "status": {"type": "string"}, "detail": {"type": "string"}}}}}}
+        }
+      },
+      "PickupQueue": {
+        "type": "object",
+        "required": ["store", "pickups"],
+        "properties": {
+          "store": {"type": "string"},
+          "pickups": {"type": "array", "items": {"type": "object", "required": ["order", "channel", "channel_order_id", "status", "lines"], "properties": {
+            "order": {"type": "string"}, "channel": {"type": "string"}, "channel_order_id": {"type": "string"}, "status": {"type": "string"},
+            "customer_name": {"type": "string"}, "customer_email": {"type": "string"}, "pickup_by": {"type": "string", "format": "date-time"},
+            "lines": {"type": "array", "items": {"type": "object", "required": ["id", "sku", "quantity"], "properties": {
+              "id": {"type": "string"}, "sku": {"type": "string"}, "quantity": {"type": "integer"}}}}}}}
         }
       },
       "JobList": {

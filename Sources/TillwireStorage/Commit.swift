@@ -18,7 +18,7 @@ public struct Commit: Sendable {
     public var inventoryEvents: (@Sendable (_ index: Int, _ outcome: InventoryOutcome) throws -> [NewEvent])?
     public var workflows: [WorkflowChange]
     /// Rows of the order status projection to write (insert or replace by order id).
-    public var orders: [OrderSummary] = []
+    public var orders: [OrderSummary]
     public var access: [AccessChange]
     /// Audit entries recorded with the change they describe.
     public var audit: [AuditEntry]
@@ -28,9 +28,10 @@ public struct Commit: Sendable {
 
     public init(
         inbox: InboxKey? = nil, events: [EventAppend] = [], jobs: [NewJob] = [],
-        inventory: [InventoryChange] = [], catalog: [CatalogChange] = [], workflows: [WorkflowChange] = [], access: [AccessChange] = [],
-        audit: [AuditEntry] = [], checkpoint: CheckpointAdvance? = nil
+        inventory: [InventoryChange] = [], catalog: [CatalogChange] = [], workflows: [WorkflowChange] = [], orders: [OrderSummary] = [],
+        access: [AccessChange] = [], audit: [AuditEntry] = [], checkpoint: CheckpointAdvance? = nil
     ) {
+        self.orders = orders
         self.inbox = inbox
         self.events = events
         self.jobs = jobs

@@ -44,6 +44,8 @@ public enum StoreConformance {
         .init(name: "inventory events are built from what each change did, in the same transaction", run: inventoryEvents),
         .init(name: "transfers are in transit to their destination until received, in either order", run: transfers),
         .init(name: "a pending job absorbs later jobs with its coalesce key; a running one does not", run: coalescingJobs),
+        .init(name: "order summaries are upserted with their commit and read by pickup store and status", run: orderSummaries),
+        .init(name: "an order's jobs are found by their partition key prefix", run: jobsByPartitionPrefix),
         .init(name: "a closed store refuses work", run: closedStore),
     ]
 
@@ -110,6 +112,46 @@ public enum StoreConformance {
         let third = try await store.commit(Commit(jobs: [job()])).receipt
         try expectEqual(third?.enqueuedJobs.count, 1, "with the first one running, a change needs a new job")
         try expectEqual(try await store.jobs(in: .pending, limit: 10).count, 1, "the new one waits")
+    }
+
+    static func orderSummaries(_ store: any Store) async throws {
+        func summary(_ id: OrderID, _ status: OrderStatus, store pickup: LocationID?, by: Date? = nil, at: Date) -> OrderSummary {
+            OrderSummary(id: id, channel: "web", channelOrderID: "#\(id)", status: status, mode: pickup == nil ? .shipFromDC : .pickUpInStore,
+                         pickupStore: pickup, pickupBy: by, updatedAt: at)
+        }
+        var commit = Commit(orders: [summary("o-1", .released, store: "store-1", at: t0), summary("o-2", .released, store: "store-2", at: t0),
+                                     summary("o-3", .validated, store: nil, at: t0)])
+        commit.events = [EventAppend(event("order/o-1"))]
+        _ = try await store.commit(commit)
+        _ = try await store.commit(Commit(orders: [summary("o-4", .readyForPickup, store: "store-1", by: t0 + 3_600, at: t0 + 1)]))
+        var queue = try await store.orderSummaries(pickupStore: "store-1", statuses: [.released, .readyForPickup], limit: 10)
+        try expectEqual(queue.map(\.id), ["o-1", "o-4"], "store-1's pickups, oldest change first")
+        try expectEqual(queue.last?.pickupBy, t0 + 3_600, "the pickup window's end")
+        // A later change replaces the row; the window is kept while the order stays ready.
+        _ = try await store.commit(Commit(orders: [summary("o-4", .readyForPickup, store: "store-1", at: t0 + 2)]))
+        queue = try await store.orderSummaries(pickupStore: "store-1", statuses: [.readyForPickup], limit: 10)
+        try expectEqual(queue.map(\.pickupBy), [t0 + 3_600], "the window survives a change that does not set it")
+        _ = try await store.commit(Commit(orders: [summary("o-1", .cancelled, store: "store-1", at: t0 + 3)]))
+        queue = try await store.orderSummaries(pickupStore: "store-1", statuses: [.released, .readyForPickup], limit: 10)
+        try expectEqual(queue.map(\.id), ["o-4"], "a cancelled pickup leaves the queue")
+        // A refused commit writes no summary.
+        var refused = Commit(orders: [summary("o-9", .released, store: "store-1", at: t0)])
+        refused.events = [EventAppend(event("order/o-1"), expected: .noStream)]
+        _ = try? await store.commit(refused)
+        try expectEqual(try await store.orderSummaries(pickupStore: "store-1", statuses: [.released], limit: 10).map(\.id), [],
+                        "the summary of a refused commit")
+        try expectEqual(try await store.orderCounts(), [.released: 1, .validated: 1, .readyForPickup: 1, .cancelled: 1], "counts by status")
+    }
+
+    static func jobsByPartitionPrefix(_ store: any Store) async throws {
+        _ = try await store.commit(Commit(jobs: [
+            NewJob(kind: "erp.order_release", partitionKey: "o-1/erp", runAt: t0),
+            NewJob(kind: "web.order_notify", partitionKey: "o-1/web", runAt: t0),
+            NewJob(kind: "web.order_notify", partitionKey: "o-10/web", runAt: t0),
+            NewJob(kind: "web.order_notify", partitionKey: "o-1", runAt: t0),
+        ]))
+        let jobs = try await store.jobs(partitionKeyPrefix: "o-1/", limit: 10)
+        try expectEqual(jobs.map(\.partitionKey), ["o-1/erp", "o-1/web"], "o-1's jobs, in enqueue order, not o-10's")
     }
 
     static func transfers(_ store: any Store) async throws {

@@ -50,6 +50,10 @@ import TillwireTesting
         #expect(throws: DomainError.illegalTransition(from: .onHold, to: .allocated)) { try held.transitioned(to: .allocated) }
         let resumed = try held.transitioned(to: .validated)
         #expect(resumed.status == .validated && resumed.heldFrom == nil && resumed.holdReason == nil)
+        // A hold at allocated released the stock: the order resumes at validated and reserves again.
+        let heldAllocated = try resumed.transitioned(to: .allocated).transitioned(to: .onHold, holdReason: "stock gone")
+        #expect(try heldAllocated.transitioned(to: .validated).status == .validated)
+        #expect(try heldAllocated.transitioned(to: .allocated).status == .allocated)
     }
 
     @Test func terminalStatusesHaveNoWayOut() {
@@ -67,7 +71,7 @@ import TillwireTesting
             do {
                 lifecycle = try lifecycle.transitioned(to: target, holdReason: "reason")
                 let allowed = before.status == .onHold
-                    ? [OrderStatus.cancelled, before.heldFrom!]
+                    ? [OrderStatus.cancelled, before.heldFrom!] + (before.heldFrom == .allocated ? [.validated] : [])
                     : OrderStatus.transitions[before.status]!
                 #expect(allowed.contains(target), "\(before.status) -> \(target)")
                 #expect((lifecycle.status == .onHold) == (lifecycle.heldFrom != nil))

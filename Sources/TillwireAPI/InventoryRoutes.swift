@@ -60,6 +60,8 @@ enum InventoryRoutes {
             let transfer_id: String?
             /// For a transfer_out with a transfer_id: where the units go.
             let destination: String?
+            /// For a sale at a store: sell units reserved for orders (a pickup waiting) anyway, for this reason.
+            let override_reason: String?
         }
         let movements: [Item]
     }
@@ -236,7 +238,15 @@ enum InventoryRoutes {
             try requireMayAct(context, for: movements.map(\.location)) { "movements[\($0)].location" }
             try await problems.addUnknown(movements.map { ($0.sku, $0.location, $0.transfer?.destination) }, service: service, prefix: "movements")
             try problems.throwIfAny()
-            let outcomes = try await service.record(movements, correlation: correlation(context))
+            var overrides: [Int: String] = [:]
+            for (index, item) in body.movements.enumerated() {
+                guard let reason = item.override_reason else { continue }
+                guard !reason.trimmingCharacters(in: .whitespaces).isEmpty, reason.utf8.count <= 500 else {
+                    throw Problem.invalid("an override reason is 1-500 bytes", field: "movements[\(index)].override_reason")
+                }
+                overrides[index] = reason
+            }
+            let outcomes = try await service.record(movements, correlation: correlation(context), overrides: overrides)
             return BatchResult(results: outcomes.enumerated().map { index, outcome in
                 ItemResult(index: index, outcome: outcome.changed ? "applied" : "already_applied", correction: nil, position: PositionView(outcome.position))
             })

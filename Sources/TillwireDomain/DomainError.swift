@@ -9,6 +9,8 @@ public enum DomainError: Error, Hashable, Sendable, CustomStringConvertible {
     case movementSignMismatch(reason: MovementReason, delta: Int64)
     case invalidTransfer(String)
     case insufficientStock(sku: SKU, location: LocationID, requested: Int64, available: Int64)
+    /// A store sale would take units held for orders (a pickup waiting at the counter) without an override.
+    case reservedStock(sku: SKU, location: LocationID, requested: Int64, unreserved: Int64)
     case reservationNotActive(ReservationID, state: ReservationState)
     case reservationMismatch(ReservationID, reason: String)
     case illegalTransition(from: OrderStatus, to: OrderStatus)
@@ -27,6 +29,7 @@ public enum DomainError: Error, Hashable, Sendable, CustomStringConvertible {
         case let .invalidTransfer(reason): "invalid transfer: \(reason)"
         case let .movementSignMismatch(reason, delta): "a \(reason.rawValue) movement cannot have delta \(delta)"
         case let .insufficientStock(sku, location, requested, available): "insufficient stock for \(sku) at \(location): requested \(requested), available \(available)"
+        case let .reservedStock(sku, location, requested, unreserved): "a sale of \(requested) × \(sku) at \(location) would take units reserved for orders (a pickup waiting for its customer); \(max(0, unreserved)) unreserved on hand. Sell what is not reserved, or give override_reason to sell reserved units (recorded)"
         case let .reservationNotActive(id, state): "reservation \(id) is \(state.rawValue), not active"
         case let .reservationMismatch(id, reason): "reservation \(id) conflicts with an earlier one of the same key: \(reason)"
         case let .illegalTransition(from, to): "order status cannot go from \(from.rawValue) to \(to.rawValue)"

@@ -120,3 +120,26 @@ public struct AvailabilityChanged: VersionedPayload, Hashable {
         figures = PositionFigures(position)
     }
 }
+
+/// A store sold units that were reserved for orders, on purpose: the till gave an override with a reason. The
+/// orders whose units were taken are short until stock arrives (the figures show by how much).
+public struct ReservedStockSold: VersionedPayload, Hashable {
+    public static let eventType = "inventory.reserved_stock_sold"
+    public static let schemaVersion = 1
+    public let sku: SKU
+    public let location: LocationID
+    public let quantity: Int64
+    /// Reserved units no longer on hand after the sale.
+    public let short: Int64
+    public let reason: String
+    public let source: SystemID
+
+    public init(sku: SKU, location: LocationID, quantity: Int64, short: Int64, reason: String, source: SystemID) {
+        self.sku = sku
+        self.location = location
+        self.quantity = quantity
+        self.short = short
+        self.reason = reason
+        self.source = source
+    }
+}

@@ -115,6 +115,9 @@ public enum InventoryChange: Sendable {
     /// Appends a movement to the ledger and moves on hand. A movement whose (source, source key) is already in the
     /// ledger is skipped and reported as `InventoryOutcome.alreadyApplied`.
     case record(InventoryMovement)
+    /// `record` for a movement that must not take on hand below what is reserved (a till's sale at a store that
+    /// holds pickups): refused with `DomainError.reservedStock` when it would. A repeat is `alreadyApplied`.
+    case recordKeepingReservations(InventoryMovement)
     /// An absolute count taken at `asOf`: records a count correction of (counted − ledger balance at `asOf`),
     /// or nothing when the ledger already agrees.
     case count(sku: SKU, location: LocationID, counted: Int64, asOf: Date, source: SystemID, sourceKey: String)

@@ -153,6 +153,15 @@ extension PostgresStore {
         case .record(let movement):
             return try await record(movement, in: session, now: now)
 
+        case .recordKeepingReservations(let movement):
+            let outcome = try await record(movement, in: session, now: now)
+            let after = outcome.position
+            if outcome.changed, movement.delta < 0, after.onHand < after.reserved {
+                throw StorageError.rejected(.reservedStock(sku: movement.sku, location: movement.location, requested: -movement.delta,
+                                                           unreserved: after.onHand - movement.delta - after.reserved))
+            }
+            return outcome
+
         case let .count(sku, location, counted, asOf, source, sourceKey):
             // Locked first, so that no movement of this position lands between the balance and the correction.
             let current = try await lockPosition(sku: sku, location: location, in: session, now: now)

@@ -127,6 +127,15 @@ extension SQLiteStore {
         case .record(let movement):
             return try record(movement, in: db, now: now)
 
+        case .recordKeepingReservations(let movement):
+            let outcome = try record(movement, in: db, now: now)
+            let after = outcome.position
+            if outcome.changed, movement.delta < 0, after.onHand < after.reserved {
+                throw StorageError.rejected(.reservedStock(sku: movement.sku, location: movement.location, requested: -movement.delta,
+                                                           unreserved: after.onHand - movement.delta - after.reserved))
+            }
+            return outcome
+
         case let .count(sku, location, counted, asOf, source, sourceKey):
             let balance = try balance(sku: sku, location: location, asOf: asOf.millisecondsSince1970, in: db)
             let correction = try InventoryMovement.countCorrection(counted: counted, balanceAtCountTime: balance)

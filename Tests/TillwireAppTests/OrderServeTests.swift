@@ -149,6 +149,14 @@ import TillwireTesting
         #expect(entries.map { $0["order"] as? String } == [pickupID])
         #expect(entries.first?["customer_name"] as? String == "Ann")
         #expect((entries.first?["lines"] as? [[String: Any]])?.first?["sku"] as? String == "MUG")
+        // The till may sell the 3 mugs nobody waits for, not the 2 held for the customer.
+        func sale(_ quantity: Int, _ key: String) -> String {
+            #"{"movements":[{"sku":"MUG","location":"store-1","delta":-\#(quantity),"reason":"sale","occurred_at":"\#(Date().ISO8601Format())","source":"pos-1","source_key":"\#(key)"}]}"#
+        }
+        let (oversold, refusal) = try await call(base, "POST", "/v1/inventory/movements", key: key, sale(4, "till-1"))
+        #expect(oversold == 422)
+        #expect((refusal["detail"] as? String)?.contains("reserved for orders") == true, "\(refusal)")
+        #expect(try await call(base, "POST", "/v1/inventory/movements", key: key, sale(3, "till-1")).0 == 200)
         #expect(try await call(base, "POST", "/v1/orders/\(pickupID)/pickup/picked", key: key, "{}").0 == 200)
         (_, queue) = try await call(base, "GET", "/v1/stores/store-1/pickups", key: key)
         entries = queue["pickups"] as? [[String: Any]] ?? []

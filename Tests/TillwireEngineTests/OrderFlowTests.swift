@@ -343,4 +343,38 @@ struct OrderHarness {
         #expect(try await hub.eventTypes(order.id).contains("order.refund_due"))
         try await hub.checkConserved([order.id])
     }
+
+    @Test func aStoreSaleCannotTakeUnitsHeldForAPickupWithoutAnOverride() async throws {
+        let hub = try await OrderHarness()
+        try await hub.receive("SHIRT", at: "store-1", 1)
+        try await hub.receive("MUG", at: "store-1", 3)
+        try await hub.receive("MUG", at: "dc-1", 1)
+        let order = try OrderHarness.order("4003", mode: .pickUpInStore)
+        _ = try await hub.service.capture(order, source: "web")
+        try await hub.drain()
+        #expect(try await hub.status(order.id) == .released)
+
+        let inventory = InventoryService(store: hub.store, now: hub.clock.now)
+        func sale(_ location: LocationID, _ quantity: Int64, key: String) throws -> InventoryMovement {
+            try InventoryMovement(sku: "MUG", location: location, delta: -quantity, reason: .sale, occurredAt: hub.clock.now(), source: "pos-1", sourceKey: key)
+        }
+        // One mug is not reserved: the till sells it. The next would be the customer's.
+        _ = try await inventory.record([try sale("store-1", 1, key: "t1")], correlation: "till")
+        do {
+            _ = try await inventory.record([try sale("store-1", 1, key: "t2")], correlation: "till")
+            Issue.record("a sale of a reserved unit was recorded")
+        } catch StorageError.rejected(let error) {
+            #expect(error == .reservedStock(sku: "MUG", location: "store-1", requested: 1, unreserved: 0))
+        }
+        #expect(try await hub.position("MUG", "store-1").onHand == 2)
+        // A warehouse is not a till: its sales are not held back.
+        _ = try await inventory.record([try sale("dc-1", 1, key: "w1")], correlation: "wms")
+        // With a reason, the store may: it is recorded.
+        _ = try await inventory.record([try sale("store-1", 1, key: "t2")], correlation: "till", overrides: [0: "customer at the till insisted; manager approved"])
+        let sold = try await hub.store.readStream(StreamID(trusted: "inventory/store-1"), fromVersion: 1, limit: 100)
+            .filter { $0.type == ReservedStockSold.eventType }
+        #expect(sold.count == 1)
+        let payload = try #require(sold.first).decode(ReservedStockSold.self)
+        #expect(payload.short == 1 && payload.reason == "customer at the till insisted; manager approved")
+    }
 }

@@ -112,17 +112,34 @@ public struct InventoryService: Sendable {
     // MARK: Movements and counts
 
     /// Records movements, all or none. Repeats (same source and source key) are `alreadyApplied`.
-    public func record(_ movements: [InventoryMovement], correlation: CorrelationID) async throws -> [InventoryOutcome] {
+    ///
+    /// A sale at a store may not take units reserved for orders (a pickup waiting at the counter): it is refused with
+    /// `DomainError.reservedStock` unless `overrides` gives a reason for it (by the movement's index); an overriding
+    /// sale that did take reserved units is recorded as `inventory.reserved_stock_sold` with that reason.
+    public func record(_ movements: [InventoryMovement], correlation: CorrelationID, overrides: [Int: String] = [:]) async throws -> [InventoryOutcome] {
         let unknown = try await unknownItems(movements.enumerated().map { ($0, $1.sku, $1.location, $1.transfer?.destination) }, prefix: "movements")
         guard unknown.isEmpty else { throw InvalidItems(problems: unknown) }
-        var commit = Commit(inventory: movements.map { .record($0) })
+        let stores = movements.contains { $0.reason == .sale }
+            ? Set(try await store.locations().filter { $0.kind == .store }.map(\.id)) : []
+        var commit = Commit(inventory: movements.enumerated().map { index, movement in
+            movement.reason == .sale && stores.contains(movement.location) && overrides[index] == nil
+                ? .recordKeepingReservations(movement) : .record(movement)
+        })
         commit.inventoryEvents = { index, outcome in
             guard outcome.changed else { return [] }
             let movement = movements[index]
-            return [
-                try Self.event(InventoryAdjusted(movement: movement, after: outcome.position), movement.location, correlation, movement.source),
-                try Self.event(AvailabilityChanged(outcome.position), movement.location, correlation, movement.source),
+            let after = outcome.position
+            var events = [
+                try Self.event(InventoryAdjusted(movement: movement, after: after), movement.location, correlation, movement.source),
+                try Self.event(AvailabilityChanged(after), movement.location, correlation, movement.source),
             ]
+            if let reason = overrides[index], after.onHand < after.reserved {
+                events.append(try Self.event(ReservedStockSold(sku: movement.sku, location: movement.location, quantity: -movement.delta,
+                                                               short: min(-movement.delta, after.reserved - after.onHand), reason: reason,
+                                                               source: movement.source),
+                                             movement.location, correlation, movement.source))
+            }
+            return events
         }
         return try await store.commit(commit).receipt?.inventory ?? []
     }

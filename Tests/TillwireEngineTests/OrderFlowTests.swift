@@ -9,9 +9,12 @@ import TillwireStorageSQLite
 import TillwireTesting
 
 /// An in-process fulfilling system and channel for the order sagas: it records every call, and fails the calls it
-/// is told to. Not a model of any product; the real ones are connectors.
+/// is told to. Like the real systems it is told to behave like, it applies a call once per idempotency key (a job
+/// retried after its commit lost a race calls again with the same key). Not a model of any product; the real ones
+/// are connectors.
 final class RecordingOrderSystems: FulfilmentClient, ChannelOrderClient {
     let calls = Mutex<[String]>([])
+    let keys = Mutex<Set<String>>([])
     /// Fail releases with this error while set.
     let releaseFailure = Mutex<JobError?>(nil)
 
@@ -19,15 +22,18 @@ final class RecordingOrderSystems: FulfilmentClient, ChannelOrderClient {
 
     func release(_ order: Order, lines: [OrderLine], reservations: [Reservation], key: String) async throws -> String {
         if let failure = releaseFailure.withLock({ $0 }) { throw failure }
+        guard keys.withLock({ $0.insert(key).inserted }) else { return "SO-\(order.channelOrderID)" }
         calls.withLock { $0.append("release \(lines.map(\.id).joined(separator: ",")) from \(Set(reservations.map(\.location.rawValue)).sorted().joined(separator: ","))") }
         return "SO-\(order.channelOrderID)"
     }
 
     func cancel(_ order: OrderID, document: String, lines: [String]?, reason: String, key: String) async throws {
+        guard keys.withLock({ $0.insert(key).inserted }) else { return }
         calls.withLock { $0.append("cancel \(document) \(lines?.joined(separator: ",") ?? "all")") }
     }
 
     func notify(_ order: Order, status: OrderStatus, tracking: Tracking?, key: String) async throws {
+        guard keys.withLock({ $0.insert(key).inserted }) else { return }
         calls.withLock { $0.append("notify \(status.rawValue)\(tracking.map { " \($0.number)" } ?? "")") }
     }
 }

@@ -26,6 +26,7 @@ struct TillwireBench {
         if which == "publish" || which == "inventory" || which == "all" {
             try await publishLag(window: .milliseconds(20))
         }
+        if which == "orders" || which == "all" { try await orders() }
         // In a process of its own (Benchmarks/run starts it), so that its resident memory is only its own.
         if which == "rss" { try await residentMemory() }
     }
@@ -440,6 +441,112 @@ struct TillwireBench {
             print("| POST /v1/reservations, 128 connections on the same 10 SKUs | \(format(crowd.rate)) reservations/s, p99 \(crowd.p99); \(format(Double(heldAfter - held))) more held, \(oversold) SKUs oversold | \(String(format: "%.2f", crowd.rate / hello.rate)) of the hello route |")
             group.cancelAll()
         }
+        try await store.close()
+    }
+
+    /// Orders through the fulfilment saga's first part, as `tillwire serve` runs it: capture (the gate, the saga's
+    /// start) → reserve → release to the fulfilling system, whose in-process client answers at once → the run
+    /// waiting for the shipment. 16 callers capture 3,000 two-line orders on 200 SKUs at 2 DCs; 4 workers of 16
+    /// run the jobs; the event waker runs beside them. Reported: orders/s from the first capture to the last
+    /// release call, and the p99 from a capture's start to its release call.
+    static func orders() async throws {
+        var quiet = Logger(label: "bench")
+        quiet.logLevel = .critical
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tillwire-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let raw = try await rawBatchedInsertRate(path: folder.appendingPathComponent("raw.sqlite").path, rows: 60_000, payload: Data(String(repeating: "x", count: 300).utf8))
+        print("| raw SQLite batched insert (ceiling, this run) | \(format(raw)) rows/s | 1.00 |")
+
+        let store = try SQLiteStore.open(path: folder.appendingPathComponent("hub.sqlite").path, cachesPositions: true)
+        _ = try await store.migrate()
+        let skus = (0..<200).map { SKU(trusted: "SKU-\($0)") }
+        let dcs: [LocationID] = ["dc-1", "dc-2"]
+        _ = try await store.commit(Commit(
+            catalog: dcs.map { .putLocation(Location(trusted: $0, kind: .warehouse, name: "bench")) }
+                + skus.map { .putProduct(Product(trusted: $0, name: "bench", allowBackorder: false)) }))
+        _ = try await store.commit(Commit(inventory: skus.flatMap { sku in dcs.map { dc in
+            .record(try! InventoryMovement(sku: sku, location: dc, delta: 1_000_000, reason: .receipt, occurredAt: Date(), source: "bench", sourceKey: "stock-\(sku)-\(dc)"))
+        } }))
+        var policy = OrderService.Policy(taxRules: ["GB": TaxRule(country: "GB", kind: .unchecked)])
+        policy.shipFrom = [.shipFromDC: dcs]
+        policy.channelSystems = ["web": "web"]
+        let service = OrderService(store: store, policy: policy)
+        let flow = OrderFlow(service: service)
+
+        /// The fulfilling system and the channel: they answer at once, and note when each order was released.
+        final class InstantSystems: FulfilmentClient, ChannelOrderClient {
+            let released = Mutex<[OrderID: ContinuousClock.Instant]>([:])
+            func release(_ order: Order, lines: [OrderLine], reservations: [Reservation], key: String) async throws -> String {
+                released.withLock { $0[order.id] = $0[order.id] ?? .now }
+                return "doc-\(order.id)"
+            }
+            func cancel(_ order: OrderID, document: String, lines: [String]?, reason: String, key: String) async throws {}
+            func notify(_ order: Order, status: OrderStatus, tracking: Tracking?, key: String) async throws {}
+        }
+        let systems = InstantSystems()
+        let handlers: [any JobHandler] = [WorkflowRunner(store: store, definitions: flow.definitions)]
+            + OrderJobs.fulfilmentHandlers(service, client: systems) + [OrderJobs.Notify(service: service, system: "web", client: systems)]
+        let gbp = Currency.gbp
+        func order(_ n: Int) throws -> Order {
+            let lines = try (0..<2).map { line in
+                try OrderLine(id: "\(line + 1)", sku: skus[(n * 2 + line) % skus.count], quantity: 1, unitPrice: Money(minorUnits: 1_000, currency: gbp))
+            }
+            let total = Money(minorUnits: 2_000, currency: gbp)
+            return try Order(
+                id: .derived(channel: "web", channelOrderID: "B\(n)"), channel: "web", channelOrderID: "B\(n)", placedAt: Date(), currency: gbp,
+                taxesIncluded: true, customer: Customer(email: "bench@example.org"), shipTo: try Address(country: "GB"), lines: lines, shipping: nil,
+                payments: try Payments(authorized: total, captured: total, refunded: Money(minorUnits: 0, currency: gbp)),
+                fulfilment: try Fulfilment(.shipFromDC), total: total)
+        }
+        let count = 3_000
+        let captured = Mutex<[OrderID: ContinuousClock.Instant]>([:])
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<4 {
+                group.addTask {
+                    let worker = JobWorker(store: store, handlers: handlers, configuration: .init(owner: "w\(index)", concurrency: 16), logger: quiet)
+                    while !Task.isCancelled {
+                        if try await worker.runOnce() == 0 { try await Task.sleep(for: .milliseconds(2)) }
+                    }
+                }
+            }
+            group.addTask {
+                let waker = Subscription(name: WorkflowEventWaker.subscriberName, store: store, handler: WorkflowEventWaker(store: store),
+                                         configuration: .init(batchSize: 1_000), logger: quiet)
+                while !Task.isCancelled {
+                    if try await waker.runOnce() == 0 { try await Task.sleep(for: .milliseconds(2)) }
+                }
+            }
+            try await withThrowingTaskGroup(of: Void.self) { callers in
+                for caller in 0..<16 {
+                    callers.addTask {
+                        for n in stride(from: caller, to: count, by: 16) {
+                            let order = try order(n)
+                            captured.withLock { $0[order.id] = .now }
+                            _ = try await service.capture(order, source: "web")
+                        }
+                    }
+                }
+                try await callers.waitForAll()
+            }
+            let deadline = ContinuousClock.now + .seconds(300)
+            while systems.released.withLock({ $0.count }) < count, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            group.cancelAll()
+        }
+        let released = systems.released.withLock { $0 }
+        guard released.count == count else { throw BenchError("\(count - released.count) orders were not released within 300 s") }
+        let last = released.values.max()!
+        let rate = Double(count) / (last - start).timeInterval
+        let starts = captured.withLock { $0 }
+        let latencies = released.map { id, at in (at - starts[id]!).timeInterval * 1_000 }.sorted()
+        let p50 = latencies[latencies.count / 2], p99 = latencies[min(latencies.count - 1, latencies.count * 99 / 100)]
+        var held: Int64 = 0
+        for sku in skus { for dc in dcs { held += try await store.position(sku: sku, location: dc).reserved } }
+        guard held == Int64(count * 2) else { throw BenchError("\(held) units reserved for \(count * 2) order lines") }
+        print("| orders through capture → gate → reserve → release (16 callers, 4 workers × 16, 2 lines each; about 10 jobs and 12 commits per order) | \(format(rate)) orders/s, intake→release p50 \(String(format: "%.0f", p50)) ms, p99 \(String(format: "%.0f", p99)) ms | \(String(format: "%.3f", rate / raw)) of the raw insert ceiling |")
         try await store.close()
     }
 

@@ -44,6 +44,14 @@ struct OrderChange {
         }
     }
 
+    /// Appends a fact that changes nothing the order's commands decide on (a call to a system went out), at whatever
+    /// version the stream has: a job recording it does not collide with a command changing the order meanwhile.
+    mutating func note<Payload: VersionedPayload>(_ payload: Payload, source: SystemID) throws {
+        let event = try NewEvent(stream: OrderService.stream(id), correlationID: correlation, causationID: causation, occurredAt: at,
+                                 source: source, payload: payload)
+        commit.events.append(EventAppend(event, expected: .any))
+    }
+
     /// Moves the order's status; refused with `DomainError.illegalTransition` where the status machine does not
     /// allow it.
     mutating func move(to status: OrderStatus, cause: String, holdReasons: [HoldReason] = [], run: WorkflowRunID? = nil) throws {

@@ -100,8 +100,8 @@ public enum OrderJobs {
             try await client.cancel(id, document: document, lines: payload.lines, reason: payload.reason ?? "cancelled",
                                     key: "cancel/\(job.id.rawValue)")
             var change = OrderChange(record, at: service.now(), source: system, causation: job.id.rawValue)
-            try change.append(OrderSystemCalled(system: system, action: .cancelFulfilment, lines: payload.lines))
-            return change.finish()
+            try change.note(OrderSystemCalled(system: system, action: .cancelFulfilment, lines: payload.lines), source: system)
+            return change.commit
         }
     }
 
@@ -124,8 +124,8 @@ public enum OrderJobs {
             guard let status = payload.status else { throw JobError.terminal("an order notification without a status") }
             try await client.notify(record.current, status: status, tracking: payload.tracking, key: "notify/\(job.id.rawValue)")
             var change = OrderChange(record, at: service.now(), source: system, causation: job.id.rawValue)
-            try change.append(OrderSystemCalled(system: system, action: .notifyChannel, status: status, tracking: payload.tracking))
-            return change.finish()
+            try change.note(OrderSystemCalled(system: system, action: .notifyChannel, status: status, tracking: payload.tracking), source: system)
+            return change.commit
         }
     }
 }

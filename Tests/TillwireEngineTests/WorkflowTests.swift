@@ -248,6 +248,39 @@ struct WorkflowHarness {
         #expect(log.calls == ["reserve", "undo reserve"])
     }
 
+    @Test func aCancelledRunCompensatesFromWhereItIsAndAFinishedOneIsLeftAlone() async throws {
+        let clock = ManualClock()
+        let log = StepLog()
+        let definition = WorkflowDefinition(type: "test.pickup", steps: [
+            log.step("open"), log.step("reserve"), .waitForEvent("collected", type: "order.collected", timeout: .seconds(600)), log.step("consume"),
+        ])
+        let harness = WorkflowHarness(store: try await migrated(), clock: clock, definitions: [definition])
+        try await harness.start(definition, id: "run-c", correlation: "order-c")
+        try await harness.drain()
+        _ = try await harness.store.commit(Commit(jobs: [WorkflowRunner.cancelJob("run-c", reason: "customer cancelled", now: clock.now())]))
+        try await harness.drain()
+        let (run, steps) = try await harness.run("run-c")
+        #expect(run.state == .compensated)
+        #expect(log.calls == ["open", "reserve", "undo reserve", "undo open"])
+        #expect(String(decoding: steps[2].output, as: UTF8.self) == "cancelled: customer cancelled")
+        // The event arriving afterwards, and the wait's timer, change nothing; a second cancel neither.
+        _ = try await harness.store.commit(Commit(events: [EventAppend(event("order.collected", correlation: "order-c", payload: "late"))]))
+        clock.advance(by: 700)
+        _ = try await harness.store.commit(Commit(jobs: [WorkflowRunner.cancelJob("run-c", reason: "again", now: clock.now())]))
+        try await harness.drain()
+        #expect(log.calls == ["open", "reserve", "undo reserve", "undo open"])
+        #expect(try await harness.store.jobs(in: .dead, limit: 10).isEmpty)
+
+        // A run that has completed is not cancelled.
+        try await harness.start(definition, id: "run-d", correlation: "order-d")
+        _ = try await harness.store.commit(Commit(events: [EventAppend(event("order.collected", correlation: "order-d", payload: "ok"))]))
+        try await harness.drain()
+        #expect(try await harness.run("run-d").run.state == .completed)
+        _ = try await harness.store.commit(Commit(jobs: [WorkflowRunner.cancelJob("run-d", reason: "too late", now: clock.now())]))
+        try await harness.drain()
+        #expect(try await harness.run("run-d").run.state == .completed)
+    }
+
     @Test func oldRunsKeepTheirDefinitionVersionAfterAnUpgrade() async throws {
         let clock = ManualClock()
         let log = StepLog()

@@ -9,7 +9,7 @@ import TillwireStorage
 public enum HubRouter {
     public static func build(
         store: any Store, metrics: PrometheusCollectorRegistry, api: APIPolicy = APIPolicy(), inventory: InventoryService? = nil,
-        systems: SystemGate? = nil, orders: OrderService? = nil
+        systems: SystemGate? = nil, orders: OrderService? = nil, returns: ReturnService? = nil
     ) -> Router<HubRequestContext> {
         let router = Router(context: HubRequestContext.self)
         router.add(middleware: RequestIDMiddleware())
@@ -66,7 +66,9 @@ public enum HubRouter {
         DeadLetterRoutes.add(to: v1.group().add(middleware: RequireScope("admin")), store: store, systems: systems)
         OperationsPages.add(to: router, store: store, gate: gate, systems: systems)
         InventoryRoutes.add(to: v1, service: inventory ?? InventoryService(store: store), store: store)
-        OrderRoutes.add(to: v1, service: orders ?? OrderService(store: store), store: store)
+        let orders = orders ?? OrderService(store: store)
+        OrderRoutes.add(to: v1, service: orders, store: store)
+        ReturnRoutes.add(to: v1, returns: returns ?? ReturnService(store: store, orders: orders), orders: orders, store: store)
         table.record(router.routes.map { ("\($0.path)", $0.method.rawValue) })
         return router
     }

@@ -153,12 +153,7 @@ enum OrderRoutes {
             jobs = journey?.jobs.map {
                 JobView(id: $0.id.rawValue, kind: $0.kind, state: $0.state.rawValue, attempts: $0.attempts, last_error: $0.lastError)
             }
-            saga = journey?.saga.map { run, steps in
-                SagaView(run: run.id.rawValue, type: run.type, state: run.state.rawValue,
-                         waiting_for: run.wait?.eventType, waiting_until: run.wait?.until.ISO8601Format(),
-                         steps: steps.map { SagaView.StepView(name: $0.name, status: $0.status.rawValue,
-                                                               detail: $0.status == .failed ? String(decoding: $0.output, as: UTF8.self) : nil) })
-            }
+            saga = journey?.saga.map { SagaView($0.0, $0.1) }
         }
     }
 
@@ -221,6 +216,16 @@ enum OrderRoutes {
         let waiting_for: String?
         let waiting_until: String?
         let steps: [StepView]
+
+        init(_ run: WorkflowRun, _ steps: [WorkflowStep]) {
+            self.run = run.id.rawValue
+            type = run.type
+            state = run.state.rawValue
+            waiting_for = run.wait?.eventType
+            waiting_until = run.wait?.until.ISO8601Format()
+            self.steps = steps.map { StepView(name: $0.name, status: $0.status.rawValue,
+                                              detail: $0.status == .failed ? String(decoding: $0.output, as: UTF8.self) : nil) }
+        }
     }
 
     struct ShipmentBody: Decodable {

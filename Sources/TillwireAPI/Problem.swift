@@ -23,6 +23,8 @@ public struct Problem: HTTPResponseError, Codable, Equatable {
     public var errors: [ItemError]?
     /// What is available, when a reservation asked for more (an extension member).
     public var available: Int64?
+    /// Why a return was refused, line by line (an extension member).
+    public var refusals: [ReturnRefusal]?
     /// Headers sent with the problem (`Retry-After`, `WWW-Authenticate`); not part of the body.
     public var headers: [String: String] = [:]
 
@@ -38,7 +40,7 @@ public struct Problem: HTTPResponseError, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case type, title, detail, field, instance, errors, available
+        case type, title, detail, field, instance, errors, available, refusals
         case statusCode = "status"
         case requestID = "request_id"
     }
@@ -117,6 +119,15 @@ extension Problem {
         case let error as OrderService.ConflictingCapture:
             self.init(kind: "conflict", title: "Conflict", status: .conflict, detail: error.description)
         case let error as OrderService.FulfilmentRefused:
+            self.init(kind: "conflict", title: "Conflict", status: .conflict, detail: error.description)
+        case let error as ReturnRefused:
+            self.init(kind: "return-refused", title: "Return refused", status: .unprocessableContent,
+                      detail: error.refusals.count == 1 ? error.refusals[0].description : "\(error.refusals.count) reasons: \(error.refusals.map(\.description).joined(separator: "; "))",
+                      field: error.refusals.first?.line.map { "lines[\($0)]" })
+            refusals = error.refusals
+        case let error as ReturnService.ConflictingReturn:
+            self.init(kind: "conflict", title: "Conflict", status: .conflict, detail: error.description)
+        case let error as ReturnService.ReturnStateRefused:
             self.init(kind: "conflict", title: "Conflict", status: .conflict, detail: error.description)
         case let error as DomainError:
             self.init(kind: "rule-violated", title: "Refused by a business rule", status: .unprocessableContent, detail: error.description)

@@ -49,9 +49,16 @@ public enum Hub {
         let inventory = InventoryService(store: store, policy: configuration.inventory)
         // One gate per process: the worker's calls move its breakers, and the API and dashboard read them.
         let systems = SystemGate(policies: configuration.systems)
-        let orders = OrderService(store: store, policy: configuration.orders)
+        // Shipments, collections and refunds book their journal entries, posted to the finance system.
+        let ledger = Ledger(policy: configuration.finance)
+        var orderPolicy = configuration.orders
+        orderPolicy.ledger = ledger
+        let orders = OrderService(store: store, policy: orderPolicy)
+        var returnPolicy = configuration.returns
+        returnPolicy.ledger = ledger
+        let returns = ReturnService(store: store, orders: orders, policy: returnPolicy)
         let router = HubRouter.build(store: store, metrics: registry, api: configuration.api, inventory: inventory, systems: systems,
-                                     orders: orders)
+                                     orders: orders, returns: returns)
         if drill {
             Drill.addRoutes(to: router, store: store)
             logger.warning("fault-drill workload enabled: POST /drill/messages is unauthenticated; not for business data")
@@ -69,7 +76,8 @@ public enum Hub {
             },
             logger: logger)
         let flow = OrderFlow(service: orders, inventory: configuration.inventory)
-        let workflows = WorkflowRunner(store: store, definitions: flow.definitions + (drill ? [Drill.workflow] : []))
+        let workflows = WorkflowRunner(store: store, definitions: flow.definitions + ReturnFlow(service: returns).definitions
+                                           + (drill ? [Drill.workflow] : []))
         // Until connectors are configured, releases and channel notifications go to the log (LoggingFulfilment).
         let notified = Set(configuration.channels.map(\.channel)).union(configuration.orders.strictChannels)
             .map { configuration.orders.system(of: $0) }
@@ -78,6 +86,8 @@ public enum Hub {
             handlers: [workflows, ReservationExpiry(service: inventory)] + (drill ? [Drill.Deliver()] : [])
                 + OrderJobs.fulfilmentHandlers(orders, client: LoggingFulfilment(logger: logger))
                 + Set(notified).map { OrderJobs.Notify(service: orders, system: $0, client: LoggingChannelOrders(logger: logger)) }
+                + Set(notified).map { ReturnJobs.Refund(returns: returns, system: $0, client: LoggingChannelOrders(logger: logger)) }
+                + [Ledger.Post(store: store, system: configuration.finance.system, client: LoggingLedger(logger: logger))]
                 + configuration.channels.map { ChannelAvailabilityJob(policy: $0, store: store, publisher: LoggingPublisher(logger: logger)) },
             configuration: .init(concurrency: configuration.workerConcurrency, lease: configuration.workerLease),
             gate: systems, logger: logger)

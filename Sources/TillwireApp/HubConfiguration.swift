@@ -67,8 +67,22 @@ public struct HubConfiguration: Sendable, Equatable {
     /// points); `tax.home_country`: the stores' country, for pickups. `orders.strict_channels`: channels held to the
     /// gate's stricter checks. File only. See docs/orders.md.
     public var orders = OrderService.Policy()
+    /// `returns.*`: the return policy (see docs/returns.md): `window_days` (30), `fault_window_days` (365),
+    /// `shipping` (`never`, `full_return`, `fault`; never), `accept_unreferenced` (false),
+    /// `unreferenced_limit_minor_units` (10000), `receipt_window_days` (30), `refund_wait_days` (365).
+    public var returns = ReturnService.Policy()
+    /// `finance.*`: where journal entries go (see docs/finance.md): `system` (erp), `time_zone` of business days
+    /// (UTC), `accounts.<part>` for revenue, shipping_revenue, sales_returns, tax_payable, receivable, inventory,
+    /// cost_of_goods_sold, shrinkage, and `accounts.tenders.<tender>` (file only).
+    public var finance = Ledger.Policy()
 
     public init() {}
+
+    // Key paths are immutable values; the array is a constant.
+    nonisolated(unsafe) static let accountKeys: [(key: String, path: WritableKeyPath<ChartOfAccounts, String>)] = [
+        ("revenue", \.revenue), ("shipping_revenue", \.shippingRevenue), ("sales_returns", \.salesReturns), ("tax_payable", \.taxPayable),
+        ("receivable", \.receivable), ("inventory", \.inventory), ("cost_of_goods_sold", \.costOfGoodsSold), ("shrinkage", \.shrinkage),
+    ]
 
     /// Every key the file may hold.
     public static let keys = [
@@ -77,7 +91,10 @@ public struct HubConfiguration: Sendable, Equatable {
         "retention.dead_jobs_days", "retention.finished_workflows_days", "retention.idempotency_keys_days", "api.rate_per_second", "api.burst",
         "api.max_body_bytes", "api.request_timeout_seconds", "inventory.divergence_alert_units", "inventory.best_location",
         "inventory.default_hold_seconds", "inventory.publish_window_ms",
-    ] + Scope.known.map { "api.scope_rates.\($0)" }
+        "returns.window_days", "returns.fault_window_days", "returns.shipping", "returns.accept_unreferenced",
+        "returns.unreferenced_limit_minor_units", "returns.receipt_window_days", "returns.refund_wait_days",
+        "finance.system", "finance.time_zone",
+    ] + Scope.known.map { "api.scope_rates.\($0)" } + accountKeys.map { "finance.accounts.\($0.key)" }
 
     public static func environmentName(of key: String) -> String {
         "TILLWIRE_" + key.uppercased().replacingOccurrences(of: ".", with: "_").replacingOccurrences(of: ":", with: "_")
@@ -90,12 +107,29 @@ public struct HubConfiguration: Sendable, Equatable {
         var configurationSystems: [String: SystemPolicy] = [:]
         var configurationChannels: [ChannelPolicy] = []
         var configurationOrders = OrderService.Policy()
+        var tenderAccounts: [String: String] = [:]
         if let yaml {
             let node: Node?
             do { node = try Yams.compose(yaml: yaml) } catch {
                 throw ConfigurationError(key: nil, origin: origin, reason: "not valid YAML: \(yamlProblem(error))")
             }
-            if case .mapping(var mapping)? = node, ["systems", "channels", "tax", "orders"].contains(where: { mapping[Node($0)] != nil }) {
+            if case .mapping(var mapping)? = node, ["systems", "channels", "tax", "orders", "finance"].contains(where: { mapping[Node($0)] != nil }) {
+                // `finance.accounts.tenders` names tenders of the retailer's own choosing: read apart from the fixed keys.
+                if case .mapping(var finance)? = mapping["finance"], case .mapping(var accounts)? = finance["accounts"],
+                   let tenders = accounts["tenders"] {
+                    guard case .mapping(let pairs) = tenders else {
+                        throw ConfigurationError(key: "finance.accounts.tenders", origin: origin, reason: "must map tender names to accounts")
+                    }
+                    for (name, account) in pairs {
+                        guard let tender = name.string, let text = account.string, !text.isEmpty else {
+                            throw ConfigurationError(key: "finance.accounts.tenders", origin: origin, reason: "must map tender names to account codes")
+                        }
+                        tenderAccounts[tender] = text
+                    }
+                    accounts["tenders"] = nil
+                    finance["accounts"] = .mapping(accounts)
+                    mapping["finance"] = .mapping(finance)
+                }
                 if let tax = mapping["tax"] {
                     mapping["tax"] = nil
                     (configurationOrders.taxRules, configurationOrders.homeCountry) = try parseTax(tax, origin: origin)
@@ -126,6 +160,7 @@ public struct HubConfiguration: Sendable, Equatable {
         configuration.systems = configurationSystems
         configuration.channels = configurationChannels
         configuration.orders = configurationOrders
+        configuration.finance.chart.tenders = tenderAccounts
         func value(_ key: String) -> (value: String, origin: String)? { values[key] }
         func fail(_ key: String, _ reason: String) -> ConfigurationError {
             ConfigurationError(key: key, origin: values[key]?.origin ?? origin, reason: reason)
@@ -201,6 +236,30 @@ public struct HubConfiguration: Sendable, Equatable {
                 throw fail(key, "must be '<requests per second>/<burst>', e.g. '200/400', got '\(entry.value)'")
             }
             configuration.api.scopeRates[scope] = RateLimit(perSecond: rate, burst: burst)
+        }
+        if let days = try integer("returns.window_days", in: 0...3_650) { configuration.returns.rules.window = .seconds(days * 86_400) }
+        if let days = try integer("returns.fault_window_days", in: 0...3_650) { configuration.returns.rules.faultWindow = .seconds(days * 86_400) }
+        configuration.returns.rules.shipping = try choice("returns.shipping", ReturnPolicy.ShippingRefund.self) ?? configuration.returns.rules.shipping
+        if let entry = value("returns.accept_unreferenced") {
+            guard let flag = Bool(entry.value) else { throw fail("returns.accept_unreferenced", "must be true or false, got '\(entry.value)'") }
+            configuration.returns.rules.acceptUnreferenced = flag
+        }
+        if let units = try integer("returns.unreferenced_limit_minor_units", in: 0...100_000_000) { configuration.returns.rules.unreferencedLimit = Int64(units) }
+        if let days = try integer("returns.receipt_window_days", in: 1...3_650) { configuration.returns.receiptWindow = .seconds(days * 86_400) }
+        if let days = try integer("returns.refund_wait_days", in: 1...3_650) { configuration.returns.refundWait = .seconds(days * 86_400) }
+        if let entry = value("finance.system") {
+            guard let id = try? SystemID(entry.value), !entry.value.contains(".") else { throw fail("finance.system", "must be a system id without a dot") }
+            configuration.finance.system = id
+        }
+        if let entry = value("finance.time_zone") {
+            guard let zone = TimeZone(identifier: entry.value) else { throw fail("finance.time_zone", "must be an IANA time zone like Europe/London, got '\(entry.value)'") }
+            configuration.finance.timeZone = zone
+        }
+        for (key, path) in accountKeys {
+            if let entry = value("finance.accounts.\(key)") {
+                guard !entry.value.isEmpty, entry.value.utf8.count <= 100 else { throw fail("finance.accounts.\(key)", "must be an account code of 1-100 characters") }
+                configuration.finance.chart[keyPath: path] = entry.value
+            }
         }
         if let days = try integer("retention.dead_jobs_days", in: 0...36_500) {
             configuration.retention.deadJobs = days == 0 ? nil : .seconds(days * 86_400)

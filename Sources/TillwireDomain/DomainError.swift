@@ -17,6 +17,8 @@ public enum DomainError: Error, Hashable, Sendable, CustomStringConvertible {
     case holdReasonRequired
     case illegalWorkflowRecord(String)
     case invalidOrder(String)
+    case unbalancedEntry(String)
+    case invalidReturn(String)
 
     public var description: String {
         switch self {
@@ -36,6 +38,8 @@ public enum DomainError: Error, Hashable, Sendable, CustomStringConvertible {
         case .holdReasonRequired: "an order put on hold needs a reason"
         case let .illegalWorkflowRecord(reason): "workflow run out of order: \(reason)"
         case let .invalidOrder(reason): "invalid order: \(reason)"
+        case let .unbalancedEntry(reason): "unbalanced journal entry: \(reason)"
+        case let .invalidReturn(reason): "invalid return: \(reason)"
         }
     }
 }

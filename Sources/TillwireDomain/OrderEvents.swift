@@ -155,6 +155,41 @@ public struct OrderPaymentsUpdated: VersionedPayload, Hashable {
     }
 }
 
+/// A return of some of the order's units was authorized: those units are no longer returnable. Appended to the
+/// order's stream at the version the return rules read, so two returns of the same line cannot both take its last
+/// unit.
+public struct OrderReturnAuthorized: VersionedPayload, Hashable {
+    public static let eventType = "order.return_authorized"
+    public static let schemaVersion = 1
+    public let returnID: ReturnID
+    /// Units by order line id.
+    public let lines: [String: Int64]
+    /// Whether this return refunds the order's shipping.
+    public let shipping: Bool
+
+    public init(returnID: ReturnID, lines: [String: Int64], shipping: Bool) {
+        self.returnID = returnID
+        self.lines = lines
+        self.shipping = shipping
+    }
+}
+
+/// A return ended without its items coming back (voided, or not received in time): its units are returnable again.
+/// Also used when a return was completed (`completed` true): its units count as returned for the order's status.
+public struct OrderReturnSettled: VersionedPayload, Hashable {
+    public static let eventType = "order.return_settled"
+    public static let schemaVersion = 1
+    public let returnID: ReturnID
+    public let completed: Bool
+    public let reason: String
+
+    public init(returnID: ReturnID, completed: Bool, reason: String) {
+        self.returnID = returnID
+        self.completed = completed
+        self.reason = reason
+    }
+}
+
 /// An order as its events tell it: the canonical order, where it stands, and every status change.
 public struct OrderRecord: Hashable, Sendable {
     /// The order as captured.
@@ -173,6 +208,25 @@ public struct OrderRecord: Hashable, Sendable {
     public private(set) var shipments: [OrderShipped] = []
     /// Lines cancelled before shipping, by line id, with the reason.
     public private(set) var cancelledLines: [String: String] = [:]
+    /// When each line left (shipped or collected), by line id.
+    public private(set) var leftAt: [String: Date] = [:]
+    /// Returns authorized and not voided, with their units by line id.
+    public private(set) var returns: [ReturnID: OrderReturnAuthorized] = [:]
+    /// Returns completed (received and refunded).
+    public private(set) var completedReturns: Set<ReturnID> = []
+
+    /// Units of each line in returns that were not voided.
+    public var returnedUnits: [String: Int64] {
+        returns.values.reduce(into: [:]) { sums, ret in for (line, units) in ret.lines { sums[line, default: 0] += units } }
+    }
+
+    /// Units of each line in completed returns.
+    public var completedReturnUnits: [String: Int64] {
+        returns.values.filter { completedReturns.contains($0.returnID) }
+            .reduce(into: [:]) { sums, ret in for (line, units) in ret.lines { sums[line, default: 0] += units } }
+    }
+
+    public var shippingRefunded: Bool { returns.values.contains { $0.shipping } }
 
     /// The ids of the lines shipped (or collected).
     public var shippedLines: Set<String> { Set(shipments.flatMap(\.lines)) }
@@ -241,10 +295,18 @@ public struct OrderRecord: Hashable, Sendable {
     /// The record after a release, shipment or line cancellation read from the log (other events only move the
     /// version).
     public func applying(released: OrderReleased? = nil, shipped: OrderShipped? = nil, cancelled: OrderLinesCancelled? = nil,
+                         returned: OrderReturnAuthorized? = nil, settled: OrderReturnSettled? = nil, at: Date? = nil,
                          version: Int64) -> OrderRecord {
         var next = self
         if let released { next.releases.append(released) }
-        if let shipped { next.shipments.append(shipped) }
+        if let shipped {
+            next.shipments.append(shipped)
+            for line in shipped.lines { next.leftAt[line] = at ?? next.leftAt[line] }
+        }
+        if let returned { next.returns[returned.returnID] = returned }
+        if let settled {
+            if settled.completed { next.completedReturns.insert(settled.returnID) } else { next.returns[settled.returnID] = nil }
+        }
         if let cancelled { for line in cancelled.lines { next.cancelledLines[line] = cancelled.reason } }
         next.version = version
         return next

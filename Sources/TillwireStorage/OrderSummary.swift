@@ -14,10 +14,13 @@ public struct OrderSummary: Sendable, Hashable {
     /// The end of the pickup window once the order is ready for pickup; nil otherwise.
     public let pickupBy: Date?
     public let updatedAt: Date
+    /// The customer's email, lower-cased, for finding a customer's orders (a return at a till without the receipt).
+    public let customerEmail: String?
 
     public init(id: OrderID, channel: ChannelID, channelOrderID: String, status: OrderStatus, mode: Fulfilment.Mode,
-                pickupStore: LocationID?, pickupBy: Date?, updatedAt: Date) {
+                pickupStore: LocationID?, pickupBy: Date?, updatedAt: Date, customerEmail: String? = nil) {
         self.id = id
+        self.customerEmail = customerEmail
         self.channel = channel
         self.channelOrderID = channelOrderID
         self.status = status
@@ -30,7 +33,8 @@ public struct OrderSummary: Sendable, Hashable {
     /// The summary of `order` in `status`.
     public init(_ order: Order, status: OrderStatus, pickupBy: Date? = nil, at: Date) {
         self.init(id: order.id, channel: order.channel, channelOrderID: order.channelOrderID, status: status,
-                  mode: order.fulfilment.mode, pickupStore: order.fulfilment.pickupStore, pickupBy: pickupBy, updatedAt: at)
+                  mode: order.fulfilment.mode, pickupStore: order.fulfilment.pickupStore, pickupBy: pickupBy, updatedAt: at,
+                  customerEmail: order.customer.email?.lowercased())
     }
 }
 
@@ -38,11 +42,20 @@ public struct OrderSummary: Sendable, Hashable {
 public protocol OrderReader: Sendable {
     /// Orders to be picked up at a store in one of `statuses`, oldest change first.
     func orderSummaries(pickupStore: LocationID, statuses: Set<OrderStatus>, limit: Int) async throws -> [OrderSummary]
+    /// Orders found by what a person at a till knows: the channel's order number (in any channel), or the customer's
+    /// email (any case). Newest change first.
+    func orderSummaries(matching search: OrderSearch, limit: Int) async throws -> [OrderSummary]
     /// How many orders are in each status (statuses without orders are left out).
     func orderCounts() async throws -> [OrderStatus: Int]
     /// The jobs whose partition key starts with `prefix` still in the queue (pending, running or dead; succeeded jobs
     /// are gone), oldest first: what the hub still owes external systems for an order.
     func jobs(partitionKeyPrefix prefix: String, limit: Int) async throws -> [Job]
+}
+
+/// What an order search matches on.
+public enum OrderSearch: Sendable, Hashable {
+    case channelOrderID(String)
+    case customerEmail(String)
 }
 
 /// The keys that start with `prefix` are those in [prefix, upper): `upper` is `prefix` with its last character

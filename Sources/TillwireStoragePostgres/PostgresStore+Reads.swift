@@ -150,6 +150,17 @@ extension PostgresStore {
             """, Self.orderSummary(from:)).compactMap { $0 }
     }
 
+    public func orderSummaries(matching search: OrderSearch, limit: Int) async throws -> [OrderSummary] {
+        switch search {
+        case let .channelOrderID(number):
+            try await fetch("SELECT * FROM orders WHERE channel_order_id = \(number) ORDER BY updated_at DESC, id LIMIT \(limit)",
+                            Self.orderSummary(from:)).compactMap { $0 }
+        case let .customerEmail(email):
+            try await fetch("SELECT * FROM orders WHERE customer_email = \(email.lowercased()) ORDER BY updated_at DESC, id LIMIT \(limit)",
+                            Self.orderSummary(from:)).compactMap { $0 }
+        }
+    }
+
     public func orderCounts() async throws -> [OrderStatus: Int] {
         let rows = try await fetch("SELECT status, COUNT(*) AS n FROM orders GROUP BY status") {
             (OrderStatus(rawValue: try $0.decode("status", as: String.self)), Int(try $0.decode("n", as: Int64.self)))
@@ -173,7 +184,8 @@ extension PostgresStore {
             channelOrderID: try row.decode("channel_order_id", as: String.self), status: status, mode: mode,
             pickupStore: try row.decode("pickup_store", as: String?.self).map { LocationID(trusted: $0) },
             pickupBy: try row.decode("pickup_by", as: Int64?.self).map { Date(milliseconds: $0) },
-            updatedAt: Date(milliseconds: try row.decode("updated_at", as: Int64.self)))
+            updatedAt: Date(milliseconds: try row.decode("updated_at", as: Int64.self)),
+            customerEmail: try row.decode("customer_email", as: String?.self))
     }
 
     static func workflowRun(from row: PostgresRandomAccessRow) throws -> WorkflowRun {

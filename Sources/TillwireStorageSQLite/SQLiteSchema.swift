@@ -211,5 +211,10 @@ enum SQLiteSchema {
         CREATE INDEX orders_pickups ON orders (pickup_store, status) WHERE pickup_store IS NOT NULL;
         CREATE INDEX orders_status ON orders (status);
         """),
+        (11, "orders found by number and by customer", """
+        ALTER TABLE orders ADD COLUMN customer_email TEXT;
+        CREATE INDEX orders_customer ON orders (customer_email) WHERE customer_email IS NOT NULL;
+        CREATE INDEX orders_number ON orders (channel_order_id);
+        """),
     ]
 }

@@ -39,14 +39,15 @@ extension SQLiteStore {
         }
         for summary in commit.orders {
             try db.cachedStatement(sql: """
-                INSERT INTO orders (id, channel, channel_order_id, status, mode, pickup_store, pickup_by, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO orders (id, channel, channel_order_id, status, mode, pickup_store, pickup_by, updated_at, customer_email)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at,
+                    customer_email = excluded.customer_email,
                     pickup_by = CASE WHEN excluded.status = 'ready_for_pickup' THEN COALESCE(excluded.pickup_by, orders.pickup_by) END
                 """).execute(arguments: [
                     summary.id.rawValue, summary.channel.rawValue, summary.channelOrderID, summary.status.rawValue,
                     summary.mode.rawValue, summary.pickupStore?.rawValue, summary.pickupBy?.millisecondsSince1970,
-                    summary.updatedAt.millisecondsSince1970])
+                    summary.updatedAt.millisecondsSince1970, summary.customerEmail])
         }
         for change in commit.access {
             try applyAccess(change, in: db)

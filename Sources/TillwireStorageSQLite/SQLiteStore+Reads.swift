@@ -190,6 +190,17 @@ extension SQLiteStore {
         }
     }
 
+    public func orderSummaries(matching search: OrderSearch, limit: Int) async throws -> [OrderSummary] {
+        let (column, value) = switch search {
+        case let .channelOrderID(number): ("channel_order_id", number)
+        case let .customerEmail(email): ("customer_email", email.lowercased())
+        }
+        return try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM orders WHERE \(column) = ? ORDER BY updated_at DESC, id LIMIT ?", arguments: [value, limit])
+                .compactMap(Self.orderSummary(from:))
+        }
+    }
+
     public func orderCounts() async throws -> [OrderStatus: Int] {
         try await read { db in
             var counts: [OrderStatus: Int] = [:]
@@ -215,7 +226,7 @@ extension SQLiteStore {
         return OrderSummary(
             id: OrderID(trusted: row["id"]), channel: ChannelID(trusted: row["channel"]), channelOrderID: row["channel_order_id"],
             status: status, mode: mode, pickupStore: pickupStore.map { LocationID(trusted: $0) },
-            pickupBy: pickupBy.map { Date(milliseconds: $0) }, updatedAt: Date(milliseconds: row["updated_at"]))
+            pickupBy: pickupBy.map { Date(milliseconds: $0) }, updatedAt: Date(milliseconds: row["updated_at"]), customerEmail: row["customer_email"])
     }
 
     static func workflowRun(from row: Row) throws -> WorkflowRun {

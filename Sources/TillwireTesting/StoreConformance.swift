@@ -45,6 +45,7 @@ public enum StoreConformance {
         .init(name: "transfers are in transit to their destination until received, in either order", run: transfers),
         .init(name: "a pending job absorbs later jobs with its coalesce key; a running one does not", run: coalescingJobs),
         .init(name: "order summaries are upserted with their commit and read by pickup store and status", run: orderSummaries),
+        .init(name: "orders are found by their channel number and by the customer's email", run: orderSearch),
         .init(name: "an order's jobs are found by their partition key prefix", run: jobsByPartitionPrefix),
         .init(name: "a closed store refuses work", run: closedStore),
     ]
@@ -141,6 +142,25 @@ public enum StoreConformance {
         try expectEqual(try await store.orderSummaries(pickupStore: "store-1", statuses: [.released], limit: 10).map(\.id), [],
                         "the summary of a refused commit")
         try expectEqual(try await store.orderCounts(), [.released: 1, .validated: 1, .readyForPickup: 1, .cancelled: 1], "counts by status")
+    }
+
+    static func orderSearch(_ store: any Store) async throws {
+        func summary(_ id: OrderID, channel: ChannelID, number: String, email: String?, at: Date) -> OrderSummary {
+            OrderSummary(id: id, channel: channel, channelOrderID: number, status: .completed, mode: .shipFromDC, pickupStore: nil,
+                         pickupBy: nil, updatedAt: at, customerEmail: email)
+        }
+        _ = try await store.commit(Commit(orders: [
+            summary("o-1", channel: "web", number: "1001", email: "ann@example.org", at: t0),
+            summary("o-2", channel: "marketplace", number: "1001", email: nil, at: t0 + 1),
+            summary("o-3", channel: "web", number: "1002", email: "ann@example.org", at: t0 + 2),
+            summary("o-4", channel: "web", number: "1003", email: "bo@example.org", at: t0 + 3),
+        ]))
+        try expectEqual(try await store.orderSummaries(matching: .channelOrderID("1001"), limit: 10).map(\.id), ["o-2", "o-1"],
+                        "one number in two channels, newest first")
+        try expectEqual(try await store.orderSummaries(matching: .customerEmail("Ann@Example.org"), limit: 10).map(\.id), ["o-3", "o-1"],
+                        "a customer's orders, whatever the case of the email")
+        try expectEqual(try await store.orderSummaries(matching: .customerEmail("ann@example.org"), limit: 1).map(\.id), ["o-3"], "the limit")
+        try expectEqual(try await store.orderSummaries(matching: .channelOrderID("999"), limit: 10).count, 0, "no such number")
     }
 
     static func jobsByPartitionPrefix(_ store: any Store) async throws {

@@ -12,11 +12,20 @@ import TillwireTesting
 /// is told to. Like the real systems it is told to behave like, it applies a call once per idempotency key (a job
 /// retried after its commit lost a race calls again with the same key). Not a model of any product; the real ones
 /// are connectors.
-final class RecordingOrderSystems: FulfilmentClient, ChannelOrderClient {
+final class RecordingOrderSystems: FulfilmentClient, ChannelOrderClient, ChannelRefundClient {
     let calls = Mutex<[String]>([])
     let keys = Mutex<Set<String>>([])
     /// Fail releases with this error while set.
     let releaseFailure = Mutex<JobError?>(nil)
+    /// Fail refunds with this error while set.
+    let refundFailure = Mutex<JobError?>(nil)
+
+    func refund(_ order: Order, amount: Money, for authorization: ReturnAuthorization, key: String) async throws -> String {
+        if let failure = refundFailure.withLock({ $0 }) { throw failure }
+        guard keys.withLock({ $0.insert(key).inserted }) else { return "RF-\(authorization.request.channelReturnID)" }
+        calls.withLock { $0.append("refund \(amount.decimalString) for \(order.channelOrderID)") }
+        return "RF-\(authorization.request.channelReturnID)"
+    }
 
     var log: [String] { calls.withLock { $0 } }
 
@@ -38,32 +47,71 @@ final class RecordingOrderSystems: FulfilmentClient, ChannelOrderClient {
     }
 }
 
-/// A store with a catalog and stock, the order service, and the engine's pieces, driven one round at a time.
+/// An in-process ERP for posting: it keeps each document under its reference, like an ERP that stores the
+/// idempotency reference on the document. It can be down (every call fails) or time out after accepting a post.
+final class RecordingLedger: LedgerClient {
+    let documents = Mutex<[String: String]>([:])
+    /// Entry ids in the order they were posted.
+    let posted = Mutex<[String]>([])
+    let down = Mutex(false)
+    /// The next post is accepted, then the call fails as a timeout would.
+    let timeOutAfterAccepting = Mutex(false)
+
+    func post(_ entry: JournalEntry, reference: String) async throws -> String {
+        if down.withLock({ $0 }) { throw JobError.retryable("ERP in maintenance", retryAfter: nil) }
+        let document = "JE\(posted.withLock { $0.count } + 1)"
+        documents.withLock { $0[reference] = document }
+        posted.withLock { $0.append(entry.id) }
+        if timeOutAfterAccepting.withLock({ flag in defer { flag = false }; return flag }) {
+            throw JobError.retryable("timed out waiting for the ERP", retryAfter: nil)
+        }
+        return document
+    }
+
+    func find(reference: String) async throws -> String? {
+        if down.withLock({ $0 }) { throw JobError.retryable("ERP in maintenance", retryAfter: nil) }
+        return documents.withLock { $0[reference] }
+    }
+}
+
+/// A store with a catalog and stock, the order and return services, and the engine's pieces, driven one round at a
+/// time.
 struct OrderHarness {
     let store: any Store
     let clock = ManualClock()
     let service: OrderService
+    let returns: ReturnService
     let systems = RecordingOrderSystems()
+    let erp = RecordingLedger()
     let worker: JobWorker
     let waker: Subscription
     static let gbp = Currency.gbp
 
-    init(store: (any Store)? = nil, configure: (inout OrderService.Policy) -> Void = { _ in }) async throws {
+    /// `ledger`: shipments and refunds book journal entries, posted to `erp`.
+    init(store: (any Store)? = nil, ledger: Bool = false, configure: (inout OrderService.Policy) -> Void = { _ in },
+         returnPolicy: (inout ReturnService.Policy) -> Void = { _ in }) async throws {
         let store = try store ?? SQLiteStore.inMemory()
         _ = try await store.migrate()
         self.store = store
         var policy = OrderService.Policy(taxRules: ["GB": TaxRule(country: "GB", kind: .vatInclusive, rates: [2000])], homeCountry: "GB")
         policy.shipFrom = [.shipFromDC: ["dc-1", "dc-2"]]
         policy.channelSystems = ["web": "shop"]
+        if ledger { policy.ledger = Ledger() }
         configure(&policy)
         service = OrderService(store: store, policy: policy, now: clock.now)
+        var rules = ReturnService.Policy()
+        rules.ledger = policy.ledger
+        returnPolicy(&rules)
+        returns = ReturnService(store: store, orders: service, policy: rules, now: clock.now)
         let inventory = InventoryService(store: store, now: clock.now)
         let flow = OrderFlow(service: service)
         let logger = Logger(label: "test")
         worker = JobWorker(
             store: store,
-            handlers: [WorkflowRunner(store: store, definitions: flow.definitions, now: clock.now), ReservationExpiry(service: inventory)]
-                + OrderJobs.fulfilmentHandlers(service, client: systems) + [OrderJobs.Notify(service: service, system: "shop", client: systems)],
+            handlers: [WorkflowRunner(store: store, definitions: flow.definitions + ReturnFlow(service: returns).definitions, now: clock.now),
+                       ReservationExpiry(service: inventory)]
+                + OrderJobs.fulfilmentHandlers(service, client: systems) + [OrderJobs.Notify(service: service, system: "shop", client: systems)]
+                + [ReturnJobs.Refund(returns: returns, system: "shop", client: systems), Ledger.Post(store: store, system: "erp", client: erp, now: clock.now)],
             configuration: .init(owner: "w", lease: .seconds(30)), logger: logger, now: clock.now)
         waker = Subscription(name: WorkflowEventWaker.subscriberName, store: store,
                              handler: WorkflowEventWaker(store: store, now: clock.now), logger: logger)

@@ -35,7 +35,9 @@ struct OrderChange {
         version += 1
         switch payload {
         case let released as OrderReleased: record = record.applying(released: released, version: version)
-        case let shipped as OrderShipped: record = record.applying(shipped: shipped, version: version)
+        case let shipped as OrderShipped: record = record.applying(shipped: shipped, at: at, version: version)
+        case let returned as OrderReturnAuthorized: record = record.applying(returned: returned, version: version)
+        case let settled as OrderReturnSettled: record = record.applying(settled: settled, version: version)
         case let cancelled as OrderLinesCancelled: record = record.applying(cancelled: cancelled, version: version)
         case let update as OrderPaymentsUpdated: record = record.applying(update, version: version)
         case let change as OrderStatusChanged:
@@ -137,6 +139,19 @@ struct OrderChange {
             guard outcome.changed, let describe = all[index] else { return [] }
             return try describe(outcome.position)
         }
+    }
+
+    /// Books the sale of lines that just left (after their `OrderShipped`): the journal entry and its posting job
+    /// commit with the shipment. The first shipment carries the order's shipping.
+    mutating func bookSale(_ lines: [OrderLine], location: LocationID?, ledger: Ledger?) throws {
+        guard let ledger, let shipped = commit.events.last?.event.id else { return }
+        let count = record.shipments.count
+        guard let entry = try JournalBuilder.sale(
+            id: "je-sale-\(id.rawValue)-\(count)", order: record.order, pricing: try OrderPricing(record.order), lines: lines.map(\.id),
+            includeShipping: count == 1, tender: record.order.channel.rawValue, costs: [:], businessDay: ledger.businessDay(at),
+            location: location, sources: [JournalSource(.order, id.rawValue), JournalSource(.event, shipped.rawValue)],
+            chart: ledger.policy.chart) else { return }
+        try ledger.book(entry, into: &commit, correlation: correlation, causation: shipped.rawValue, at: at)
     }
 
     /// The commit, with the order's row in the status projection.

@@ -186,11 +186,14 @@ public struct OrderFlow: Sendable {
     /// The order reached its customer: completed, and handed over to financial posting (`order.completed`).
     func complete(_ context: WorkflowContext) async throws -> WorkflowStepResult {
         let record = try await order(of: context)
-        guard [.fulfilled, .collected].contains(record.lifecycle.status) else {
+        guard [.fulfilled, .collected, .partiallyReturned, .returned].contains(record.lifecycle.status) else {
             throw JobError.terminal("the order is \(record.lifecycle.status.rawValue), not fulfilled or collected")
         }
         var change = OrderChange(record, at: context.now, source: InventoryService.hub)
-        try change.move(to: .completed, cause: "every line reached the customer or was cancelled")
+        // A return that came back before the saga got here already moved the status on; the hand-over still happens.
+        if [.fulfilled, .collected].contains(record.lifecycle.status) {
+            try change.move(to: .completed, cause: "every line reached the customer or was cancelled")
+        }
         try change.milestone(.completed, "handed over to financial posting")
         return WorkflowStepResult(effects: change.finish())
     }

@@ -155,8 +155,9 @@ public struct LoggingFulfilment: FulfilmentClient {
     }
 }
 
-/// A channel until a connector is configured for it: each notification is written to the log.
-public struct LoggingChannelOrders: ChannelOrderClient {
+/// A channel until a connector is configured for it: each notification and refund is written to the log (amounts
+/// and ids, no customer details); a refund's id is `log:<key>`.
+public struct LoggingChannelOrders: ChannelOrderClient, ChannelRefundClient {
     let logger: Logger
 
     public init(logger: Logger) {
@@ -168,5 +169,12 @@ public struct LoggingChannelOrders: ChannelOrderClient {
             "order": "\(order.id)", "channel": "\(order.channel)", "status": "\(status.rawValue)",
             "tracking": "\(tracking.map { "\($0.carrier) \($0.number)" } ?? "-")",
         ])
+    }
+
+    public func refund(_ order: Order, amount: Money, for authorization: ReturnAuthorization, key: String) async throws -> String {
+        logger.info("refund for its channel (no channel connector configured)", metadata: [
+            "order": "\(order.id)", "channel": "\(order.channel)", "return": "\(authorization.id)", "amount": "\(amount)",
+        ])
+        return "log:\(key)"
     }
 }

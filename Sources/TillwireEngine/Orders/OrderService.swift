@@ -35,6 +35,9 @@ public struct OrderService: Sendable {
         /// How long a picked pickup order waits for its customer before it is cancelled and refunded
         /// (`orders.pickup_window_hours`). Default 3 days.
         public var pickupWindow: Duration = .seconds(3 * 86_400)
+        /// Where sales are booked: with a ledger, each shipment or collection books its sale entry in the same commit
+        /// and posts it to the ERP. Default none (no entries).
+        public var ledger: Ledger?
 
         public init(taxRules: [String: TaxRule] = [:], strictChannels: Set<ChannelID> = [], homeCountry: String? = nil) {
             self.taxRules = taxRules
@@ -185,6 +188,8 @@ public struct OrderService: Sendable {
         var change = OrderChange(record, at: now(), source: source)
         try await change.consume(shipped, key: "shipment/\(shipment)", store: store)
         try change.append(OrderShipped(shipment: shipment, lines: shipped.map(\.id), tracking: tracking))
+        let from = try await store.reservation(record.reservationID(of: shipped[0]))?.location
+        try change.bookSale(shipped, location: from, ledger: policy.ledger)
         let rest = change.record.openLines
         try change.move(to: rest.isEmpty ? .fulfilled : .partiallyFulfilled,
                         cause: "shipment \(shipment) of \(shipped.count) line(s)" + (rest.isEmpty ? "; every line has left" : "; \(rest.count) to go"))
@@ -249,6 +254,7 @@ public struct OrderService: Sendable {
         var change = OrderChange(record, at: now(), source: source)
         try await change.consume(lines, key: "collected", store: store)
         try change.append(OrderShipped(shipment: "collected", lines: lines.map(\.id), tracking: nil))
+        try change.bookSale(lines, location: record.order.fulfilment.pickupStore, ledger: policy.ledger)
         try change.move(to: .collected, cause: "collected at \(record.order.fulfilment.pickupStore?.rawValue ?? "?")")
         try change.milestone(.collected, "collected by the customer")
         change.notifyChannel(self, status: .collected, tracking: nil)
@@ -274,7 +280,11 @@ public struct OrderService: Sendable {
             case OrderReleased.eventType:
                 record = record.applying(released: try envelope.decode(OrderReleased.self), version: version)
             case OrderShipped.eventType:
-                record = record.applying(shipped: try envelope.decode(OrderShipped.self), version: version)
+                record = record.applying(shipped: try envelope.decode(OrderShipped.self), at: envelope.event.occurredAt, version: version)
+            case OrderReturnAuthorized.eventType:
+                record = record.applying(returned: try envelope.decode(OrderReturnAuthorized.self), version: version)
+            case OrderReturnSettled.eventType:
+                record = record.applying(settled: try envelope.decode(OrderReturnSettled.self), version: version)
             case OrderLinesCancelled.eventType:
                 record = record.applying(cancelled: try envelope.decode(OrderLinesCancelled.self), version: version)
             default:

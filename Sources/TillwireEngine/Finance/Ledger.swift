@@ -1,0 +1,138 @@
+import Foundation
+import Logging
+import TillwireDomain
+import TillwireStorage
+
+/// The ERP as financial posting needs it. Connectors implement it; calls run in jobs of kind `<system>.journal_post`,
+/// behind that system's breaker, rate limit and maintenance windows.
+public protocol LedgerClient: Sendable {
+    /// Posts an entry as one ERP document and returns the document's id. `reference` is the entry's idempotency
+    /// reference: the ERP stores it on the document.
+    func post(_ entry: JournalEntry, reference: String) async throws -> String
+    /// The document an earlier post with `reference` created, if the ERP has one: asked before every retry, so that
+    /// an ERP that accepted a post and then timed out does not get it twice.
+    func find(reference: String) async throws -> String?
+}
+
+/// Builds journal entries into commits and posts them with guaranteed, ordered delivery. An entry is its stream
+/// (`journal/<id>`): `finance.journal_recorded`, then `finance.journal_posted` with the ERP's document id. The entry's
+/// id is derived from what it books (`je-sale-<order>-<n>`, `je-refund-<return>`), so booking the same thing again
+/// finds the entry there and adds nothing.
+public struct Ledger: Sendable, Hashable {
+    public struct Policy: Sendable, Hashable {
+        /// The system entries are posted to (`finance.system`). Default `erp`.
+        public var system: SystemID = "erp"
+        public var chart = ChartOfAccounts()
+        /// The time zone of business days (`finance.time_zone`). Default UTC.
+        public var timeZone = TimeZone(identifier: "UTC")!
+
+        public init() {}
+    }
+
+    public static func stream(_ entry: String) -> StreamID { StreamID(trusted: "journal/\(entry)") }
+    public static func postKind(_ system: SystemID) -> String { "\(system.rawValue).journal_post" }
+
+    /// Entries of one location (or of a channel without one) are posted in the order they were booked.
+    static func partition(_ entry: JournalEntry) -> String {
+        "journal/" + (entry.location.map { "location/\($0.rawValue)" } ?? "channel/\(entry.channel?.rawValue ?? "-")")
+    }
+
+    public let policy: Policy
+
+    public init(policy: Policy = Policy()) {
+        self.policy = policy
+    }
+
+    public func businessDay(_ date: Date) -> String { JournalBuilder.businessDay(date, in: policy.timeZone) }
+
+    /// Adds the entry and its posting job to `commit`. The entry's stream must not exist: a commit that books the
+    /// same thing twice fails with `StorageError.versionConflict` (callers check `exists` first).
+    public func book(_ entry: JournalEntry, into commit: inout Commit, correlation: CorrelationID, causation: String?, at: Date) throws {
+        let event = try NewEvent(stream: Self.stream(entry.id), correlationID: correlation, causationID: causation, occurredAt: at,
+                                 source: InventoryService.hub, payload: JournalRecorded(entry: entry, system: policy.system))
+        commit.events.append(EventAppend(event, expected: .noStream))
+        commit.jobs.append(NewJob(kind: Self.postKind(policy.system), payload: Data(entry.id.utf8), partitionKey: Self.partition(entry),
+                                  uniqueKey: "journal_post/\(entry.id)", runAt: at, maxAttempts: 1_000))
+    }
+
+    /// The entry and, once posted, the ERP's document; nil when there is no such entry.
+    public static func entry(_ id: String, store: any Store) async throws -> (entry: JournalEntry, recordedAt: Date, posted: JournalPosted?)? {
+        let events = try await store.readStream(stream(id), fromVersion: 1, limit: 10)
+        guard let first = events.first else { return nil }
+        let recorded = try first.decode(JournalRecorded.self)
+        let posted = try events.first { $0.type == JournalPosted.eventType }.map { try $0.decode(JournalPosted.self) }
+        return (recorded.entry, first.event.occurredAt, posted)
+    }
+
+    /// The entries booked for a flow (an order, a return), with their postings, oldest first.
+    public static func entries(of correlation: CorrelationID, store: any Store) async throws -> [(entry: JournalEntry, posted: JournalPosted?)] {
+        let events = try await store.readCorrelation(correlation, limit: 10_000)
+        var posted: [String: JournalPosted] = [:]
+        for event in events where event.type == JournalPosted.eventType {
+            posted[String(event.event.stream.rawValue.dropFirst("journal/".count))] = try event.decode(JournalPosted.self)
+        }
+        return try events.filter { $0.type == JournalRecorded.eventType }.map {
+            let entry = try $0.decode(JournalRecorded.self).entry
+            return (entry, posted[entry.id])
+        }
+    }
+
+    /// Posts entries to the ERP, one job per entry, in order per location: a failing or maintained ERP delays the
+    /// entries behind the first unposted one, never reorders or drops them. Before every retry the ERP is asked
+    /// whether it has the entry's reference already (it may have accepted the post and timed out answering).
+    public struct Post: JobHandler {
+        let store: any Store
+        let system: SystemID
+        let client: any LedgerClient
+        let now: @Sendable () -> Date
+        public var kind: String { Ledger.postKind(system) }
+
+        public init(store: any Store, system: SystemID, client: any LedgerClient, now: @escaping @Sendable () -> Date = Date.init) {
+            self.store = store
+            self.system = system
+            self.client = client
+            self.now = now
+        }
+
+        /// The reference the ERP keeps for an entry.
+        public static func reference(_ entry: JournalEntry) -> String { "tillwire:\(entry.id)" }
+
+        public func handle(_ job: Job) async throws -> Commit {
+            let id = String(decoding: job.payload, as: UTF8.self)
+            guard let (entry, _, posted) = try await Ledger.entry(id, store: store) else {
+                throw JobError.terminal("journal entry \(id) does not exist")
+            }
+            if posted != nil { return Commit() }
+            let reference = Self.reference(entry)
+            var document: String?
+            if job.attempts > 1 { document = try await client.find(reference: reference) }
+            let found = document != nil
+            if document == nil { document = try await client.post(entry, reference: reference) }
+            let events = try await store.readStream(Ledger.stream(id), fromVersion: 1, limit: 1)
+            let event = try NewEvent(stream: Ledger.stream(id), correlationID: events[0].event.correlationID, causationID: job.id.rawValue,
+                                     occurredAt: now(), source: system,
+                                     payload: JournalPosted(system: system, document: document ?? "", found: found))
+            return Commit(events: [EventAppend(event, expected: .exactly(1))])
+        }
+    }
+}
+
+/// The ERP until a connector is configured for it: each entry is written to the log (accounts and amounts, no
+/// customer details) and accepted as document `log:<entry>`.
+public struct LoggingLedger: LedgerClient {
+    let logger: Logger
+
+    public init(logger: Logger) {
+        self.logger = logger
+    }
+
+    public func post(_ entry: JournalEntry, reference: String) async throws -> String {
+        logger.info("journal entry (no ERP connector configured)", metadata: [
+            "entry": "\(entry.id)", "kind": "\(entry.kind.rawValue)", "currency": "\(entry.currency.code)", "total": "\(entry.total)",
+            "lines": "\(entry.lines.map { "\($0.account) \($0.debit)/\($0.credit)" })", "reference": "\(reference)",
+        ])
+        return "log:\(entry.id)"
+    }
+
+    public func find(reference: String) async throws -> String? { nil }
+}

@@ -965,6 +965,106 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/v1/orders/search": {
+      "get": {
+        "summary": "Find orders by what a person at a till knows: the channel's order number (in any channel) or the customer's email (any case); newest first, at most 50 (scope orders:read).",
+        "parameters": [
+          {"name": "channel_order_id", "in": "query", "schema": {"type": "string"}},
+          {"name": "customer_email", "in": "query", "schema": {"type": "string"}}
+        ],
+        "responses": {
+          "200": {"description": "The orders found.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OrderSearch"}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "404": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
+    "/v1/returns": {
+      "post": {
+        "summary": "Take a return from any channel, for an order from any channel (by order_id or by its channel's number) or, where the policy allows, without one (scope returns:write). Each line is checked: returnable quantity, window, condition. 201 when authorized (its saga starts), 200 for a repeat, 422 with every refusal in `refusals`, 409 when the same return number came before with other content. `received: true` receives the items at once (a till).",
+        "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ReturnBody"}}}},
+        "responses": {
+          "200": {"description": "The return, taken before.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Return"}}}},
+          "201": {"description": "The return, authorized now.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Return"}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "404": {"$ref": "#/components/responses/Problem"},
+          "409": {"$ref": "#/components/responses/Problem"},
+          "413": {"$ref": "#/components/responses/Problem"},
+          "422": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
+    "/v1/returns/{id}": {
+      "get": {
+        "summary": "One return: its lines and amounts, where it stands (a pending refund says why), its saga, its refund job and its postings to the ERP (scope returns:read).",
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+        "responses": {
+          "200": {"description": "The return.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Return"}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "404": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
+    "/v1/returns/{id}/receive": {
+      "post": {
+        "summary": "The receiving location confirms the items: restocked there, written off or held for inspection by each line's disposition; a store tender refund is recorded as paid (scope returns:write). Again changes nothing.",
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/IdempotencyKey"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {"location": {"type": "string"}}}}}},
+        "responses": {
+          "200": {"description": "The return, received.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Return"}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "404": {"$ref": "#/components/responses/Problem"},
+          "409": {"$ref": "#/components/responses/Problem"},
+          "413": {"$ref": "#/components/responses/Problem"},
+          "422": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
+    "/v1/returns/{id}/void": {
+      "post": {
+        "summary": "Call off a return whose items have not come back; its units are returnable again (scope returns:write).",
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/IdempotencyKey"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string", "minLength": 1}}}}}},
+        "responses": {
+          "200": {"description": "The return, voided.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Return"}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "404": {"$ref": "#/components/responses/Problem"},
+          "409": {"$ref": "#/components/responses/Problem"},
+          "413": {"$ref": "#/components/responses/Problem"},
+          "422": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
+    "/v1/journal/{id}": {
+      "get": {
+        "summary": "One journal entry with its lineage: its lines, the sources it was built from (order, return, event) and the ERP document it became (scope returns:read).",
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+        "responses": {
+          "200": {"description": "The entry.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/JournalEntry"}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "404": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
     "/v1/jobs": {
       "get": {
         "summary": "Queued jobs in a state, oldest due first, each with why it is where it is (scope admin).",
@@ -1542,7 +1642,9 @@ enum OpenAPIDocument {
           "request_id": {"type": ["string", "null"]},
           "errors": {"type": ["array", "null"], "description": "Every bad item of a refused batch.", "items": {"type": "object", "required": ["index", "field", "detail"],
                      "properties": {"index": {"type": "integer"}, "field": {"type": "string"}, "detail": {"type": "string"}}}},
-          "available": {"type": ["integer", "null"], "description": "With insufficient-stock: what is available."}
+          "available": {"type": ["integer", "null"], "description": "With insufficient-stock: what is available."},
+          "refusals": {"type": ["array", "null"], "description": "With return-refused: each refusal, with the line it concerns (null: the whole return).",
+                       "items": {"type": "object", "required": ["code", "detail"], "properties": {"code": {"type": "string"}, "line": {"type": ["integer", "null"]}, "detail": {"type": "string"}}}}
         }
       },
       "Health": {
@@ -1674,6 +1776,88 @@ enum OpenAPIDocument {
             "customer_name": {"type": "string"}, "customer_email": {"type": "string"}, "pickup_by": {"type": "string", "format": "date-time"},
             "lines": {"type": "array", "items": {"type": "object", "required": ["id", "sku", "quantity"], "properties": {
               "id": {"type": "string"}, "sku": {"type": "string"}, "quantity": {"type": "integer"}}}}}}}
+        }
+      },
+      "OrderSearch": {
+        "type": "object",
+        "required": ["orders"],
+        "properties": {"orders": {"type": "array", "items": {"type": "object", "required": ["id", "channel", "channel_order_id", "status", "updated_at"], "properties": {
+          "id": {"type": "string"}, "channel": {"type": "string"}, "channel_order_id": {"type": "string"}, "status": {"type": "string"},
+          "updated_at": {"type": "string", "format": "date-time"}}}}}
+      },
+      "ReturnBody": {
+        "type": "object",
+        "required": ["channel", "channel_return_id", "refund", "lines"],
+        "properties": {
+          "channel": {"type": "string", "description": "Where the return is taken (a store's POS, a returns portal)."},
+          "channel_return_id": {"type": "string", "minLength": 1, "maxLength": 100, "description": "The return's number there; the same number again is the same return."},
+          "order_id": {"type": "string", "description": "The order returned, by the hub's id."},
+          "order": {"type": "object", "required": ["channel", "channel_order_id"], "properties": {"channel": {"type": "string"}, "channel_order_id": {"type": "string"}},
+                    "description": "The order returned, by its channel's number (instead of order_id)."},
+          "location": {"type": "string", "description": "Where the items are received; required for a store tender refund."},
+          "refund": {"type": "string", "enum": ["original_tender", "store_tender"]},
+          "tender": {"type": "string", "description": "The tender a store tender refund is paid in (cash, card, gift_card)."},
+          "currency": {"type": "string", "description": "For a return without an order: the currency of the receipt prices."},
+          "received": {"type": "boolean", "description": "The items are handed over now (default false)."},
+          "lines": {"type": "array", "minItems": 1, "maxItems": 500, "items": {"type": "object", "required": ["sku", "quantity", "reason", "condition"], "properties": {
+            "order_line": {"type": "string", "description": "The order line returned."},
+            "sku": {"type": "string"},
+            "quantity": {"type": "integer", "minimum": 1},
+            "reason": {"type": "string", "enum": ["changed_mind", "wrong_size", "defective", "arrived_damaged", "not_as_described", "other"]},
+            "condition": {"type": "string", "enum": ["unopened", "opened", "damaged"]},
+            "disposition": {"type": "string", "enum": ["restock", "damaged", "inspect"], "description": "Default: damaged for a damaged item, restock otherwise."},
+            "unit_price": {"$ref": "#/components/schemas/Amount"},
+            "tax_rate_bp": {"type": "integer", "minimum": 0, "maximum": 10000}}}}
+        }
+      },
+      "Return": {
+        "type": "object",
+        "required": ["id", "channel", "channel_return_id", "status", "currency", "refund_method", "refund_total", "refund_tax", "shipping_refund", "lines", "authorized_at"],
+        "properties": {
+          "id": {"type": "string"}, "channel": {"type": "string"}, "channel_return_id": {"type": "string"}, "order_id": {"type": "string"},
+          "status": {"type": "string", "enum": ["authorized", "refund_pending", "refunded", "completed", "voided"]},
+          "currency": {"type": "string"}, "refund_method": {"type": "string"}, "refund_total": {"type": "string"}, "refund_tax": {"type": "string"},
+          "shipping_refund": {"type": "string"},
+          "lines": {"type": "array", "items": {"type": "object", "required": ["sku", "quantity", "reason", "condition", "disposition", "refund", "tax"], "properties": {
+            "order_line": {"type": "string"}, "sku": {"type": "string"}, "quantity": {"type": "integer"}, "reason": {"type": "string"},
+            "condition": {"type": "string"}, "disposition": {"type": "string"}, "refund": {"type": "string"}, "tax": {"type": "string"}}}},
+          "received": {"type": "object", "required": ["location", "restocked", "written_off", "inspecting"], "properties": {
+            "location": {"type": "string"}, "at": {"type": "string", "format": "date-time"},
+            "restocked": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "written_off": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "inspecting": {"type": "object", "additionalProperties": {"type": "integer"}}}},
+          "refund": {"type": "object", "required": ["amount", "method", "tender", "reference"], "properties": {
+            "amount": {"type": "string"}, "method": {"type": "string"}, "tender": {"type": "string"}, "reference": {"type": "string"},
+            "at": {"type": "string", "format": "date-time"}}},
+          "refund_pending_reason": {"type": "string", "description": "Why a pending refund has not gone through: the refund job's last error."},
+          "closed_reason": {"type": "string"},
+          "authorized_at": {"type": "string", "format": "date-time"},
+          "saga": {"type": "object"},
+          "jobs": {"type": "array", "items": {"type": "object"}},
+          "postings": {"type": "array", "items": {"$ref": "#/components/schemas/Posting"}}
+        }
+      },
+      "Posting": {
+        "type": "object",
+        "required": ["entry", "kind", "business_day", "currency", "total", "state"],
+        "properties": {
+          "entry": {"type": "string"}, "kind": {"type": "string"}, "business_day": {"type": "string"}, "currency": {"type": "string"},
+          "total": {"type": "string"}, "system": {"type": "string"}, "document": {"type": "string"}, "state": {"type": "string", "enum": ["pending", "posted"]}
+        }
+      },
+      "JournalEntry": {
+        "type": "object",
+        "required": ["id", "kind", "currency", "business_day", "memo", "lines", "sources", "recorded_at", "system", "state"],
+        "properties": {
+          "id": {"type": "string"}, "kind": {"type": "string", "enum": ["sale", "refund", "stock_correction", "summary"]},
+          "currency": {"type": "string"}, "business_day": {"type": "string"}, "location": {"type": "string"}, "channel": {"type": "string"},
+          "memo": {"type": "string"},
+          "lines": {"type": "array", "items": {"type": "object", "required": ["account", "debit", "credit"], "properties": {
+            "account": {"type": "string"}, "debit": {"type": "string"}, "credit": {"type": "string"}, "tax_rate_bp": {"type": "integer"},
+            "tender": {"type": "string"}, "memo": {"type": "string"}}}},
+          "sources": {"type": "array", "items": {"type": "object", "required": ["kind", "id"], "properties": {"kind": {"type": "string"}, "id": {"type": "string"}}}},
+          "recorded_at": {"type": "string", "format": "date-time"}, "system": {"type": "string"},
+          "state": {"type": "string", "enum": ["pending", "posted"]}, "document": {"type": "string"}, "found_by_reference": {"type": "boolean"}
         }
       },
       "JobList": {

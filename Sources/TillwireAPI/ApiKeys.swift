@@ -6,7 +6,7 @@ import TillwireStorage
 /// The scopes a key may hold: a capability and an action. `admin` allows everything.
 public enum Scope {
     public static let known: [String] = [
-        "inventory:read", "inventory:write", "orders:read", "orders:write", "returns:read", "returns:write",
+        "inventory:read", "inventory:write", "orders:read", "orders:write", "returns:read", "returns:write", "finance:read",
         "prices:read", "prices:write", "catalog:write", "metrics:read", "admin",
     ]
 

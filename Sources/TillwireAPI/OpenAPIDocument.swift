@@ -1053,7 +1053,7 @@ enum OpenAPIDocument {
     },
     "/v1/journal/{id}": {
       "get": {
-        "summary": "One journal entry with its lineage: its lines, the sources it was built from (order, return, event) and the ERP document it became (scope returns:read).",
+        "summary": "One journal entry with its lineage: its lines, the sources it was built from (order, return, event) and the ERP document it became (scope finance:read).",
         "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
         "responses": {
           "200": {"description": "The entry.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/JournalEntry"}}}},
@@ -1061,6 +1061,22 @@ enum OpenAPIDocument {
           "401": {"$ref": "#/components/responses/Problem"},
           "403": {"$ref": "#/components/responses/Problem"},
           "404": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
+    "/v1/finance/reconciliation": {
+      "get": {
+        "summary": "One location's business day in finance: the source documents' totals per tender and tax rate against what was booked and what was posted, and every document that differs (scope finance:read). Without location: the channels' entries that have none.",
+        "parameters": [
+          {"name": "day", "in": "query", "required": true, "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}},
+          {"name": "location", "in": "query", "schema": {"type": "string"}}
+        ],
+        "responses": {
+          "200": {"description": "The report.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/FinanceReconciliation"}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
           "429": {"$ref": "#/components/responses/Problem"}
         }
       }
@@ -1858,6 +1874,19 @@ enum OpenAPIDocument {
           "sources": {"type": "array", "items": {"type": "object", "required": ["kind", "id"], "properties": {"kind": {"type": "string"}, "id": {"type": "string"}}}},
           "recorded_at": {"type": "string", "format": "date-time"}, "system": {"type": "string"},
           "state": {"type": "string", "enum": ["pending", "posted"]}, "document": {"type": "string"}, "found_by_reference": {"type": "boolean"}
+        }
+      },
+      "FinanceReconciliation": {
+        "type": "object",
+        "required": ["business_day", "documents", "totals", "differences"],
+        "properties": {
+          "location": {"type": "string"}, "business_day": {"type": "string"}, "documents": {"type": "integer"},
+          "totals": {"type": "array", "items": {"type": "object", "required": ["currency", "source", "booked", "posted"], "properties": {
+            "currency": {"type": "string"}, "tender": {"type": "string"}, "tax_rate_bp": {"type": "integer"},
+            "source": {"type": "string"}, "booked": {"type": "string"}, "posted": {"type": "string"}}}},
+          "differences": {"type": "array", "items": {"type": "object", "required": ["entry", "kind", "detail"], "properties": {
+            "entry": {"type": "string"}, "kind": {"type": "string", "enum": ["unposted", "awaiting_day_close", "amount_differs", "source_missing"]},
+            "detail": {"type": "string"}}}}
         }
       },
       "JobList": {

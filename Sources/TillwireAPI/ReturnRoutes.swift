@@ -185,6 +185,45 @@ enum ReturnRoutes {
         let found_by_reference: Bool?
     }
 
+    struct ReconciliationView: ResponseEncodable {
+        struct TotalView: Codable {
+            let currency: String
+            let tender: String?
+            let tax_rate_bp: Int64?
+            let source: String
+            let booked: String
+            let posted: String
+        }
+        struct DifferenceView: Codable {
+            let entry: String
+            let kind: String
+            let detail: String
+        }
+        let location: String?
+        let business_day: String
+        let documents: Int
+        let totals: [TotalView]
+        let differences: [DifferenceView]
+
+        init(_ report: FinanceReconciliation) {
+            location = report.location?.rawValue
+            business_day = report.businessDay
+            documents = report.documents
+            totals = report.totals.map { total in
+                let money = { (units: Int64) in (try? Currency(total.currency)).map { Money(minorUnits: units, currency: $0).decimalString } ?? "\(units)" }
+                var tender: String?
+                var rate: Int64?
+                switch total.basis {
+                case .tender(let name): tender = name
+                case .taxRate(let value): rate = value
+                }
+                return TotalView(currency: total.currency, tender: tender, tax_rate_bp: rate, source: money(total.source), booked: money(total.booked),
+                                 posted: money(total.posted))
+            }
+            differences = report.differences.map { DifferenceView(entry: $0.entry, kind: $0.kind.rawValue, detail: $0.detail) }
+        }
+    }
+
     struct OrderSearchView: ResponseEncodable {
         struct Entry: Codable {
             let id: String
@@ -243,7 +282,8 @@ enum ReturnRoutes {
             return ReturnView(try await returns.void(id, reason: reason, source: source(context)))
         }
 
-        read.get("/journal/{id}") { _, context -> EntryView in
+        let finance = v1.group().add(middleware: RequireScope("finance:read"))
+        finance.get("/journal/{id}") { _, context -> EntryView in
             let id = try InventoryRoutes.pathIdentifier(context, "id") { text -> String in
                 guard text.hasPrefix("je-"), (4...200).contains(text.utf8.count) else { throw DomainError.invalidIdentifier(kind: "journal entry", value: text) }
                 return text
@@ -257,6 +297,17 @@ enum ReturnRoutes {
                 lines: entry.lines.map { .init(account: $0.account, debit: money($0.debit), credit: money($0.credit), tax_rate_bp: $0.taxRate, tender: $0.tender, memo: $0.memo) },
                 sources: entry.sources.map { .init(kind: $0.kind.rawValue, id: $0.id) }, recorded_at: recordedAt.ISO8601Format(),
                 system: system?.rawValue ?? "-", state: posted == nil ? "pending" : "posted", document: posted?.document, found_by_reference: posted?.found)
+        }
+
+        finance.get("/finance/reconciliation") { request, _ -> ReconciliationView in
+            let query = request.uri.queryParameters
+            guard let day = query["day"].map(String.init), day.count == 10, day.split(separator: "-").compactMap({ Int($0) }).count == 3 else {
+                throw Problem.invalid("the business day, YYYY-MM-DD", field: "day")
+            }
+            let location = try query["location"].map { text in try InventoryRoutes.domain("location") { try LocationID(String(text)) } }
+            let report = try await FinanceReconciliation.build(location: location, businessDay: day, store: store, orders: orders, returns: returns,
+                                                               chart: returns.policy.ledger?.policy.chart ?? ChartOfAccounts(), now: Date())
+            return ReconciliationView(report)
         }
 
         let ordersRead = v1.group().add(middleware: RequireScope("orders:read"))

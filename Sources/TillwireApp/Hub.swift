@@ -87,7 +87,8 @@ public enum Hub {
                 + OrderJobs.fulfilmentHandlers(orders, client: LoggingFulfilment(logger: logger))
                 + Set(notified).map { OrderJobs.Notify(service: orders, system: $0, client: LoggingChannelOrders(logger: logger)) }
                 + Set(notified).map { ReturnJobs.Refund(returns: returns, system: $0, client: LoggingChannelOrders(logger: logger)) }
-                + [Ledger.Post(store: store, system: configuration.finance.system, client: LoggingLedger(logger: logger))]
+                + [Ledger.Post(store: store, system: configuration.finance.system, client: LoggingLedger(logger: logger)),
+                   Ledger.CloseDay(store: store, ledger: ledger)]
                 + configuration.channels.map { ChannelAvailabilityJob(policy: $0, store: store, publisher: LoggingPublisher(logger: logger)) },
             configuration: .init(concurrency: configuration.workerConcurrency, lease: configuration.workerLease),
             gate: systems, logger: logger)
@@ -111,7 +112,7 @@ public enum Hub {
         // its running jobs finish. Whatever is still running after 30 s is cancelled.
         let sweeper = RetentionSweeper(store: store, policy: configuration.retention, logger: logger)
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [.init(service: sweeper), .init(service: worker)] + subscriptions.map { .init(service: $0) }
+            services: [.init(service: sweeper), .init(service: FinanceMonitor(store: store, logger: logger)), .init(service: worker)] + subscriptions.map { .init(service: $0) }
                 + [.init(service: application)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)

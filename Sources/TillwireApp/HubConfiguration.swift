@@ -73,7 +73,8 @@ public struct HubConfiguration: Sendable, Equatable {
     public var returns = ReturnService.Policy()
     /// `finance.*`: where journal entries go (see docs/finance.md): `system` (erp), `time_zone` of business days
     /// (UTC), `accounts.<part>` for revenue, shipping_revenue, sales_returns, tax_payable, receivable, inventory,
-    /// cost_of_goods_sold, shrinkage, and `accounts.tenders.<tender>` (file only).
+    /// cost_of_goods_sold, shrinkage, and `accounts.tenders.<tender>` (file only); `daily_posting_locations` (location
+    /// ids posted summarised per business day, or `*`; none) and `day_close_minutes` (60).
     public var finance = Ledger.Policy()
 
     public init() {}
@@ -93,7 +94,7 @@ public struct HubConfiguration: Sendable, Equatable {
         "inventory.default_hold_seconds", "inventory.publish_window_ms",
         "returns.window_days", "returns.fault_window_days", "returns.shipping", "returns.accept_unreferenced",
         "returns.unreferenced_limit_minor_units", "returns.receipt_window_days", "returns.refund_wait_days",
-        "finance.system", "finance.time_zone",
+        "finance.system", "finance.time_zone", "finance.daily_posting_locations", "finance.day_close_minutes",
     ] + Scope.known.map { "api.scope_rates.\($0)" } + accountKeys.map { "finance.accounts.\($0.key)" }
 
     public static func environmentName(of key: String) -> String {
@@ -255,6 +256,14 @@ public struct HubConfiguration: Sendable, Equatable {
             guard let zone = TimeZone(identifier: entry.value) else { throw fail("finance.time_zone", "must be an IANA time zone like Europe/London, got '\(entry.value)'") }
             configuration.finance.timeZone = zone
         }
+        if let entry = value("finance.daily_posting_locations") {
+            let ids = entry.value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            for id in ids where id != "*" && (try? LocationID(id)) == nil {
+                throw fail("finance.daily_posting_locations", "must be location ids separated by commas, or *, got '\(id)'")
+            }
+            configuration.finance.dailyLocations = Set(ids)
+        }
+        if let minutes = try integer("finance.day_close_minutes", in: 0...(7 * 24 * 60)) { configuration.finance.dayCloseDelay = .seconds(minutes * 60) }
         for (key, path) in accountKeys {
             if let entry = value("finance.accounts.\(key)") {
                 guard !entry.value.isEmpty, entry.value.utf8.count <= 100 else { throw fail("finance.accounts.\(key)", "must be an account code of 1-100 characters") }

@@ -136,6 +136,7 @@ public struct Subscription: Service {
                 merged.catalog += effects.catalog
                 merged.workflows += effects.workflows
                 merged.orders += effects.orders
+                merged.journal += effects.journal
                 merged.access += effects.access
                 merged.audit += effects.audit
                 mergedUpTo = event.position

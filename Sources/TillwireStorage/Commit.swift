@@ -19,6 +19,8 @@ public struct Commit: Sendable {
     public var workflows: [WorkflowChange]
     /// Rows of the order status projection to write (insert or replace by order id).
     public var orders: [OrderSummary]
+    /// Changes to the finance projection, applied after the events.
+    public var journal: [JournalChange]
     public var access: [AccessChange]
     /// Audit entries recorded with the change they describe.
     public var audit: [AuditEntry]
@@ -32,6 +34,7 @@ public struct Commit: Sendable {
         access: [AccessChange] = [], audit: [AuditEntry] = [], checkpoint: CheckpointAdvance? = nil
     ) {
         self.orders = orders
+        self.journal = []
         self.inbox = inbox
         self.events = events
         self.jobs = jobs

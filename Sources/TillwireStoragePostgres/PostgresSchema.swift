@@ -240,5 +240,26 @@ enum PostgresSchema {
             "CREATE INDEX orders_customer ON orders (customer_email) WHERE customer_email IS NOT NULL",
             "CREATE INDEX orders_number ON orders (channel_order_id)",
         ]),
+        (12, "finance projection", [
+            """
+            CREATE TABLE journal (
+                id TEXT PRIMARY KEY,
+                seq BIGSERIAL,
+                kind TEXT NOT NULL,
+                location TEXT,
+                channel TEXT,
+                business_day TEXT NOT NULL,
+                currency TEXT NOT NULL,
+                total BIGINT NOT NULL,
+                recorded_at BIGINT NOT NULL,
+                daily BOOLEAN NOT NULL,
+                summary TEXT,
+                document TEXT,
+                posted_at BIGINT
+            )
+            """,
+            "CREATE INDEX journal_day ON journal (location, business_day)",
+            "CREATE INDEX journal_unposted ON journal (recorded_at) WHERE document IS NULL",
+        ]),
     ]
 }

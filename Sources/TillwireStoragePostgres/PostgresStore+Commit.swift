@@ -71,6 +71,9 @@ extension PostgresStore {
                     pickup_by = CASE WHEN excluded.status = 'ready_for_pickup' THEN COALESCE(excluded.pickup_by, orders.pickup_by) END
                 """)
         }
+        for change in commit.journal {
+            try await applyJournal(change, in: session)
+        }
         for change in commit.access {
             try await applyAccess(change, in: session)
         }
@@ -408,6 +411,25 @@ extension PostgresStore {
     }
 
     // MARK: Access
+
+    private static func applyJournal(_ change: JournalChange, in session: PostgresSession) async throws {
+        switch change {
+        case .record(let row):
+            try await session.execute("""
+                INSERT INTO journal (id, kind, location, channel, business_day, currency, total, recorded_at, daily, summary, document, posted_at)
+                VALUES (\(row.id), \(row.kind.rawValue), \(row.location?.rawValue), \(row.channel?.rawValue), \(row.businessDay), \(row.currency),
+                        \(row.total), \(row.recordedAt.millisecondsSince1970), \(row.daily), \(row.summary), \(row.document),
+                        \(row.postedAt?.millisecondsSince1970))
+                ON CONFLICT (id) DO NOTHING
+                """)
+        case let .posted(id, document, at):
+            try await session.execute("""
+                UPDATE journal SET document = \(document), posted_at = \(at.millisecondsSince1970) WHERE id = \(id) AND document IS NULL
+                """)
+        case let .summarised(ids, summary):
+            try await session.execute("UPDATE journal SET summary = \(summary) WHERE id = ANY(\(ids)) AND summary IS NULL")
+        }
+    }
 
     private static func applyAccess(_ change: AccessChange, in session: PostgresSession) async throws {
         switch change {

@@ -161,6 +161,42 @@ extension PostgresStore {
         }
     }
 
+    // MARK: Finance
+
+    public func journalRows(location: LocationID?, businessDay: String) async throws -> [JournalRow] {
+        try await fetch("""
+            SELECT * FROM journal WHERE location IS NOT DISTINCT FROM \(location?.rawValue) AND business_day = \(businessDay) ORDER BY seq
+            """, Self.journalRow(from:)).compactMap { $0 }
+    }
+
+    public func unsummarisedJournalRows(location: LocationID?, businessDay: String) async throws -> [JournalRow] {
+        try await fetch("""
+            SELECT * FROM journal WHERE location IS NOT DISTINCT FROM \(location?.rawValue) AND business_day = \(businessDay)
+              AND daily AND summary IS NULL ORDER BY seq
+            """, Self.journalRow(from:)).compactMap { $0 }
+    }
+
+    public func journalBacklog() async throws -> JournalBacklog {
+        let queued = try await fetch("SELECT COUNT(*) AS n, MIN(recorded_at) AS oldest FROM journal WHERE document IS NULL AND NOT daily") {
+            (Int(try $0.decode("n", as: Int64.self)), try $0.decode("oldest", as: Int64?.self))
+        }.first
+        let waiting = try await fetch("SELECT COUNT(*) AS n FROM journal WHERE daily AND summary IS NULL") { Int(try $0.decode("n", as: Int64.self)) }.first
+        return JournalBacklog(queued: queued?.0 ?? 0, oldestQueued: queued?.1.map { Date(milliseconds: $0) }, awaitingDayClose: waiting ?? 0)
+    }
+
+    static func journalRow(from row: PostgresRandomAccessRow) throws -> JournalRow? {
+        guard let kind = JournalEntry.Kind(rawValue: try row.decode("kind", as: String.self)) else { return nil }
+        return JournalRow(
+            id: try row.decode("id", as: String.self), kind: kind,
+            location: try row.decode("location", as: String?.self).map { LocationID(trusted: $0) },
+            channel: try row.decode("channel", as: String?.self).map { ChannelID(trusted: $0) },
+            businessDay: try row.decode("business_day", as: String.self), currency: try row.decode("currency", as: String.self),
+            total: try row.decode("total", as: Int64.self), recordedAt: Date(milliseconds: try row.decode("recorded_at", as: Int64.self)),
+            daily: try row.decode("daily", as: Bool.self), summary: try row.decode("summary", as: String?.self),
+            document: try row.decode("document", as: String?.self),
+            postedAt: try row.decode("posted_at", as: Int64?.self).map { Date(milliseconds: $0) })
+    }
+
     public func orderCounts() async throws -> [OrderStatus: Int] {
         let rows = try await fetch("SELECT status, COUNT(*) AS n FROM orders GROUP BY status") {
             (OrderStatus(rawValue: try $0.decode("status", as: String.self)), Int(try $0.decode("n", as: Int64.self)))

@@ -216,5 +216,23 @@ enum SQLiteSchema {
         CREATE INDEX orders_customer ON orders (customer_email) WHERE customer_email IS NOT NULL;
         CREATE INDEX orders_number ON orders (channel_order_id);
         """),
+        (12, "finance projection", """
+        CREATE TABLE journal (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            location TEXT,
+            channel TEXT,
+            business_day TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            total INTEGER NOT NULL,
+            recorded_at INTEGER NOT NULL,
+            daily INTEGER NOT NULL,
+            summary TEXT,
+            document TEXT,
+            posted_at INTEGER
+        );
+        CREATE INDEX journal_day ON journal (location, business_day);
+        CREATE INDEX journal_unposted ON journal (recorded_at) WHERE document IS NULL;
+        """),
     ]
 }

@@ -49,6 +49,9 @@ extension SQLiteStore {
                     summary.mode.rawValue, summary.pickupStore?.rawValue, summary.pickupBy?.millisecondsSince1970,
                     summary.updatedAt.millisecondsSince1970, summary.customerEmail])
         }
+        for change in commit.journal {
+            try applyJournal(change, in: db)
+        }
         for change in commit.access {
             try applyAccess(change, in: db)
         }
@@ -329,6 +332,24 @@ extension SQLiteStore {
     }
 
     // MARK: Access
+
+    private static func applyJournal(_ change: JournalChange, in db: Database) throws {
+        switch change {
+        case .record(let row):
+            try db.execute(sql: """
+                INSERT INTO journal (id, kind, location, channel, business_day, currency, total, recorded_at, daily, summary, document, posted_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING
+                """, arguments: [row.id, row.kind.rawValue, row.location?.rawValue, row.channel?.rawValue, row.businessDay, row.currency, row.total,
+                                  row.recordedAt.millisecondsSince1970, row.daily, row.summary, row.document, row.postedAt?.millisecondsSince1970])
+        case let .posted(id, document, at):
+            try db.execute(sql: "UPDATE journal SET document = ?, posted_at = ? WHERE id = ? AND document IS NULL",
+                           arguments: [document, at.millisecondsSince1970, id])
+        case let .summarised(ids, summary):
+            for id in ids {
+                try db.execute(sql: "UPDATE journal SET summary = ? WHERE id = ? AND summary IS NULL", arguments: [summary, id])
+            }
+        }
+    }
 
     private static func applyAccess(_ change: AccessChange, in db: Database) throws {
         switch change {

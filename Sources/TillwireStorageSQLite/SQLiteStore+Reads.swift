@@ -201,6 +201,42 @@ extension SQLiteStore {
         }
     }
 
+    // MARK: Finance
+
+    public func journalRows(location: LocationID?, businessDay: String) async throws -> [JournalRow] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM journal WHERE location IS ? AND business_day = ? ORDER BY rowid",
+                             arguments: [location?.rawValue, businessDay]).compactMap(Self.journalRow(from:))
+        }
+    }
+
+    public func unsummarisedJournalRows(location: LocationID?, businessDay: String) async throws -> [JournalRow] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM journal WHERE location IS ? AND business_day = ? AND daily = 1 AND summary IS NULL ORDER BY rowid",
+                             arguments: [location?.rawValue, businessDay]).compactMap(Self.journalRow(from:))
+        }
+    }
+
+    public func journalBacklog() async throws -> JournalBacklog {
+        try await read { db in
+            let queued = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS n, MIN(recorded_at) AS oldest FROM journal WHERE document IS NULL AND daily = 0")
+            let waiting = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM journal WHERE daily = 1 AND summary IS NULL") ?? 0
+            let oldest: Int64? = queued?["oldest"]
+            return JournalBacklog(queued: queued?["n"] ?? 0, oldestQueued: oldest.map { Date(milliseconds: $0) }, awaitingDayClose: waiting)
+        }
+    }
+
+    static func journalRow(from row: Row) -> JournalRow? {
+        guard let kind = JournalEntry.Kind(rawValue: row["kind"]) else { return nil }
+        let location: String? = row["location"]
+        let channel: String? = row["channel"]
+        let postedAt: Int64? = row["posted_at"]
+        return JournalRow(id: row["id"], kind: kind, location: location.map { LocationID(trusted: $0) }, channel: channel.map { ChannelID(trusted: $0) },
+                          businessDay: row["business_day"], currency: row["currency"], total: row["total"],
+                          recordedAt: Date(milliseconds: row["recorded_at"]), daily: row["daily"], summary: row["summary"], document: row["document"],
+                          postedAt: postedAt.map { Date(milliseconds: $0) })
+    }
+
     public func orderCounts() async throws -> [OrderStatus: Int] {
         try await read { db in
             var counts: [OrderStatus: Int] = [:]

@@ -46,6 +46,7 @@ public enum StoreConformance {
         .init(name: "a pending job absorbs later jobs with its coalesce key; a running one does not", run: coalescingJobs),
         .init(name: "order summaries are upserted with their commit and read by pickup store and status", run: orderSummaries),
         .init(name: "orders are found by their channel number and by the customer's email", run: orderSearch),
+        .init(name: "journal rows are recorded once, posted, summarised and read per store day", run: journalProjection),
         .init(name: "an order's jobs are found by their partition key prefix", run: jobsByPartitionPrefix),
         .init(name: "a closed store refuses work", run: closedStore),
     ]
@@ -161,6 +162,41 @@ public enum StoreConformance {
                         "a customer's orders, whatever the case of the email")
         try expectEqual(try await store.orderSummaries(matching: .customerEmail("ann@example.org"), limit: 1).map(\.id), ["o-3"], "the limit")
         try expectEqual(try await store.orderSummaries(matching: .channelOrderID("999"), limit: 10).count, 0, "no such number")
+    }
+
+    static func journalProjection(_ store: any Store) async throws {
+        func row(_ id: String, location: LocationID?, day: String = "2027-01-15", daily: Bool = false, total: Int64 = 100, at: Date) -> JournalRow {
+            JournalRow(id: id, kind: .sale, location: location, channel: "web", businessDay: day, currency: "GBP", total: total, recordedAt: at, daily: daily)
+        }
+        var first = Commit()
+        first.journal = [.record(row("je-1", location: "store-1", at: t0)), .record(row("je-2", location: "store-1", daily: true, at: t0 + 1)),
+                         .record(row("je-3", location: "store-1", daily: true, at: t0 + 2)), .record(row("je-4", location: nil, at: t0 + 3)),
+                         .record(row("je-5", location: "store-1", day: "2027-01-16", at: t0 + 4))]
+        _ = try await store.commit(first)
+        var again = Commit()
+        again.journal = [.record(row("je-1", location: "store-1", total: 999, at: t0 + 9))]
+        _ = try await store.commit(again)
+        let day = try await store.journalRows(location: "store-1", businessDay: "2027-01-15")
+        try expectEqual(day.map(\.id), ["je-1", "je-2", "je-3"], "one store's day, in booking order")
+        try expectEqual(day.first?.total, 100, "a repeat of the same entry changes nothing")
+        try expectEqual(try await store.journalRows(location: nil, businessDay: "2027-01-15").map(\.id), ["je-4"], "entries without a location")
+        var backlog = try await store.journalBacklog()
+        try expectEqual(backlog, JournalBacklog(queued: 3, oldestQueued: t0, awaitingDayClose: 2), "queued and awaiting the day's close")
+
+        var posted = Commit()
+        posted.journal = [.posted(id: "je-1", document: "D1", at: t0 + 60), .summarised(["je-2", "je-3"], into: "je-sum-1"),
+                          .record(row("je-sum-1", location: "store-1", total: 200, at: t0 + 61))]
+        _ = try await store.commit(posted)
+        var repost = Commit()
+        repost.journal = [.posted(id: "je-1", document: "D9", at: t0 + 99), .summarised(["je-2"], into: "je-sum-2")]
+        _ = try await store.commit(repost)
+        let after = try await store.journalRows(location: "store-1", businessDay: "2027-01-15")
+        try expectEqual(after.first?.document, "D1", "the first posting stands")
+        try expectEqual(after.first?.postedAt, t0 + 60, "with its time")
+        try expectEqual(after.filter(\.daily).map(\.summary), ["je-sum-1", "je-sum-1"], "each daily entry is carried by one summary")
+        try expectEqual(try await store.unsummarisedJournalRows(location: "store-1", businessDay: "2027-01-15").count, 0, "nothing left to summarise")
+        backlog = try await store.journalBacklog()
+        try expectEqual(backlog, JournalBacklog(queued: 3, oldestQueued: t0 + 3, awaitingDayClose: 0), "the summary queued in their place")
     }
 
     static func jobsByPartitionPrefix(_ store: any Store) async throws {

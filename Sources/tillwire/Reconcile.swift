@@ -1,13 +1,45 @@
 import ArgumentParser
 import Foundation
 import TillwireApp
+import TillwireDomain
 import TillwireEngine
 import TillwireStorage
 
 struct Reconcile: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compare what other systems report with the hub's ledger.",
-        subcommands: [Inventory.self])
+        subcommands: [Inventory.self, Finance.self])
+
+    struct Finance: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "One store's business day in finance: source totals per tender and tax rate against what was booked and posted.",
+            discussion: """
+                The source column is rebuilt from the documents themselves (each order's shipment, each return), the \
+                booked column sums the journal entries, the posted column what the ERP has (on its own or in a posted \
+                daily summary). Every document that is unposted, waiting for its day to close, or booked differently from \
+                its source is listed. Business days are in finance.time_zone. The same report: GET /v1/finance/reconciliation.
+                """)
+        @OptionGroup var options: ConfigurationOptions
+        @Option(help: "The store or location (its id); omit for the channels' entries without a location.") var store: String?
+        @Option(help: "The business day, YYYY-MM-DD.") var day: String
+
+        func run() async throws {
+            guard day.count == 10, day.split(separator: "-").count == 3 else {
+                throw ValidationError("--day must be a business day like 2026-11-29, got '\(day)'")
+            }
+            let location = try store.map { text in
+                do { return try LocationID(text) } catch { throw ValidationError("--store: \(error)") }
+            }
+            let configuration = try options.load()
+            try await Dlq.withStore(options) { store in
+                let orders = OrderService(store: store, policy: configuration.orders)
+                let report = try await FinanceReconciliation.build(
+                    location: location, businessDay: day, store: store, orders: orders,
+                    returns: ReturnService(store: store, orders: orders, policy: configuration.returns), chart: configuration.finance.chart, now: Date())
+                print(report.text(), terminator: "")
+            }
+        }
+    }
 
     struct Inventory: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -38,7 +38,7 @@ import TillwireStorageSQLite
         var keys: [String: String] = [:]
         var changes: [AccessChange] = []
         for (role, scopes, locations) in [("shop", ["orders:read", "orders:write"], nil), ("till", ["orders:read", "returns:read", "returns:write"], ["store-1"]),
-                                          ("other-till", ["returns:write"], ["store-2"])] as [(String, [String], [LocationID]?)] {
+                                          ("other-till", ["returns:write"], ["store-2"]), ("finance", ["finance:read"], nil)] as [(String, [String], [LocationID]?)] {
             let (record, key) = ApiKeys.generate(client: role, scopes: scopes, locations: locations, ratePerSecond: 10_000, burst: 10_000, now: Date())
             keys[role] = key
             changes.append(.createKey(record))
@@ -146,7 +146,9 @@ import TillwireStorageSQLite
             let postings = try #require(done["postings"] as? [[String: Any]])
             #expect(postings.count == 1 && postings.first?["state"] as? String == "posted" && postings.first?["total"] as? String == "22.00")
             let entryID = try #require(postings.first?["entry"] as? String)
-            let (_, entry) = try await send(client, .get, "/v1/journal/\(entryID)", key: hub.keys["till"])
+            let (tillReads, _) = try await send(client, .get, "/v1/journal/\(entryID)", key: hub.keys["till"])
+            #expect(tillReads == .forbidden, "the journal needs finance:read")
+            let (_, entry) = try await send(client, .get, "/v1/journal/\(entryID)", key: hub.keys["finance"])
             #expect(entry["document"] as? String == "log:\(entryID)" && entry["kind"] as? String == "refund" && entry["location"] as? String == "store-1")
             let sources = (entry["sources"] as? [[String: Any]])?.compactMap { $0["kind"] as? String }
             #expect(sources == ["order", "return"])
@@ -154,6 +156,16 @@ import TillwireStorageSQLite
             #expect(lines.contains { $0["account"] as? String == "1200" && $0["credit"] as? String == "22.00" && $0["tender"] as? String == "cash" })
             let (_, orderView) = try await send(client, .get, "/v1/orders/\(id)", key: hub.keys["shop"])
             #expect(orderView["status"] as? String == "partially_returned")
+
+            // The store's day: the till paid £22.00 in cash, and the ERP has it.
+            let day = try #require(entry["business_day"] as? String)
+            let (reconciled, report) = try await send(client, .get, "/v1/finance/reconciliation?location=store-1&day=\(day)", key: hub.keys["finance"])
+            #expect(reconciled == .ok, "\(report)")
+            let totals = try #require(report["totals"] as? [[String: Any]])
+            #expect(totals.contains { $0["tender"] as? String == "cash" && $0["source"] as? String == "-22.00" && $0["posted"] as? String == "-22.00" }, "\(totals)")
+            #expect((report["differences"] as? [Any])?.isEmpty == true && report["documents"] as? Int == 1)
+            let (badDay, _) = try await send(client, .get, "/v1/finance/reconciliation?location=store-1&day=yesterday", key: hub.keys["finance"])
+            #expect(badDay == .badRequest)
         }
         #expect(try await hub.store.position(sku: "SHIRT-M", location: "store-1").onHand == 1)
     }

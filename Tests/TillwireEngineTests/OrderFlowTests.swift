@@ -88,7 +88,7 @@ struct OrderHarness {
     static let gbp = Currency.gbp
 
     /// `ledger`: shipments and refunds book journal entries, posted to `erp`.
-    init(store: (any Store)? = nil, ledger: Bool = false, configure: (inout OrderService.Policy) -> Void = { _ in },
+    init(store: (any Store)? = nil, ledger: Bool = false, daily: Set<String> = [], configure: (inout OrderService.Policy) -> Void = { _ in },
          returnPolicy: (inout ReturnService.Policy) -> Void = { _ in }) async throws {
         let store = try store ?? SQLiteStore.inMemory()
         _ = try await store.migrate()
@@ -96,7 +96,11 @@ struct OrderHarness {
         var policy = OrderService.Policy(taxRules: ["GB": TaxRule(country: "GB", kind: .vatInclusive, rates: [2000])], homeCountry: "GB")
         policy.shipFrom = [.shipFromDC: ["dc-1", "dc-2"]]
         policy.channelSystems = ["web": "shop"]
-        if ledger { policy.ledger = Ledger() }
+        if ledger {
+            var finance = Ledger.Policy()
+            finance.dailyLocations = daily
+            policy.ledger = Ledger(policy: finance)
+        }
         configure(&policy)
         service = OrderService(store: store, policy: policy, now: clock.now)
         var rules = ReturnService.Policy()
@@ -111,7 +115,8 @@ struct OrderHarness {
             handlers: [WorkflowRunner(store: store, definitions: flow.definitions + ReturnFlow(service: returns).definitions, now: clock.now),
                        ReservationExpiry(service: inventory)]
                 + OrderJobs.fulfilmentHandlers(service, client: systems) + [OrderJobs.Notify(service: service, system: "shop", client: systems)]
-                + [ReturnJobs.Refund(returns: returns, system: "shop", client: systems), Ledger.Post(store: store, system: "erp", client: erp, now: clock.now)],
+                + [ReturnJobs.Refund(returns: returns, system: "shop", client: systems), Ledger.Post(store: store, system: "erp", client: erp, now: clock.now),
+                   Ledger.CloseDay(store: store, ledger: policy.ledger ?? Ledger(), now: clock.now)],
             configuration: .init(owner: "w", lease: .seconds(30)), logger: logger, now: clock.now)
         waker = Subscription(name: WorkflowEventWaker.subscriberName, store: store,
                              handler: WorkflowEventWaker(store: store, now: clock.now), logger: logger)

@@ -6,18 +6,24 @@ import TillwireStorage
 import TillwireTesting
 
 /// The return saga and financial posting, end to end on a real SQLite store with in-process channel and ERP.
-@Suite struct ReturnFlowTests {
-    /// A web order (a shirt at £24.00, two mugs at £6.00) shipped from dc-1 and completed.
-    func shippedOrder(_ hub: OrderHarness, _ number: String, shirts: Int64 = 1) async throws -> Order {
-        try await hub.receive("SHIRT", at: "dc-1", 10)
-        try await hub.receive("MUG", at: "dc-1", 10)
+extension OrderHarness {
+    /// A web order (shirts at £24.00, two mugs at £6.00) shipped from dc-1 and completed.
+    func shippedOrder(_ number: String, shirts: Int64 = 1) async throws -> Order {
+        try await receive("SHIRT", at: "dc-1", 10)
+        try await receive("MUG", at: "dc-1", 10)
         let order = try OrderHarness.order(number, shirts: shirts)
-        _ = try await hub.service.capture(order, source: "web")
-        try await hub.drain()
-        _ = try await hub.service.ship(order.id, shipment: "S-\(number)", lines: ["1", "2"], tracking: nil, source: "warehouse")
-        try await hub.drain()
-        #expect(try await hub.status(order.id) == .completed)
+        _ = try await service.capture(order, source: "web")
+        try await drain()
+        _ = try await service.ship(order.id, shipment: "S-\(number)", lines: ["1", "2"], tracking: nil, source: "warehouse")
+        try await drain()
+        #expect(try await status(order.id) == .completed)
         return order
+    }
+}
+
+@Suite struct ReturnFlowTests {
+    func shippedOrder(_ hub: OrderHarness, _ number: String, shirts: Int64 = 1) async throws -> Order {
+        try await hub.shippedOrder(number, shirts: shirts)
     }
 
     func request(_ number: String, order: OrderID?, _ lines: [ReturnRequestLine], refund: RefundMethod = .originalTender,

@@ -25,9 +25,27 @@ public struct Ledger: Sendable, Hashable {
         public var chart = ChartOfAccounts()
         /// The time zone of business days (`finance.time_zone`). Default UTC.
         public var timeZone = TimeZone(identifier: "UTC")!
+        /// Locations whose entries are posted summarised per business day rather than one by one
+        /// (`finance.daily_posting_locations`); `*` stands for every location. Default none.
+        public var dailyLocations: Set<String> = []
+        /// How long after a business day ends its summary is built, so late documents of the day join it
+        /// (`finance.day_close_minutes`). Default 60 minutes.
+        public var dayCloseDelay: Duration = .seconds(3_600)
 
         public init() {}
+
+        /// Whether an entry waits for its store's day to be summarised.
+        public func isDaily(_ entry: JournalEntry) -> Bool {
+            guard entry.kind != .summary, let location = entry.location else { return false }
+            return dailyLocations.contains("*") || dailyLocations.contains(location.rawValue)
+        }
     }
+
+    /// The summary recorded on daily entries whose day nets to zero on every account.
+    public static let nothingToPost = "none: the day nets to zero"
+
+    /// The job that summarises a location's business day: `finance.close_day`.
+    public static let closeDayKind = "finance.close_day"
 
     public static func stream(_ entry: String) -> StreamID { StreamID(trusted: "journal/\(entry)") }
     public static func postKind(_ system: SystemID) -> String { "\(system.rawValue).journal_post" }
@@ -45,14 +63,79 @@ public struct Ledger: Sendable, Hashable {
 
     public func businessDay(_ date: Date) -> String { JournalBuilder.businessDay(date, in: policy.timeZone) }
 
-    /// Adds the entry and its posting job to `commit`. The entry's stream must not exist: a commit that books the
-    /// same thing twice fails with `StorageError.versionConflict` (callers check `exists` first).
+    /// Adds the entry, its row in the finance projection and its posting to `commit`: a posting job, or for a
+    /// location posted daily, the job that closes the entry's business day (one per location and day). The entry's
+    /// stream must not exist: a commit that books the same thing twice fails with `StorageError.versionConflict`
+    /// (callers check first).
     public func book(_ entry: JournalEntry, into commit: inout Commit, correlation: CorrelationID, causation: String?, at: Date) throws {
         let event = try NewEvent(stream: Self.stream(entry.id), correlationID: correlation, causationID: causation, occurredAt: at,
                                  source: InventoryService.hub, payload: JournalRecorded(entry: entry, system: policy.system))
         commit.events.append(EventAppend(event, expected: .noStream))
-        commit.jobs.append(NewJob(kind: Self.postKind(policy.system), payload: Data(entry.id.utf8), partitionKey: Self.partition(entry),
-                                  uniqueKey: "journal_post/\(entry.id)", runAt: at, maxAttempts: 1_000))
+        let daily = policy.isDaily(entry)
+        commit.journal.append(.record(JournalRow(entry, recordedAt: at, daily: daily)))
+        if daily, let location = entry.location {
+            let close = max(at, dayEnd(entry.businessDay) + policy.dayCloseDelay.timeInterval)
+            commit.jobs.append(NewJob(kind: Self.closeDayKind, payload: Data("\(location.rawValue)\n\(entry.businessDay)".utf8),
+                                      partitionKey: Self.partition(entry), uniqueKey: "close_day/\(location.rawValue)/\(entry.businessDay)",
+                                      runAt: close, maxAttempts: 100))
+        } else {
+            commit.jobs.append(NewJob(kind: Self.postKind(policy.system), payload: Data(entry.id.utf8), partitionKey: Self.partition(entry),
+                                      uniqueKey: "journal_post/\(entry.id)", runAt: at, maxAttempts: 1_000))
+        }
+    }
+
+    /// The instant a business day (`YYYY-MM-DD`) ends in the policy's time zone.
+    public func dayEnd(_ businessDay: String) -> Date {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = policy.timeZone
+        let parts = businessDay.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 3, let start = calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2])),
+              let end = calendar.date(byAdding: .day, value: 1, to: start) else { return Date.distantPast }
+        return end
+    }
+
+    /// Summarises a location's business day: the daily entries no summary carries yet, summed per account in one
+    /// summary entry per currency, booked (and posted) like any entry; each member records the summary that carries
+    /// it. A document of the day that arrives after the close gets a close of its own and a second summary.
+    public struct CloseDay: JobHandler {
+        let store: any Store
+        let ledger: Ledger
+        let now: @Sendable () -> Date
+        public var kind: String { Ledger.closeDayKind }
+
+        public init(store: any Store, ledger: Ledger, now: @escaping @Sendable () -> Date = Date.init) {
+            self.store = store
+            self.ledger = ledger
+            self.now = now
+        }
+
+        public func handle(_ job: Job) async throws -> Commit {
+            let parts = String(decoding: job.payload, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 2, let location = try? LocationID(parts[0]) else { throw JobError.terminal("not a location and business day") }
+            let day = parts[1]
+            let rows = try await store.unsummarisedJournalRows(location: location, businessDay: day)
+            guard !rows.isEmpty else { return Commit() }
+            let earlier = try await store.journalRows(location: location, businessDay: day).filter { $0.kind == .summary }.count
+            var commit = Commit()
+            var entries: [JournalEntry] = []
+            for row in rows {
+                guard let (entry, _, _) = try await Ledger.entry(row.id, store: store) else { throw JobError.terminal("journal entry \(row.id) is missing") }
+                entries.append(entry)
+            }
+            for (index, currency) in Set(entries.map(\.currency.code)).sorted().enumerated() {
+                let members = entries.filter { $0.currency.code == currency }
+                let id = "je-day-\(location.rawValue)-\(day)-\(currency)-\(earlier + index + 1)"
+                guard let summary = try JournalBuilder.summary(id: id, of: members, businessDay: day, location: location, currency: members[0].currency) else {
+                    // Every account nets to zero (a sale and its refund on one day): nothing to post, and nothing owed.
+                    commit.journal.append(.summarised(members.map(\.id), into: Ledger.nothingToPost))
+                    continue
+                }
+                try ledger.book(summary, into: &commit, correlation: CorrelationID(trusted: "storeday/\(location.rawValue)/\(day)"),
+                                causation: job.id.rawValue, at: now())
+                commit.journal.append(.summarised(members.map(\.id), into: id))
+            }
+            return commit
+        }
     }
 
     /// The entry and, once posted, the ERP's document; nil when there is no such entry.
@@ -109,10 +192,13 @@ public struct Ledger: Sendable, Hashable {
             let found = document != nil
             if document == nil { document = try await client.post(entry, reference: reference) }
             let events = try await store.readStream(Ledger.stream(id), fromVersion: 1, limit: 1)
+            let at = now()
             let event = try NewEvent(stream: Ledger.stream(id), correlationID: events[0].event.correlationID, causationID: job.id.rawValue,
-                                     occurredAt: now(), source: system,
+                                     occurredAt: at, source: system,
                                      payload: JournalPosted(system: system, document: document ?? "", found: found))
-            return Commit(events: [EventAppend(event, expected: .exactly(1))])
+            var commit = Commit(events: [EventAppend(event, expected: .exactly(1))])
+            commit.journal = [.posted(id: id, document: document ?? "", at: at)]
+            return commit
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 import TillwireDomain
 import TillwireStorage
 
@@ -58,9 +59,14 @@ public struct ReturnFlow: Sendable {
         return WorkflowStepResult(effects: Commit(jobs: [ReturnJobs.refund(record, orders: orders, at: context.now)]))
     }
 
-    /// Books the credit note: the refund's journal entry, posted to the ERP by its own job.
+    /// Books the credit note: the refund's journal entry, posted to the ERP by its own job. Records the refund's
+    /// latency (items received → money back) as `tillwire_refund_latency_seconds{method}`.
     func credit(_ context: WorkflowContext) async throws -> WorkflowStepResult {
         let record = try await record(of: context)
+        if context.attempt == 1, let received = record.receivedAt, let refunded = record.refundedAt, let refund = record.refund {
+            Timer(label: "tillwire_refund_latency_seconds", dimensions: [("method", refund.method.rawValue)])
+                .recordSeconds(max(0, refunded.timeIntervalSince(received)))
+        }
         guard let ledger = service.policy.ledger, let refund = record.refund else { return WorkflowStepResult() }
         let id = "je-refund-\(record.id.rawValue)"
         if try await Ledger.entry(id, store: store) != nil { return WorkflowStepResult() }

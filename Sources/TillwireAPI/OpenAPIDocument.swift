@@ -1779,7 +1779,10 @@ enum OpenAPIDocument {
             "run": {"type": "string"}, "type": {"type": "string"}, "state": {"type": "string"}, "waiting_for": {"type": "string"},
             "waiting_until": {"type": "string", "format": "date-time"},
             "steps": {"type": "array", "items": {"type": "object", "required": ["name", "status"], "properties": {
-              "name": {"type": "string"}, "status": {"type": "string"}, "detail": {"type": "string"}}}}}}
+              "name": {"type": "string"}, "status": {"type": "string"}, "detail": {"type": "string"}}}}}},
+          "returns": {"type": "array", "description": "On a lookup: the order's returns that were not voided.", "items": {"type": "object", "required": ["id", "channel", "channel_return_id", "status"], "properties": {
+            "id": {"type": "string"}, "channel": {"type": "string"}, "channel_return_id": {"type": "string"}, "status": {"type": "string"}}}},
+          "postings": {"type": "array", "description": "On a lookup: the journal entries of its sales and of its returns, and where each went.", "items": {"$ref": "#/components/schemas/Posting"}}
         }
       },
       "PickupQueue": {
@@ -1858,7 +1861,8 @@ enum OpenAPIDocument {
         "required": ["entry", "kind", "business_day", "currency", "total", "state"],
         "properties": {
           "entry": {"type": "string"}, "kind": {"type": "string"}, "business_day": {"type": "string"}, "currency": {"type": "string"},
-          "total": {"type": "string"}, "system": {"type": "string"}, "document": {"type": "string"}, "state": {"type": "string", "enum": ["pending", "posted"]}
+          "total": {"type": "string"}, "system": {"type": "string"}, "document": {"type": "string"}, "summary": {"type": "string"},
+          "state": {"type": "string", "enum": ["pending", "posted", "in_daily_summary"]}
         }
       },
       "JournalEntry": {
@@ -1873,7 +1877,11 @@ enum OpenAPIDocument {
             "tender": {"type": "string"}, "memo": {"type": "string"}}}},
           "sources": {"type": "array", "items": {"type": "object", "required": ["kind", "id"], "properties": {"kind": {"type": "string"}, "id": {"type": "string"}}}},
           "recorded_at": {"type": "string", "format": "date-time"}, "system": {"type": "string"},
-          "state": {"type": "string", "enum": ["pending", "posted"]}, "document": {"type": "string"}, "found_by_reference": {"type": "boolean"}
+          "state": {"type": "string", "enum": ["pending", "posted"]}, "document": {"type": "string"}, "found_by_reference": {"type": "boolean"},
+          "summary": {"type": "string", "description": "The daily summary entry that carries it, for a location posted per day."},
+          "source_events": {"type": "array", "items": {"type": "object", "required": ["position", "type", "stream", "source", "occurred_at"], "properties": {
+            "position": {"type": "integer"}, "type": {"type": "string"}, "stream": {"type": "string"}, "source": {"type": "string"},
+            "occurred_at": {"type": "string", "format": "date-time"}}}}
         }
       },
       "FinanceReconciliation": {

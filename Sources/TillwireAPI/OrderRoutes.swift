@@ -120,6 +120,10 @@ enum OrderRoutes {
         let jobs: [JobView]?
         /// The fulfilment saga run: its steps as recorded.
         let saga: SagaView?
+        /// On a lookup: the order's returns (not voided).
+        let returns: [ReturnSummaryView]?
+        /// On a lookup: the journal entries of its sales and returns, and where each went.
+        let postings: [ReturnRoutes.PostingView]?
 
         init(_ record: OrderRecord, journey: Journey? = nil) {
             let order = record.order
@@ -154,6 +158,11 @@ enum OrderRoutes {
                 JobView(id: $0.id.rawValue, kind: $0.kind, state: $0.state.rawValue, attempts: $0.attempts, last_error: $0.lastError)
             }
             saga = journey?.saga.map { SagaView($0.0, $0.1) }
+            returns = journey?.returns.map {
+                ReturnSummaryView(id: $0.id.rawValue, channel: $0.authorization.request.channel.rawValue,
+                                  channel_return_id: $0.authorization.request.channelReturnID, status: $0.status.rawValue)
+            }
+            postings = journey?.postings.map(ReturnRoutes.PostingView.init)
         }
     }
 
@@ -163,6 +172,15 @@ enum OrderRoutes {
         var reservations: [Reservation]
         var jobs: [Job]
         var saga: (WorkflowRun, [WorkflowStep])?
+        var returns: [ReturnRecord] = []
+        var postings: [FinanceLineage.Posting] = []
+    }
+
+    struct ReturnSummaryView: Codable {
+        let id: String
+        let channel: String
+        let channel_return_id: String
+        let status: String
     }
 
     struct ReleaseView: Codable {
@@ -423,11 +441,17 @@ enum OrderRoutes {
         for line in record.order.lines {
             if let reservation = try await store.reservation(record.reservationID(of: line)) { reservations.append(reservation) }
         }
+        let returns = ReturnService(store: store, orders: service)
+        var returned: [ReturnRecord] = []
+        for returnID in record.returns.keys.sorted() {
+            if let found = try await returns.record(returnID) { returned.append(found) }
+        }
         let journey = Journey(
             events: try await store.readCorrelation(CorrelationID(trusted: id.rawValue), limit: 1_000),
             reservations: reservations,
             jobs: try await store.jobs(partitionKeyPrefix: OrderJobs.partitionPrefix(id), limit: 100),
-            saga: record.run == nil ? nil : try await store.workflowRun(record.run!))
+            saga: record.run == nil ? nil : try await store.workflowRun(record.run!),
+            returns: returned, postings: try await FinanceLineage.postings(ofOrder: record, store: store))
         return OrderView(record, journey: journey)
     }
 

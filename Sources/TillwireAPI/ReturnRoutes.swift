@@ -140,17 +140,21 @@ enum ReturnRoutes {
         let system: String?
         /// The ERP's document, once posted.
         let document: String?
+        /// The daily summary that carries it, for a location posted per day.
+        let summary: String?
         let state: String
 
-        init(_ entry: JournalEntry, posted: JournalPosted?) {
+        init(_ posting: FinanceLineage.Posting) {
+            let entry = posting.entry
             self.entry = entry.id
             kind = entry.kind.rawValue
             business_day = entry.businessDay
             currency = entry.currency.code
             total = Money(minorUnits: entry.total, currency: entry.currency).decimalString
-            system = posted?.system.rawValue
-            document = posted?.document
-            state = posted == nil ? "pending" : "posted"
+            system = posting.posted?.system.rawValue
+            document = posting.posted?.document
+            summary = posting.summary
+            state = posting.posted != nil ? "posted" : posting.summary != nil ? "in_daily_summary" : "pending"
         }
     }
 
@@ -183,6 +187,9 @@ enum ReturnRoutes {
         let document: String?
         /// Found by its reference after a timed-out attempt the ERP had accepted, rather than created again.
         let found_by_reference: Bool?
+        let summary: String?
+        /// The events it was built from: the order's capture and shipment, the return's authorization, receipt and refund.
+        let source_events: [OrderRoutes.EventView]
     }
 
     struct ReconciliationView: ResponseEncodable {
@@ -258,7 +265,7 @@ enum ReturnRoutes {
             let id = try InventoryRoutes.pathIdentifier(context, "id") { try ReturnID($0) }
             guard let record = try await returns.record(id) else { throw Problem.notFound("no return \(id)") }
             let jobs = try await store.jobs(partitionKeyPrefix: record.authorization.request.order.map(OrderJobs.partitionPrefix) ?? "\(id.rawValue)/", limit: 100)
-            let postings = try await Ledger.entries(of: CorrelationID(trusted: id.rawValue), store: store).map { PostingView($0.entry, posted: $0.posted) }
+            let postings = try await FinanceLineage.postings(of: CorrelationID(trusted: id.rawValue), store: store).map(PostingView.init)
             return ReturnView(record, saga: try await store.workflowRun(record.run), jobs: jobs.filter { $0.kind.hasSuffix(".refund") },
                               postings: postings)
         }
@@ -291,12 +298,18 @@ enum ReturnRoutes {
             guard let (entry, recordedAt, posted) = try await Ledger.entry(id, store: store) else { throw Problem.notFound("no journal entry \(id)") }
             let money = { (units: Int64) in Money(minorUnits: units, currency: entry.currency).decimalString }
             let system = try await store.readStream(Ledger.stream(id), fromVersion: 1, limit: 1).first.map { try $0.decode(JournalRecorded.self).system }
+            let summary = try await store.journalRows(location: entry.location, businessDay: entry.businessDay).first { $0.id == id }?.summary
+            let events = try await FinanceLineage.sourceEvents(of: entry, store: store).map {
+                OrderRoutes.EventView(position: $0.position, type: $0.type, stream: $0.stream.rawValue, source: $0.event.source.rawValue,
+                                      occurred_at: $0.event.occurredAt.ISO8601Format())
+            }
             return EntryView(
                 id: entry.id, kind: entry.kind.rawValue, currency: entry.currency.code, business_day: entry.businessDay, location: entry.location?.rawValue,
                 channel: entry.channel?.rawValue, memo: entry.memo,
                 lines: entry.lines.map { .init(account: $0.account, debit: money($0.debit), credit: money($0.credit), tax_rate_bp: $0.taxRate, tender: $0.tender, memo: $0.memo) },
                 sources: entry.sources.map { .init(kind: $0.kind.rawValue, id: $0.id) }, recorded_at: recordedAt.ISO8601Format(),
-                system: system?.rawValue ?? "-", state: posted == nil ? "pending" : "posted", document: posted?.document, found_by_reference: posted?.found)
+                system: system?.rawValue ?? "-", state: posted == nil ? "pending" : "posted", document: posted?.document, found_by_reference: posted?.found,
+                summary: summary, source_events: events)
         }
 
         finance.get("/finance/reconciliation") { request, _ -> ReconciliationView in

@@ -154,8 +154,13 @@ import TillwireStorageSQLite
             #expect(sources == ["order", "return"])
             let lines = try #require(entry["lines"] as? [[String: Any]])
             #expect(lines.contains { $0["account"] as? String == "1200" && $0["credit"] as? String == "22.00" && $0["tender"] as? String == "cash" })
+            let sourceEvents = (entry["source_events"] as? [[String: Any]])?.compactMap { $0["type"] as? String }
+            #expect(sourceEvents == ["order.captured", "return.authorized", "return.received", "return.refunded"], "\(sourceEvents ?? [])")
             let (_, orderView) = try await send(client, .get, "/v1/orders/\(id)", key: hub.keys["shop"])
             #expect(orderView["status"] as? String == "partially_returned")
+            #expect((orderView["returns"] as? [[String: Any]])?.map { $0["status"] as? String } == ["completed"])
+            let orderPostings = try #require(orderView["postings"] as? [[String: Any]])
+            #expect(orderPostings.map { $0["kind"] as? String } == ["sale", "refund"] && orderPostings.allSatisfy { $0["state"] as? String == "posted" })
 
             // The store's day: the till paid £22.00 in cash, and the ERP has it.
             let day = try #require(entry["business_day"] as? String)

@@ -154,4 +154,40 @@ import TillwireEngine
             } catch { #expect(error.key == key, "\(error)") }
         }
     }
+
+    @Test func returnsAndFinanceAreReadNamingTheBadKey() throws {
+        let yaml = """
+            returns:
+              window_days: 14
+              shipping: full_return
+              accept_unreferenced: true
+            finance:
+              system: tryton
+              time_zone: Europe/London
+              daily_posting_locations: store-1, store-2
+              accounts:
+                revenue: "7000"
+                tenders:
+                  cash: "1000"
+                  web-uk: "1210"
+            """
+        let configuration = try HubConfiguration.load(yaml: yaml, environment: ["TILLWIRE_RETURNS_RECEIPT_WINDOW_DAYS": "10"])
+        #expect(configuration.returns.rules.window == .seconds(14 * 86_400) && configuration.returns.rules.shipping == .fullReturn)
+        #expect(configuration.returns.rules.acceptUnreferenced && configuration.returns.receiptWindow == .seconds(10 * 86_400))
+        #expect(configuration.finance.system == "tryton" && configuration.finance.timeZone.identifier == "Europe/London")
+        #expect(configuration.finance.dailyLocations == ["store-1", "store-2"])
+        #expect(configuration.finance.chart.revenue == "7000" && configuration.finance.chart.taxPayable == "2200")
+        #expect(configuration.finance.chart.tender("cash") == "1000" && configuration.finance.chart.tender("card") == "1200")
+        for (bad, key) in [("returns:\n  shipping: sometimes", "returns.shipping"),
+                           ("returns:\n  accept_unreferenced: maybe", "returns.accept_unreferenced"),
+                           ("returns:\n  window: 3", "returns.window"),
+                           ("finance:\n  time_zone: Mars/Olympus", "finance.time_zone"),
+                           ("finance:\n  system: erp.main", "finance.system"),
+                           ("finance:\n  accounts:\n    tenders: [cash]", "finance.accounts.tenders")] {
+            do {
+                _ = try HubConfiguration.load(yaml: bad, environment: [:])
+                Issue.record("\(bad) was accepted")
+            } catch { #expect(error.key == key, "\(error)") }
+        }
+    }
 }

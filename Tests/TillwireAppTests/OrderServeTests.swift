@@ -172,8 +172,36 @@ import TillwireTesting
         #expect(refused == 409)
         #expect((problem["detail"] as? String)?.contains("collected at its store") == true)
 
+        // The web order comes back to the store: the mug is restocked there, the channel refunds its payment, the
+        // credit note reaches the ERP (the log, until a connector is configured), the order is partially returned.
+        let (taken, returned) = try await call(base, "POST", "/v1/returns", key: key, """
+            {"channel":"pos","channel_return_id":"S1-R-1","order_id":"\(id)","location":"store-1","refund":"original_tender","received":true,
+             "lines":[{"order_line":"2","sku":"MUG","quantity":1,"reason":"changed_mind","condition":"unopened"}]}
+            """)
+        #expect(taken == 201, "\(returned)")
+        let returnID = try #require(returned["id"] as? String)
+        journey = try await waitForStatus(base, id, key: key, "partially_returned")
+        var returnView: [String: Any] = [:]
+        for _ in 0..<400 {
+            returnView = try await call(base, "GET", "/v1/returns/\(returnID)", key: key).1
+            if returnView["status"] as? String == "completed", (returnView["postings"] as? [[String: Any]])?.first?["state"] as? String == "posted" { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(returnView["status"] as? String == "completed", "\(returnView)")
+        #expect((returnView["postings"] as? [[String: Any]])?.first?["state"] as? String == "posted", "\(returnView)")
+        #expect(hub.standardError.contains("refund for its channel"))
+        journey = try await call(base, "GET", "/v1/orders/\(id)", key: key).1
+        #expect((journey["postings"] as? [[String: Any]])?.map { $0["kind"] as? String } == ["sale", "refund"])
+        let day = try #require((journey["postings"] as? [[String: Any]])?.last?["business_day"] as? String)
+
         hub.signal(SIGTERM)
         #expect(try await hub.exit() == 0)
+
+        // The same from the command line: the order's postings, and the store's day reconciled.
+        let lineage = try await runTillwire(["lineage", "order", id], database: prepared.path)
+        #expect(lineage.status == 0 && lineage.output.contains("je-refund-\(returnID)") && lineage.output.contains("posted to erp as log:"), "\(lineage.output)")
+        let reconciled = try await runTillwire(["reconcile", "finance", "--store", "store-1", "--day", day], database: prepared.path)
+        #expect(reconciled.status == 0 && reconciled.output.contains("no differences") && reconciled.output.contains("tender web"), "\(reconciled.output)")
     }
 
     @Test func sagasInterruptedBySIGKILLResumeAndRunEachStepOnce() async throws {

@@ -1033,6 +1033,26 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/v1/returns/{id}/inspection": {
+      "post": {
+        "summary": "Decide a line held for inspection: restocked or written off at the location that received it (scope returns:write). The same decision again changes nothing; another one is a 409.",
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/IdempotencyKey"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["line", "outcome"], "properties": {
+          "line": {"type": "integer", "minimum": 0, "description": "The line's index in the return."},
+          "outcome": {"type": "string", "enum": ["restock", "damaged"]}, "note": {"type": "string"}}}}}},
+        "responses": {
+          "200": {"description": "The return after the decision.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Return"}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "404": {"$ref": "#/components/responses/Problem"},
+          "409": {"$ref": "#/components/responses/Problem"},
+          "413": {"$ref": "#/components/responses/Problem"},
+          "422": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
     "/v1/returns/{id}/void": {
       "post": {
         "summary": "Call off a return whose items have not come back; its units are returnable again (scope returns:write).",
@@ -1839,7 +1859,8 @@ enum OpenAPIDocument {
           "shipping_refund": {"type": "string"},
           "lines": {"type": "array", "items": {"type": "object", "required": ["sku", "quantity", "reason", "condition", "disposition", "refund", "tax"], "properties": {
             "order_line": {"type": "string"}, "sku": {"type": "string"}, "quantity": {"type": "integer"}, "reason": {"type": "string"},
-            "condition": {"type": "string"}, "disposition": {"type": "string"}, "refund": {"type": "string"}, "tax": {"type": "string"}}}},
+            "condition": {"type": "string"}, "disposition": {"type": "string"}, "refund": {"type": "string"}, "tax": {"type": "string"},
+            "inspection": {"type": "string", "enum": ["pending", "restock", "damaged"]}}}},
           "received": {"type": "object", "required": ["location", "restocked", "written_off", "inspecting"], "properties": {
             "location": {"type": "string"}, "at": {"type": "string", "format": "date-time"},
             "restocked": {"type": "object", "additionalProperties": {"type": "integer"}},

@@ -48,6 +48,12 @@ enum ReturnRoutes {
         let reason: String?
     }
 
+    struct InspectionBody: Decodable {
+        let line: WholeNumber
+        let outcome: String
+        let note: String?
+    }
+
     struct ReturnView: ResponseEncodable {
         struct LineView: Codable {
             let order_line: String?
@@ -58,6 +64,8 @@ enum ReturnRoutes {
             let disposition: String
             let refund: String
             let tax: String
+            /// For a line held for inspection: `pending`, or the decision (`restock`, `damaged`).
+            let inspection: String?
         }
         struct RefundView: Codable {
             let amount: String
@@ -110,7 +118,8 @@ enum ReturnRoutes {
             shipping_refund = money(authorization.shippingGross)
             lines = authorization.lines.map {
                 LineView(order_line: $0.orderLine, sku: $0.sku.rawValue, quantity: $0.quantity, reason: $0.reason.rawValue,
-                         condition: $0.condition.rawValue, disposition: $0.disposition.rawValue, refund: money($0.gross), tax: money($0.tax))
+                         condition: $0.condition.rawValue, disposition: $0.disposition.rawValue, refund: money($0.gross), tax: money($0.tax),
+                         inspection: $0.disposition == .inspect ? record.inspected[$0.index]?.outcome.rawValue ?? "pending" : nil)
             }
             received = record.received.map {
                 ReceivedView(location: $0.location.rawValue, at: record.receivedAt?.ISO8601Format(), restocked: $0.restocked,
@@ -277,6 +286,18 @@ enum ReturnRoutes {
             guard let record = try await returns.record(id) else { throw Problem.notFound("no return \(id)") }
             if let at = location ?? record.authorization.request.location { try InventoryRoutes.requireMayAct(context, for: [at]) }
             return ReturnView(try await returns.receive(id, at: location, source: source(context)))
+        }
+
+        write.post("/returns/{id}/inspection") { request, context -> ReturnView in
+            let id = try InventoryRoutes.pathIdentifier(context, "id") { try ReturnID($0) }
+            let body = try await request.decodeJSON(as: InspectionBody.self, context: context)
+            guard let outcome = Disposition(rawValue: body.outcome), outcome != .inspect else {
+                throw Problem.invalid("outcome is restock or damaged", field: "outcome")
+            }
+            guard let record = try await returns.record(id) else { throw Problem.notFound("no return \(id)") }
+            if let at = record.received?.location ?? record.authorization.request.location { try InventoryRoutes.requireMayAct(context, for: [at]) }
+            guard (0...Int64(Order.maximumLines)).contains(body.line.value) else { throw Problem.invalid("a line index of the return", field: "line") }
+            return ReturnView(try await returns.inspect(id, line: Int(body.line.value), outcome: outcome, note: body.note, source: source(context)))
         }
 
         write.post("/returns/{id}/void") { request, context -> ReturnView in

@@ -34,6 +34,23 @@ public struct ReturnReceived: VersionedPayload, Hashable {
     }
 }
 
+/// A line held for inspection was decided: restocked or written off at the location that received it.
+public struct ReturnInspected: VersionedPayload, Hashable {
+    public static let eventType = "return.inspected"
+    public static let schemaVersion = 1
+    /// The line's index in the return request.
+    public let line: Int
+    /// `restock` or `damaged`.
+    public let outcome: Disposition
+    public let note: String?
+
+    public init(line: Int, outcome: Disposition, note: String?) {
+        self.line = line
+        self.outcome = outcome
+        self.note = note
+    }
+}
+
 /// The money went back: to the original tender (the channel's refund id) or paid out at the till.
 public struct ReturnRefunded: VersionedPayload, Hashable {
     public static let eventType = "return.refunded"
@@ -89,7 +106,15 @@ public struct ReturnRecord: Hashable, Sendable {
     public private(set) var refund: ReturnRefunded?
     public private(set) var refundedAt: Date?
     public private(set) var closed: ReturnClosed?
+    /// Decisions on lines held for inspection, by the line's index in the request.
+    public private(set) var inspected: [Int: ReturnInspected] = [:]
     public private(set) var version: Int64
+
+    /// Received lines held for inspection and not decided yet.
+    public var awaitingInspection: [AuthorizedReturnLine] {
+        guard received != nil else { return [] }
+        return authorization.lines.filter { $0.disposition == .inspect && inspected[$0.index] == nil }
+    }
 
     public init(_ authorized: ReturnAuthorized, at: Date, version: Int64) {
         authorization = authorized.authorization
@@ -120,6 +145,9 @@ public struct ReturnRecord: Hashable, Sendable {
             next.refundedAt = envelope.event.occurredAt
         case ReturnClosed.eventType:
             next.closed = try envelope.decode(ReturnClosed.self)
+        case ReturnInspected.eventType:
+            let decision = try envelope.decode(ReturnInspected.self)
+            next.inspected[decision.line] = decision
         default: break
         }
         return next

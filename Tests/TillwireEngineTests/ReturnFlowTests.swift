@@ -218,4 +218,31 @@ extension OrderHarness {
         #expect(found == 1, "the post that timed out after the ERP accepted it was found by its reference, not posted again")
         #expect(try await hub.store.jobs(in: .pending, limit: 100).filter { $0.kind == "erp.journal_post" }.isEmpty)
     }
+
+    @Test func aLineHeldForInspectionIsRestockedOrWrittenOffWhenDecided() async throws {
+        let hub = try await OrderHarness()
+        let order = try await shippedOrder(hub, "5006")
+        let lines = [try ReturnRequestLine(orderLine: "1", sku: "SHIRT", quantity: 1, reason: .defective, condition: .opened, disposition: .inspect),
+                     try ReturnRequestLine(orderLine: "2", sku: "MUG", quantity: 2, reason: .defective, condition: .opened, disposition: .inspect)]
+        let (record, _) = try await hub.returns.authorize(try request("R-6", order: order.id, lines, refund: .storeTender), received: true, source: "pos")
+        try await hub.drain()
+        #expect(try await hub.returns.record(record.id)?.awaitingInspection.count == 2)
+        #expect(try await hub.position("SHIRT", "store-1").onHand == 0, "held aside, not in stock")
+        await #expect(throws: ReturnService.ReturnStateRefused.self) {
+            try await hub.returns.inspect(record.id, line: 5, outcome: .restock, note: nil, source: "pos")
+        }
+
+        _ = try await hub.returns.inspect(record.id, line: 0, outcome: .restock, note: "stitching fine", source: "pos")
+        _ = try await hub.returns.inspect(record.id, line: 0, outcome: .restock, note: nil, source: "pos")
+        await #expect(throws: ReturnService.ReturnStateRefused.self) {
+            try await hub.returns.inspect(record.id, line: 0, outcome: .damaged, note: nil, source: "pos")
+        }
+        _ = try await hub.returns.inspect(record.id, line: 1, outcome: .damaged, note: "cracked", source: "pos")
+        #expect(try await hub.position("SHIRT", "store-1").onHand == 1)
+        #expect(try await hub.position("MUG", "store-1").onHand == 0)
+        let ledger = try await hub.store.ledger(sku: "MUG", location: "store-1").map { $0.movement.reason }
+        #expect(ledger == [.return, .damage], "the write-off shows in the ledger")
+        let decided = try #require(try await hub.returns.record(record.id))
+        #expect(decided.awaitingInspection.isEmpty && decided.status == .completed)
+    }
 }

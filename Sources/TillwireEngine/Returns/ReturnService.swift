@@ -129,6 +129,39 @@ public struct ReturnService: Sendable {
         return try await existing(id)
     }
 
+    /// Decides a line held for inspection (disposition `inspect`): restocked, or written off, at the location that
+    /// received it. A line decided already answers as it stands when decided the same way, and is refused otherwise.
+    public func inspect(_ id: ReturnID, line index: Int, outcome: Disposition, note: String?, source: SystemID, attempts: Int = 3) async throws -> ReturnRecord {
+        let record = try await existing(id)
+        guard outcome != .inspect else { throw ReturnStateRefused(id: id, reason: "an inspection ends in restock or damaged") }
+        guard let line = record.authorization.lines.first(where: { $0.index == index }), line.disposition == .inspect else {
+            throw ReturnStateRefused(id: id, reason: "line \(index) is not held for inspection")
+        }
+        if let decided = record.inspected[index] {
+            guard decided.outcome == outcome else {
+                throw ReturnStateRefused(id: id, reason: "line \(index) was decided already: \(decided.outcome.rawValue)")
+            }
+            return record
+        }
+        guard let location = record.received?.location else {
+            throw ReturnStateRefused(id: id, reason: "line \(index) is inspected once the items are received")
+        }
+        let at = now()
+        var commit = Commit()
+        let correlation = CorrelationID(trusted: id.rawValue)
+        Self.add(try Self.movements(id, line, as: outcome, at: location, now: at), to: &commit, correlation: correlation, source: source)
+        commit.events.append(EventAppend(try NewEvent(stream: Self.stream(id), correlationID: correlation, occurredAt: at, source: source,
+                                                      payload: ReturnInspected(line: index, outcome: outcome, note: note)),
+                                         expected: .exactly(record.version)))
+        do {
+            _ = try await store.commit(commit)
+        } catch StorageError.versionConflict where attempts > 1 {
+            // Another change to the return came first (the refund, a decision on another line): decide on what it left.
+            return try await inspect(id, line: index, outcome: outcome, note: note, source: source, attempts: attempts - 1)
+        }
+        return try await existing(id)
+    }
+
     /// Calls off a return whose items have not come back: its units are returnable again. Its saga is cancelled in
     /// the same commit. Again changes nothing.
     public func void(_ id: ReturnID, reason: String, source: SystemID) async throws -> ReturnRecord {
@@ -190,33 +223,14 @@ public struct ReturnService: Sendable {
         var writtenOff: [String: Int64] = [:]
         var inspecting: [String: Int64] = [:]
         for line in authorization.lines {
-            let key = "return/\(authorization.id.rawValue)/\(line.index)"
+            movements += try Self.movements(authorization.id, line, as: line.disposition, at: location, now: at)
             switch line.disposition {
-            case .restock:
-                movements.append(try InventoryMovement(sku: line.sku, location: location, delta: line.quantity, reason: .return, occurredAt: at,
-                                                       source: InventoryService.hub, sourceKey: key))
-                restocked[line.sku.rawValue, default: 0] += line.quantity
-            case .damaged:
-                movements.append(try InventoryMovement(sku: line.sku, location: location, delta: line.quantity, reason: .return, occurredAt: at,
-                                                       source: InventoryService.hub, sourceKey: key))
-                movements.append(try InventoryMovement(sku: line.sku, location: location, delta: -line.quantity, reason: .damage, occurredAt: at,
-                                                       source: InventoryService.hub, sourceKey: key + "/write-off"))
-                writtenOff[line.sku.rawValue, default: 0] += line.quantity
-            case .inspect:
-                inspecting[line.sku.rawValue, default: 0] += line.quantity
+            case .restock: restocked[line.sku.rawValue, default: 0] += line.quantity
+            case .damaged: writtenOff[line.sku.rawValue, default: 0] += line.quantity
+            case .inspect: inspecting[line.sku.rawValue, default: 0] += line.quantity
             }
         }
-        let first = commit.inventory.count
-        commit.inventory += movements.map { .record($0) }
-        let recorded = movements
-        commit.inventoryEvents = { index, outcome in
-            guard outcome.changed, index >= first, index - first < recorded.count else { return [] }
-            let movement = recorded[index - first]
-            return [
-                try InventoryService.event(InventoryAdjusted(movement: movement, after: outcome.position), movement.location, correlation, source),
-                try InventoryService.event(AvailabilityChanged(outcome.position), movement.location, correlation, source),
-            ]
-        }
+        Self.add(movements, to: &commit, correlation: correlation, source: source)
         var version = record.version
         let receivedEvent = ReturnReceived(location: location, restocked: restocked, writtenOff: writtenOff, inspecting: inspecting)
         commit.events.append(EventAppend(try NewEvent(stream: Self.stream(authorization.id), correlationID: correlation, causationID: causation,
@@ -230,6 +244,36 @@ public struct ReturnService: Sendable {
             commit.events.append(EventAppend(try NewEvent(stream: Self.stream(authorization.id), correlationID: correlation, causationID: causation,
                                                           occurredAt: at, source: source, payload: refunded),
                                              expected: .exactly(version)))
+        }
+    }
+
+    /// What a returned line does to stock at the receiving location: a `return` movement (restock), a `return` and a
+    /// `damage` (written off: the ledger shows both), or nothing (held for inspection). Keyed by the return and the
+    /// line, so a line is moved once whenever it is decided.
+    static func movements(_ id: ReturnID, _ line: AuthorizedReturnLine, as disposition: Disposition, at location: LocationID,
+                          now at: Date) throws -> [InventoryMovement] {
+        guard disposition != .inspect else { return [] }
+        let key = "return/\(id.rawValue)/\(line.index)"
+        var movements = [try InventoryMovement(sku: line.sku, location: location, delta: line.quantity, reason: .return, occurredAt: at,
+                                               source: InventoryService.hub, sourceKey: key)]
+        if disposition == .damaged {
+            movements.append(try InventoryMovement(sku: line.sku, location: location, delta: -line.quantity, reason: .damage, occurredAt: at,
+                                                   source: InventoryService.hub, sourceKey: key + "/write-off"))
+        }
+        return movements
+    }
+
+    /// Adds movements to a commit that has no other inventory changes, with their inventory events.
+    static func add(_ movements: [InventoryMovement], to commit: inout Commit, correlation: CorrelationID, source: SystemID) {
+        precondition(commit.inventory.isEmpty, "the return's movements are the commit's only inventory changes")
+        commit.inventory = movements.map { .record($0) }
+        commit.inventoryEvents = { index, outcome in
+            guard outcome.changed, index < movements.count else { return [] }
+            let movement = movements[index]
+            return [
+                try InventoryService.event(InventoryAdjusted(movement: movement, after: outcome.position), movement.location, correlation, source),
+                try InventoryService.event(AvailabilityChanged(outcome.position), movement.location, correlation, source),
+            ]
         }
     }
 

@@ -261,7 +261,12 @@ enum ReturnRoutes {
         write.post("/returns") { request, context -> EditedResponse<ReturnView> in
             let body = try await request.decodeJSON(as: ReturnBody.self, context: context)
             let returnRequest = try canonical(body)
-            if let location = returnRequest.location { try InventoryRoutes.requireMayAct(context, for: [location]) }
+            if let location = returnRequest.location {
+                try InventoryRoutes.requireMayAct(context, for: [location])
+            } else if context.client?.locations != nil {
+                throw Problem(kind: "forbidden", title: "Forbidden", status: .forbidden,
+                              detail: "a key restricted to locations takes returns at one of them: name it", field: "location")
+            }
             if let order = returnRequest.order, try await orders.record(order) == nil {
                 throw Problem(kind: "not-found", title: "Not found", status: .notFound, detail: "no order \(order): find it with GET /v1/orders/search",
                               field: body.order_id != nil ? "order_id" : "order")
@@ -306,7 +311,12 @@ enum ReturnRoutes {
             guard let reason = body.reason?.trimmingCharacters(in: .whitespaces), !reason.isEmpty else {
                 throw Problem.invalid("say why the return is called off; it is kept with it", field: "reason")
             }
-            guard try await returns.record(id) != nil else { throw Problem.notFound("no return \(id)") }
+            guard let record = try await returns.record(id) else { throw Problem.notFound("no return \(id)") }
+            if let at = record.authorization.request.location {
+                try InventoryRoutes.requireMayAct(context, for: [at])
+            } else if context.client?.locations != nil {
+                throw Problem(kind: "forbidden", title: "Forbidden", status: .forbidden, detail: "only a key for every location calls off a return taken without one")
+            }
             return ReturnView(try await returns.void(id, reason: reason, source: source(context)))
         }
 

@@ -166,11 +166,14 @@ public struct OrderReturnAuthorized: VersionedPayload, Hashable {
     public let lines: [String: Int64]
     /// Whether this return refunds the order's shipping.
     public let shipping: Bool
+    /// What the return refunds, in minor units.
+    public let amount: Int64
 
-    public init(returnID: ReturnID, lines: [String: Int64], shipping: Bool) {
+    public init(returnID: ReturnID, lines: [String: Int64], shipping: Bool, amount: Int64) {
         self.returnID = returnID
         self.lines = lines
         self.shipping = shipping
+        self.amount = amount
     }
 }
 
@@ -227,6 +230,9 @@ public struct OrderRecord: Hashable, Sendable {
     }
 
     public var shippingRefunded: Bool { returns.values.contains { $0.shipping } }
+
+    /// What returns not voided refund, in minor units.
+    public var refundedByReturns: Int64 { returns.values.reduce(0) { $0 + $1.amount } }
 
     /// The ids of the lines shipped (or collected).
     public var shippedLines: Set<String> { Set(shipments.flatMap(\.lines)) }

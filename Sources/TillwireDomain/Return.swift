@@ -186,6 +186,7 @@ public struct ReturnRefusal: Hashable, Sendable, Codable, CustomStringConvertibl
         case unreferencedRefused = "unreferenced_refused"
         case priceRequired = "price_required"
         case overLimit = "over_limit"
+        case exceedsPaid = "exceeds_paid"
     }
 
     public let code: Code
@@ -218,13 +219,20 @@ public struct ReturnedOrderFacts: Sendable {
     public let returned: [String: Int64]
     /// Whether an earlier return refunded the shipping.
     public let shippingRefunded: Bool
+    /// Lines cancelled before they shipped: they never come back.
+    public let cancelled: Set<String>
+    /// What returns not voided refund already, in minor units.
+    public let refundedByReturns: Int64
 
-    public init(order: Order, status: OrderStatus, leftAt: [String: Date], returned: [String: Int64], shippingRefunded: Bool) {
+    public init(order: Order, status: OrderStatus, leftAt: [String: Date], returned: [String: Int64], shippingRefunded: Bool,
+                cancelled: Set<String> = [], refundedByReturns: Int64 = 0) {
         self.order = order
         self.status = status
         self.leftAt = leftAt
         self.returned = returned
         self.shippingRefunded = shippingRefunded
+        self.cancelled = cancelled
+        self.refundedByReturns = refundedByReturns
     }
 }
 
@@ -294,7 +302,9 @@ public enum ReturnRules {
         var shippingGross: Int64 = 0
         var shippingTax: Int64 = 0
         if !facts.shippingRefunded {
-            let everything = pricing.lines.allSatisfy { facts.returned[$0.id, default: 0] + taken[$0.id, default: 0] == $0.quantity }
+            let everything = pricing.lines.allSatisfy {
+                facts.cancelled.contains($0.id) || facts.returned[$0.id, default: 0] + taken[$0.id, default: 0] == $0.quantity
+            }
             let refund = switch policy.shipping {
             case .never: false
             case .fullReturn: everything
@@ -305,8 +315,16 @@ public enum ReturnRules {
                 shippingTax = pricing.shippingTax
             }
         }
-        return ReturnAuthorization(id: id, request: request, currency: order.currency, lines: lines, orderChannel: order.channel,
-                                   shippingGross: shippingGross, shippingTax: shippingTax, shippingTaxRate: pricing.shippingTaxRate)
+        let authorization = ReturnAuthorization(id: id, request: request, currency: order.currency, lines: lines, orderChannel: order.channel,
+                                                shippingGross: shippingGross, shippingTax: shippingTax, shippingTaxRate: pricing.shippingTaxRate)
+        // Never more back than the payment side took: what it holds for the order, less what other returns refund.
+        let paid = max(order.payments.authorized.minorUnits, order.payments.captured.minorUnits)
+        let left = paid - facts.refundedByReturns
+        guard authorization.refundTotal <= left else {
+            throw ReturnRefused(refusals: [ReturnRefusal(.exceedsPaid, line: nil,
+                                                         "the return would refund \(Money(minorUnits: authorization.refundTotal, currency: order.currency)); the order's payments hold \(Money(minorUnits: paid, currency: order.currency)), of which returns refund \(Money(minorUnits: facts.refundedByReturns, currency: order.currency)) already")])
+        }
+        return authorization
     }
 
     /// A return without an order the hub knows: refunded as store tender at the receipt's price, within the limit.
@@ -352,7 +370,14 @@ public enum ReturnRules {
                                               condition: line.condition, disposition: line.disposition, gross: gross, tax: tax, taxRate: rate))
         }
         guard refusals.isEmpty, let currency else { throw ReturnRefused(refusals: refusals) }
-        let total = lines.reduce(0) { $0 + $1.gross }
+        var total: Int64 = 0
+        for line in lines {
+            let (sum, overflow) = total.addingReportingOverflow(line.gross)
+            guard !overflow else {
+                throw ReturnRefused(refusals: [ReturnRefusal(.overLimit, line: nil, "the return's amount overflows")])
+            }
+            total = sum
+        }
         guard total <= policy.unreferencedLimit else {
             throw ReturnRefused(refusals: [ReturnRefusal(.overLimit, line: nil,
                                                          "\(Money(minorUnits: total, currency: currency)) is over the limit for a return without an order (\(Money(minorUnits: policy.unreferencedLimit, currency: currency)))")])

@@ -163,17 +163,19 @@ extension PostgresStore {
 
     // MARK: Finance
 
+    // `location = $1` and `location IS NULL` apart: `IS NOT DISTINCT FROM` would not use the index.
     public func journalRows(location: LocationID?, businessDay: String) async throws -> [JournalRow] {
-        try await fetch("""
-            SELECT * FROM journal WHERE location IS NOT DISTINCT FROM \(location?.rawValue) AND business_day = \(businessDay) ORDER BY seq
-            """, Self.journalRow(from:)).compactMap { $0 }
+        let rows = if let location {
+            try await fetch("SELECT * FROM journal WHERE location = \(location.rawValue) AND business_day = \(businessDay) ORDER BY seq",
+                            Self.journalRow(from:))
+        } else {
+            try await fetch("SELECT * FROM journal WHERE location IS NULL AND business_day = \(businessDay) ORDER BY seq", Self.journalRow(from:))
+        }
+        return rows.compactMap { $0 }
     }
 
     public func unsummarisedJournalRows(location: LocationID?, businessDay: String) async throws -> [JournalRow] {
-        try await fetch("""
-            SELECT * FROM journal WHERE location IS NOT DISTINCT FROM \(location?.rawValue) AND business_day = \(businessDay)
-              AND daily AND summary IS NULL ORDER BY seq
-            """, Self.journalRow(from:)).compactMap { $0 }
+        try await journalRows(location: location, businessDay: businessDay).filter { $0.daily && $0.summary == nil }
     }
 
     public func journalBacklog() async throws -> JournalBacklog {

@@ -137,6 +137,8 @@ import TillwireStorageSQLite
             #expect(taken["id"] as? String == returnID && taken["refund_total"] as? String == "22.00" && taken["status"] as? String == "refunded")
             let (repeated, _) = try await send(client, .post, "/v1/returns", key: hub.keys["till"], returnBody(number: "R-1"))
             #expect(repeated == .ok)
+            let (otherVoids, _) = try await send(client, .post, "/v1/returns/\(returnID)/void", key: hub.keys["other-till"], #"{"reason":"not mine"}"#)
+            #expect(otherVoids == .forbidden, "a key for store-2 does not call off store-1's returns")
             let (same, _) = try await send(client, .post, "/v1/returns", key: hub.keys["till"], returnBody(number: "R-1", extra: #","currency":"GBP""#))
             #expect(same == .ok, "the currency is only read for lines without an order: the request is the same")
             try await hub.drain()

@@ -152,6 +152,31 @@ import TillwireTesting
         }
     }
 
+    @Test func neverMoreBackThanWasPaidAndNoOverflow() throws {
+        let order = try order()
+        let paidFor = ReturnedOrderFacts(order: order, status: .completed, leftAt: ["1": t0, "2": t0], returned: [:], shippingRefunded: false,
+                                         refundedByReturns: 6_480 - 1_000)
+        let refused = #expect(throws: ReturnRefused.self) {
+            try ReturnRules.authorize(try request([try line("1", "SHIRT", 1)]), id: "r-1", order: paidFor, policy: ReturnPolicy(), now: t0)
+        }
+        #expect(refused?.refusals.map(\.code) == [.exceedsPaid])
+        var policy = ReturnPolicy()
+        policy.acceptUnreferenced = true
+        let huge = try request([try line(nil, "MUG", 100, price: Money(minorUnits: 90_000_000_000_000_000, currency: .jpy), rate: 0),
+                                try line(nil, "MUG", 100, price: Money(minorUnits: 90_000_000_000_000_000, currency: .jpy), rate: 0)], refund: .storeTender)
+        let overflow = #expect(throws: ReturnRefused.self) { try ReturnRules.authorize(huge, id: "r-2", order: nil, policy: policy, now: t0) }
+        #expect(overflow?.refusals.map(\.code) == [.overLimit])
+    }
+
+    @Test func aCancelledLineDoesNotKeepTheShippingFromBeingRefunded() throws {
+        let order = try order()
+        var policy = ReturnPolicy()
+        policy.shipping = .fullReturn
+        let facts = ReturnedOrderFacts(order: order, status: .completed, leftAt: ["1": t0], returned: [:], shippingRefunded: false, cancelled: ["2"])
+        let all = try ReturnRules.authorize(try request([try line("1", "SHIRT", 3)]), id: "r-1", order: facts, policy: policy, now: t0)
+        #expect(all.shippingGross == 480)
+    }
+
     // MARK: Journal
 
     @Test func saleAndRefundEntriesBalanceAndBookEachPart() throws {
@@ -208,10 +233,11 @@ import TillwireTesting
                 orderDiscounts: coupon > 0 ? [try Discount(amount: Money(minorUnits: coupon, currency: currency))] : [],
                 payments: try Payments(authorized: Money.zero(currency), captured: Money.zero(currency), refunded: Money.zero(currency)),
                 fulfilment: try Fulfilment(.shipFromDC), total: Money.zero(currency))
+            let total = try draft.computedTotal()
             let order = try Order(
                 id: "o-p", channel: "web", channelOrderID: "\(round)", placedAt: t0, currency: currency, taxesIncluded: included,
                 customer: Customer(), shipTo: try Address(country: "GB"), lines: lines, shipping: shipping, orderDiscounts: draft.orderDiscounts,
-                payments: draft.payments, fulfilment: draft.fulfilment, total: try draft.computedTotal())
+                payments: try Payments(authorized: total, captured: total, refunded: Money.zero(currency)), fulfilment: draft.fulfilment, total: total)
             let pricing = try OrderPricing(order)
             #expect(pricing.lines.reduce(pricing.shippingGross) { $0 + $1.gross } == order.total.minorUnits, "round \(round)")
             var entries: [JournalEntry] = []

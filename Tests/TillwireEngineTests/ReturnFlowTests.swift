@@ -245,4 +245,35 @@ extension OrderHarness {
         let decided = try #require(try await hub.returns.record(record.id))
         #expect(decided.awaitingInspection.isEmpty && decided.status == .completed)
     }
+
+    @Test func aReceivedReturnWhoseRunFailsIsTakenUpByANewRunAndRefundedOnce() async throws {
+        let hub = try await OrderHarness(ledger: true)
+        let order = try await shippedOrder(hub, "5007")
+        hub.systems.refundFailure.withLock { $0 = .retryable("payment gateway: 503", retryAfter: nil) }
+        let (record, _) = try await hub.returns.authorize(try request("R-7", order: order.id, [try line("1", "SHIRT", 1)]), received: true, source: "pos")
+        try await hub.drain()
+        // Something ends the run after the receipt (here: a cancellation): the refund is still owed.
+        _ = try await hub.store.commit(Commit(jobs: [WorkflowRunner.cancelJob(record.run, reason: "operator stopped it", now: hub.clock.now())]))
+        try await hub.drain()
+        #expect(try await hub.store.workflowRun(record.run)?.run.state == .compensated)
+        #expect(try await hub.returns.record(record.id)?.status == .refundPending)
+        hub.systems.refundFailure.withLock { $0 = nil }
+        for _ in 0..<12 { try await hub.advance(hours: 2) }
+        #expect(try await hub.returns.record(record.id)?.status == .completed)
+        #expect(hub.systems.log.filter { $0.hasPrefix("refund") } == ["refund 24.00 for 5007"])
+        #expect(hub.erp.posted.withLock { $0 }.filter { $0.hasPrefix("je-refund") } == ["je-refund-\(record.id)"])
+    }
+
+    @Test func aRepeatThatHandsTheItemsOverReceivesThem() async throws {
+        let hub = try await OrderHarness()
+        let order = try await shippedOrder(hub, "5008")
+        let taken = try request("R-8", order: order.id, [try line("2", "MUG", 1)], refund: .storeTender)
+        let (first, _) = try await hub.returns.authorize(taken, received: false, source: "pos")
+        #expect(first.status == .authorized)
+        let (again, created) = try await hub.returns.authorize(taken, received: true, source: "pos")
+        #expect(!created && again.status == .refunded)
+        #expect(try await hub.position("MUG", "store-1").onHand == 1)
+        _ = try await hub.returns.authorize(taken, received: true, source: "pos")
+        #expect(try await hub.position("MUG", "store-1").onHand == 1)
+    }
 }

@@ -9,7 +9,7 @@ public protocol LedgerClient: Sendable {
     /// Posts an entry as one ERP document and returns the document's id. `reference` is the entry's idempotency
     /// reference: the ERP stores it on the document.
     func post(_ entry: JournalEntry, reference: String) async throws -> String
-    /// The document an earlier post with `reference` created, if the ERP has one: asked before every retry, so that
+    /// The document an earlier post with `reference` created, if the ERP has one: asked before every post, so that
     /// an ERP that accepted a post and then timed out does not get it twice.
     func find(reference: String) async throws -> String?
 }
@@ -74,10 +74,13 @@ public struct Ledger: Sendable, Hashable {
         let daily = policy.isDaily(entry)
         commit.journal.append(.record(JournalRow(entry, recordedAt: at, daily: daily)))
         if daily, let location = entry.location {
+            // One close per location and day while it is pending; an entry booked while the close runs enqueues the
+            // next one (coalescing, not unique), so nothing booked during a close is left behind. Closes have a
+            // partition of their own: tomorrow's close, due after tomorrow, must not hold up today's summary.
             let close = max(at, dayEnd(entry.businessDay) + policy.dayCloseDelay.timeInterval)
             commit.jobs.append(NewJob(kind: Self.closeDayKind, payload: Data("\(location.rawValue)\n\(entry.businessDay)".utf8),
-                                      partitionKey: Self.partition(entry), uniqueKey: "close_day/\(location.rawValue)/\(entry.businessDay)",
-                                      runAt: close, maxAttempts: 100))
+                                      partitionKey: "journal-close/\(location.rawValue)/\(entry.businessDay)",
+                                      coalesceKey: "close_day/\(location.rawValue)/\(entry.businessDay)", runAt: close, maxAttempts: 100))
         } else {
             commit.jobs.append(NewJob(kind: Self.postKind(policy.system), payload: Data(entry.id.utf8), partitionKey: Self.partition(entry),
                                       uniqueKey: "journal_post/\(entry.id)", runAt: at, maxAttempts: 1_000))
@@ -161,8 +164,8 @@ public struct Ledger: Sendable, Hashable {
     }
 
     /// Posts entries to the ERP, one job per entry, in order per location: a failing or maintained ERP delays the
-    /// entries behind the first unposted one, never reorders or drops them. Before every retry the ERP is asked
-    /// whether it has the entry's reference already (it may have accepted the post and timed out answering).
+    /// entries behind the first unposted one, never reorders or drops them. Before every post the ERP is asked
+    /// whether it has the entry's reference already (it may have accepted an earlier post and timed out answering).
     public struct Post: JobHandler {
         let store: any Store
         let system: SystemID
@@ -187,8 +190,9 @@ public struct Ledger: Sendable, Hashable {
             }
             if posted != nil { return Commit() }
             let reference = Self.reference(entry)
-            var document: String?
-            if job.attempts > 1 { document = try await client.find(reference: reference) }
+            // Asked every time, not only on a retry: a replayed dead job starts its attempts again, and the ERP may
+            // have accepted the post that timed out before it died.
+            var document = try await client.find(reference: reference)
             let found = document != nil
             if document == nil { document = try await client.post(entry, reference: reference) }
             let events = try await store.readStream(Ledger.stream(id), fromVersion: 1, limit: 1)

@@ -23,7 +23,8 @@ public protocol ChannelRefundClient: Sendable {
 public struct ReturnFlow: Sendable {
     public static let type = "return.flow"
     public static let version = 1
-    public static let maxAttempts = 8
+    /// High: after the receipt the steps only go forward, and a step that runs out of attempts restarts the flow.
+    public static let maxAttempts = 20
 
     let service: ReturnService
     var store: any Store { service.store }
@@ -56,6 +57,15 @@ public struct ReturnFlow: Sendable {
     func refund(_ context: WorkflowContext) async throws -> WorkflowStepResult {
         let record = try await record(of: context)
         guard record.refund == nil, record.status != .voided else { return WorkflowStepResult() }
+        guard record.authorization.refundTotal > 0 else {
+            // Nothing was paid for what came back (a free item): there is no payment to refund.
+            let nothing = ReturnRefunded(amount: Money.zero(record.authorization.currency), method: record.authorization.request.refund,
+                                         tender: record.authorization.request.refundTender(orderChannel: record.authorization.orderChannel),
+                                         reference: "nothing to refund")
+            let event = try NewEvent(stream: ReturnService.stream(record.id), correlationID: CorrelationID(trusted: record.id.rawValue),
+                                     occurredAt: context.now, source: InventoryService.hub, payload: nothing)
+            return WorkflowStepResult(effects: Commit(events: [EventAppend(event, expected: .exactly(record.version))]))
+        }
         return WorkflowStepResult(effects: Commit(jobs: [ReturnJobs.refund(record, orders: orders, at: context.now)]))
     }
 
@@ -111,10 +121,19 @@ public struct ReturnFlow: Sendable {
     }
 
     /// Compensates `authorize`, last: a return whose items never came back is voided (its units returnable again).
-    /// One received stays as it is: its refund is owed, and the dead refund job says why it is not paid.
+    /// One received and not closed is owed its refund, credit note and order status whatever failed (a receipt that
+    /// landed just as the receipt window ran out, a step out of attempts): a new run of the flow starts and takes it
+    /// from where the return stands (the waits find the events that are there; the refund and the credit note are
+    /// not repeated).
     func settle(_ context: WorkflowContext) async throws -> Commit {
         let record = try await record(of: context)
-        guard record.received == nil, record.closed == nil else { return Commit() }
+        guard record.closed == nil else { return Commit() }
+        if record.received != nil {
+            var commit = Commit()
+            commit.startWorkflow(type: Self.type, version: Self.version, maxAttempts: Self.maxAttempts, input: context.run.input,
+                                 correlationID: CorrelationID(trusted: record.id.rawValue), now: context.now)
+            return commit
+        }
         let failed = try await store.workflowRun(context.run.id)?.steps.last { $0.status == .failed }
         let reason = failed?.name == "await-receipt"
             ? "the items did not come back within \(service.policy.receiptWindow.hoursText)"
@@ -124,14 +143,15 @@ public struct ReturnFlow: Sendable {
 }
 
 /// The refund jobs: `<system>.refund`, where the system is the order's channel's (`OrderService.Policy.system(of:)`).
-/// Partitioned with the order's other calls to that system, so a refund goes after the notifications before it.
+/// Their partition key is `<order>/<system>/refund`: one order's refunds run in order, apart from its notifications.
 public enum ReturnJobs {
     public static func refundKind(_ system: SystemID) -> String { "\(system.rawValue).refund" }
 
     static func refund(_ record: ReturnRecord, orders: OrderService, at: Date) -> NewJob {
         let channel = record.authorization.orderChannel ?? record.authorization.request.channel
         let system = orders.policy.system(of: channel)
-        let partition = record.authorization.request.order.map { OrderJobs.partition($0, system) } ?? "\(record.id.rawValue)/\(system.rawValue)"
+        // A partition of its own: a notification of the order that is stuck must not hold the refund back.
+        let partition = (record.authorization.request.order.map { OrderJobs.partition($0, system) } ?? "\(record.id.rawValue)/\(system.rawValue)") + "/refund"
         return NewJob(kind: refundKind(system), payload: Data(record.id.rawValue.utf8), partitionKey: partition,
                       uniqueKey: "refund/\(record.id.rawValue)", runAt: at, maxAttempts: 50)
     }

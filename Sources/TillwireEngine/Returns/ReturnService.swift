@@ -56,7 +56,7 @@ public struct ReturnService: Sendable {
     /// number, same content) answers as it stands; with other content it is refused (`ConflictingReturn`).
     public func authorize(_ request: ReturnRequest, received: Bool, source: SystemID) async throws -> (record: ReturnRecord, created: Bool) {
         let id = ReturnID.derived(channel: request.channel, channelReturnID: request.channelReturnID)
-        if let existing = try await repeated(id, request) { return (existing, false) }
+        if let existing = try await repeated(id, request) { return (try await receivedIfAsked(existing, received, source: source), false) }
         if received && request.location == nil {
             throw ReturnStateRefused(id: id, reason: "items handed over now are received at a location: name it")
         }
@@ -69,7 +69,8 @@ public struct ReturnService: Sendable {
             if let orderID = request.order {
                 let record = try await orders.existing(orderID)
                 facts = ReturnedOrderFacts(order: record.order, status: record.lifecycle.status, leftAt: record.leftAt,
-                                           returned: record.returnedUnits, shippingRefunded: record.shippingRefunded)
+                                           returned: record.returnedUnits, shippingRefunded: record.shippingRefunded,
+                                           cancelled: Set(record.cancelledLines.keys), refundedByReturns: record.refundedByReturns)
                 orderChange = OrderChange(record, at: at, source: source)
             }
             let authorization = try ReturnRules.authorize(request, id: id, order: facts, policy: policy.rules, now: at)
@@ -80,7 +81,8 @@ public struct ReturnService: Sendable {
             commit.events.append(EventAppend(authorized, expected: .noStream))
             if var change = orderChange {
                 let units = authorization.lines.reduce(into: [String: Int64]()) { $0[$1.orderLine ?? "", default: 0] += $1.quantity }
-                try change.append(OrderReturnAuthorized(returnID: id, lines: units, shipping: authorization.shippingGross > 0))
+                try change.append(OrderReturnAuthorized(returnID: id, lines: units, shipping: authorization.shippingGross > 0,
+                                                        amount: authorization.refundTotal))
                 commit.events += change.commit.events
             }
             commit.startWorkflow(type: ReturnFlow.type, version: ReturnFlow.version, maxAttempts: ReturnFlow.maxAttempts, id: run,
@@ -93,7 +95,7 @@ public struct ReturnService: Sendable {
                 _ = try await store.commit(commit)
             } catch StorageError.versionConflict {
                 // Another return of the same order, or this one, committed first: read again.
-                if let existing = try await repeated(id, request) { return (existing, false) }
+                if let existing = try await repeated(id, request) { return (try await receivedIfAsked(existing, received, source: source), false) }
                 continue
             }
             return (try await existing(id), true)
@@ -196,6 +198,13 @@ public struct ReturnService: Sendable {
         guard let existing = try await record(id) else { return nil }
         guard existing.authorization.request == request else { throw ConflictingReturn(id: id) }
         return existing
+    }
+
+    /// A repeat that says the items are handed over now receives a return taken before without them (a till that
+    /// timed out and sends the return again).
+    func receivedIfAsked(_ record: ReturnRecord, _ received: Bool, source: SystemID) async throws -> ReturnRecord {
+        guard received, record.received == nil, record.status == .authorized else { return record }
+        return try await receive(record.id, at: record.authorization.request.location, source: source)
     }
 
     /// Refuses SKUs the product master does not have and a location the hub does not know, each by its field.

@@ -19,6 +19,7 @@ public enum DomainError: Error, Hashable, Sendable, CustomStringConvertible {
     case invalidOrder(String)
     case unbalancedEntry(String)
     case invalidReturn(String)
+    case invalidPricing(String)
 
     public var description: String {
         switch self {
@@ -40,6 +41,7 @@ public enum DomainError: Error, Hashable, Sendable, CustomStringConvertible {
         case let .invalidOrder(reason): "invalid order: \(reason)"
         case let .unbalancedEntry(reason): "unbalanced journal entry: \(reason)"
         case let .invalidReturn(reason): "invalid return: \(reason)"
+        case let .invalidPricing(reason): "invalid pricing: \(reason)"
         }
     }
 }

@@ -9,7 +9,7 @@ import TillwireStorage
 public enum HubRouter {
     public static func build(
         store: any Store, metrics: PrometheusCollectorRegistry, api: APIPolicy = APIPolicy(), inventory: InventoryService? = nil,
-        systems: SystemGate? = nil, orders: OrderService? = nil, returns: ReturnService? = nil
+        systems: SystemGate? = nil, orders: OrderService? = nil, returns: ReturnService? = nil, pricing: PricingService? = nil
     ) -> Router<HubRequestContext> {
         let router = Router(context: HubRequestContext.self)
         router.add(middleware: RequestIDMiddleware())
@@ -69,6 +69,7 @@ public enum HubRouter {
         let orders = orders ?? OrderService(store: store)
         OrderRoutes.add(to: v1, service: orders, store: store)
         ReturnRoutes.add(to: v1, returns: returns ?? ReturnService(store: store, orders: orders), orders: orders, store: store)
+        PricingRoutes.add(to: v1, service: pricing ?? PricingService(store: store))
         table.record(router.routes.map { ("\($0.path)", $0.method.rawValue) })
         return router
     }

@@ -1101,6 +1101,102 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/v1/prices": {
+      "put": {
+        "summary": "New prices for a channel and country, all or none: each becomes the next version of its SKU there, effective from `from` (default now) until `until` (scope prices:write; only the system of record, pricing.owner, when one is configured: others get a 403 naming it).",
+        "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["channel", "country", "currency", "prices"], "properties": {
+          "channel": {"type": "string"}, "country": {"type": "string", "pattern": "^[A-Z]{2}$"}, "currency": {"type": "string"},
+          "prices": {"type": "array", "minItems": 1, "maxItems": 1000, "items": {"type": "object", "required": ["sku", "price"], "properties": {
+            "sku": {"type": "string"}, "price": {"$ref": "#/components/schemas/Amount"},
+            "from": {"type": "string", "format": "date-time"}, "until": {"type": "string", "format": "date-time"}}}}}}}}},
+        "responses": {
+          "200": {"description": "The versions recorded.", "content": {"application/json": {"schema": {"type": "object", "required": ["prices"], "properties": {
+            "prices": {"type": "array", "items": {"$ref": "#/components/schemas/Price"}}}}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "404": {"$ref": "#/components/responses/Problem"},
+          "409": {"$ref": "#/components/responses/Problem"},
+          "413": {"$ref": "#/components/responses/Problem"},
+          "422": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}
+        }
+      },
+      "get": {
+        "summary": "The price of a SKU on a channel in a country at a time (default now), with its version: past prices can be read back (scope prices:read).",
+        "parameters": [
+          {"name": "sku", "in": "query", "required": true, "schema": {"type": "string"}},
+          {"name": "channel", "in": "query", "required": true, "schema": {"type": "string"}},
+          {"name": "country", "in": "query", "required": true, "schema": {"type": "string"}},
+          {"name": "at", "in": "query", "schema": {"type": "string", "format": "date-time"}}
+        ],
+        "responses": {
+          "200": {"description": "The price.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Price"}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "404": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
+    "/v1/promotions": {
+      "post": {
+        "summary": "Create or change a promotion (scope prices:write; the system of record only, when configured). Its rules are checked: 422 with each problem; an exclusive promotion that could meet another exclusive one with the same priority is a 409 naming it. 201 created, 200 changed or repeated.",
+        "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PromotionBody"}}}},
+        "responses": {
+          "200": {"description": "The promotion.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Promotion"}}}},
+          "201": {"description": "The promotion, created.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Promotion"}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "404": {"$ref": "#/components/responses/Problem"},
+          "409": {"$ref": "#/components/responses/Problem"},
+          "413": {"$ref": "#/components/responses/Problem"},
+          "422": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
+    "/v1/promotions/{id}": {
+      "get": {
+        "summary": "One promotion (scope prices:read).",
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+        "responses": {
+          "200": {"description": "The promotion.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Promotion"}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "404": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
+    "/v1/pricing/quote": {
+      "post": {
+        "summary": "Price a basket with the one engine every channel uses: unit prices, each discount with its promotion, tax per line by the country's rule, totals (scope prices:read). 422 when a SKU has no price or the country has no tax rule.",
+        "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["channel", "country", "currency", "lines"], "properties": {
+          "channel": {"type": "string"}, "store": {"type": "string"}, "country": {"type": "string", "pattern": "^[A-Z]{2}$"}, "currency": {"type": "string"},
+          "coupons": {"type": "array", "items": {"type": "string"}}, "at": {"type": "string", "format": "date-time"},
+          "lines": {"type": "array", "minItems": 1, "maxItems": 500, "items": {"type": "object", "required": ["sku", "quantity"], "properties": {
+            "sku": {"type": "string"}, "quantity": {"type": "integer", "minimum": 1, "maximum": 100000},
+            "tax_rate_bp": {"type": "integer", "minimum": 0, "maximum": 10000}}}}}}}}},
+        "responses": {
+          "200": {"description": "The priced basket.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Quote"}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "404": {"$ref": "#/components/responses/Problem"},
+          "409": {"$ref": "#/components/responses/Problem"},
+          "413": {"$ref": "#/components/responses/Problem"},
+          "422": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
     "/v1/jobs": {
       "get": {
         "summary": "Queued jobs in a state, oldest due first, each with why it is where it is (scope admin).",
@@ -1916,6 +2012,67 @@ enum OpenAPIDocument {
           "differences": {"type": "array", "items": {"type": "object", "required": ["entry", "kind", "detail"], "properties": {
             "entry": {"type": "string"}, "kind": {"type": "string", "enum": ["unposted", "awaiting_day_close", "amount_differs", "source_missing"]},
             "detail": {"type": "string"}}}}
+        }
+      },
+      "Price": {
+        "type": "object",
+        "required": ["sku", "channel", "country", "version", "price", "currency", "from"],
+        "properties": {
+          "sku": {"type": "string"}, "channel": {"type": "string"}, "country": {"type": "string"}, "version": {"type": "integer"},
+          "price": {"type": "string"}, "currency": {"type": "string"}, "from": {"type": "string", "format": "date-time"},
+          "until": {"type": "string", "format": "date-time"}
+        }
+      },
+      "PromotionScope": {
+        "type": "object",
+        "description": "Where a promotion applies; a missing list means everywhere in that dimension.",
+        "properties": {
+          "channels": {"type": "array", "items": {"type": "string"}}, "stores": {"type": "array", "items": {"type": "string"}},
+          "countries": {"type": "array", "items": {"type": "string"}}, "skus": {"type": "array", "items": {"type": "string"}},
+          "categories": {"type": "array", "items": {"type": "string"}}
+        }
+      },
+      "PromotionBody": {
+        "type": "object",
+        "required": ["id", "name", "type", "from", "until"],
+        "properties": {
+          "id": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,100}$"}, "name": {"type": "string", "minLength": 1, "maxLength": 200},
+          "type": {"type": "string", "enum": ["percent_off", "amount_off", "fixed_price", "buy_x_get_y", "bundle", "threshold"]},
+          "currency": {"type": "string", "description": "For amounts and prices."},
+          "basis_points": {"type": "integer", "description": "percent_off; buy_x_get_y (default 10000: free); threshold as a percentage."},
+          "amount": {"$ref": "#/components/schemas/Amount"}, "price": {"$ref": "#/components/schemas/Amount"},
+          "buy": {"type": "integer"}, "get": {"type": "integer"},
+          "items": {"type": "array", "items": {"type": "object", "required": ["sku", "quantity"], "properties": {"sku": {"type": "string"}, "quantity": {"type": "integer"}}}},
+          "minimum": {"$ref": "#/components/schemas/Amount"},
+          "scope": {"$ref": "#/components/schemas/PromotionScope"},
+          "from": {"type": "string", "format": "date-time"}, "until": {"type": "string", "format": "date-time"},
+          "priority": {"type": "integer", "minimum": -1000, "maximum": 1000},
+          "stacking": {"type": "string", "enum": ["exclusive", "stackable"]},
+          "coupon": {"type": "string"}, "usage_limit": {"type": "integer"}
+        }
+      },
+      "Promotion": {
+        "type": "object",
+        "required": ["id", "name", "type", "scope", "from", "until", "priority", "stacking", "active"],
+        "properties": {
+          "id": {"type": "string"}, "name": {"type": "string"}, "type": {"type": "string"}, "scope": {"$ref": "#/components/schemas/PromotionScope"},
+          "from": {"type": "string", "format": "date-time"}, "until": {"type": "string", "format": "date-time"}, "priority": {"type": "integer"},
+          "stacking": {"type": "string"}, "coupon": {"type": "string"}, "usage_limit": {"type": "integer"}, "active": {"type": "boolean"}
+        }
+      },
+      "Quote": {
+        "type": "object",
+        "required": ["currency", "lines", "promotions", "rejected_coupons", "subtotal", "discount_total", "tax_total", "total", "taxes_included"],
+        "properties": {
+          "currency": {"type": "string"},
+          "lines": {"type": "array", "items": {"type": "object", "required": ["sku", "quantity", "unit_price", "gross", "discounts", "net", "tax_rate_bp", "tax"], "properties": {
+            "sku": {"type": "string"}, "quantity": {"type": "integer"}, "unit_price": {"type": "string"}, "gross": {"type": "string"},
+            "discounts": {"type": "array", "items": {"type": "object", "required": ["promotion", "amount"], "properties": {"promotion": {"type": "string"}, "amount": {"type": "string"}}}},
+            "net": {"type": "string"}, "tax_rate_bp": {"type": "integer"}, "tax": {"type": "string"}}}},
+          "promotions": {"type": "array", "items": {"type": "object", "required": ["promotion", "amount"], "properties": {"promotion": {"type": "string"}, "amount": {"type": "string"}}}},
+          "rejected_coupons": {"type": "object", "additionalProperties": {"type": "string"}},
+          "subtotal": {"type": "string"}, "discount_total": {"type": "string"}, "tax_total": {"type": "string"}, "total": {"type": "string"},
+          "taxes_included": {"type": "boolean"}
         }
       },
       "JobList": {

@@ -125,6 +125,14 @@ extension Problem {
                       detail: error.refusals.count == 1 ? error.refusals[0].description : "\(error.refusals.count) reasons: \(error.refusals.map(\.description).joined(separator: "; "))",
                       field: error.refusals.first?.line.map { "lines[\($0)]" })
             refusals = error.refusals
+        case let error as PricingService.NotOwner:
+            self.init(kind: "not-owner", title: "Not the system of record", status: .forbidden, detail: error.description)
+        case let error as PricingService.PromotionRefused:
+            self.init(kind: error.conflict ? "promotion-conflict" : "promotion-refused", title: error.conflict ? "Conflict" : "Promotion refused",
+                      status: error.conflict ? .conflict : .unprocessableContent, detail: error.description, field: error.problems.first?.field)
+            errors = error.problems.enumerated().map { index, problem in
+                ItemError(index: index, field: problem.field, detail: problem.detail + (problem.conflictsWith.map { " (conflicts with \($0))" } ?? ""))
+            }
         case let error as ReturnService.ConflictingReturn:
             self.init(kind: "conflict", title: "Conflict", status: .conflict, detail: error.description)
         case let error as ReturnService.ReturnStateRefused:

@@ -57,8 +57,10 @@ public enum Hub {
         var returnPolicy = configuration.returns
         returnPolicy.ledger = ledger
         let returns = ReturnService(store: store, orders: orders, policy: returnPolicy)
+        var pricingPolicy = configuration.pricing
+        pricingPolicy.taxRules = configuration.orders.taxRules
         let router = HubRouter.build(store: store, metrics: registry, api: configuration.api, inventory: inventory, systems: systems,
-                                     orders: orders, returns: returns)
+                                     orders: orders, returns: returns, pricing: PricingService(store: store, policy: pricingPolicy))
         if drill {
             Drill.addRoutes(to: router, store: store)
             logger.warning("fault-drill workload enabled: POST /drill/messages is unauthenticated; not for business data")

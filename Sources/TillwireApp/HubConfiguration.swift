@@ -76,6 +76,9 @@ public struct HubConfiguration: Sendable, Equatable {
     /// cost_of_goods_sold, shrinkage, and `accounts.tenders.<tender>` (file only); `daily_posting_locations` (location
     /// ids posted summarised per business day, or `*`; none) and `day_close_minutes` (60).
     public var finance = Ledger.Policy()
+    /// `pricing.owner`: the system of record for prices and promotions (an API client's name); others are refused.
+    /// Default none: any client with `prices:write`.
+    public var pricing = PricingService.Policy()
 
     public init() {}
 
@@ -94,7 +97,7 @@ public struct HubConfiguration: Sendable, Equatable {
         "inventory.default_hold_seconds", "inventory.publish_window_ms",
         "returns.window_days", "returns.fault_window_days", "returns.shipping", "returns.accept_unreferenced",
         "returns.unreferenced_limit_minor_units", "returns.receipt_window_days", "returns.refund_wait_days",
-        "finance.system", "finance.time_zone", "finance.daily_posting_locations", "finance.day_close_minutes",
+        "finance.system", "finance.time_zone", "finance.daily_posting_locations", "finance.day_close_minutes", "pricing.owner",
     ] + Scope.known.map { "api.scope_rates.\($0)" } + accountKeys.map { "finance.accounts.\($0.key)" }
 
     public static func environmentName(of key: String) -> String {
@@ -262,6 +265,10 @@ public struct HubConfiguration: Sendable, Equatable {
                 throw fail("finance.daily_posting_locations", "must be location ids separated by commas, or *, got '\(id)'")
             }
             configuration.finance.dailyLocations = Set(ids)
+        }
+        if let entry = value("pricing.owner") {
+            guard let id = try? SystemID(entry.value) else { throw fail("pricing.owner", "must be a system (API client) name, got '\(entry.value)'") }
+            configuration.pricing.owner = id
         }
         if let minutes = try integer("finance.day_close_minutes", in: 0...(7 * 24 * 60)) { configuration.finance.dayCloseDelay = .seconds(minutes * 60) }
         for (key, path) in accountKeys {

@@ -424,3 +424,29 @@ public enum PricingEngine {
         for (index, share) in zip(lines, shares) { take(share.minorUnits, index, promotion) }
     }
 }
+
+/// New price versions on a channel in a country (`prices/<channel>/<country>`).
+public struct PricesChanged: VersionedPayload, Hashable {
+    public static let eventType = "pricing.prices_changed"
+    public static let schemaVersion = 1
+    public let channel: ChannelID
+    public let country: String
+    public let entries: [PriceEntry]
+
+    public init(channel: ChannelID, country: String, entries: [PriceEntry]) {
+        self.channel = channel
+        self.country = country
+        self.entries = entries
+    }
+}
+
+/// A promotion was created or changed (`promotion/<id>`).
+public struct PromotionChanged: VersionedPayload, Hashable {
+    public static let eventType = "pricing.promotion_changed"
+    public static let schemaVersion = 1
+    public let promotion: Promotion
+
+    public init(promotion: Promotion) {
+        self.promotion = promotion
+    }
+}

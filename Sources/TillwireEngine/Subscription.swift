@@ -137,6 +137,7 @@ public struct Subscription: Service {
                 merged.workflows += effects.workflows
                 merged.orders += effects.orders
                 merged.journal += effects.journal
+                merged.pricing += effects.pricing
                 merged.access += effects.access
                 merged.audit += effects.audit
                 mergedUpTo = event.position

@@ -21,6 +21,8 @@ public struct Commit: Sendable {
     public var orders: [OrderSummary]
     /// Changes to the finance projection, applied after the events.
     public var journal: [JournalChange]
+    /// New price entries and promotions.
+    public var pricing: [PricingChange]
     public var access: [AccessChange]
     /// Audit entries recorded with the change they describe.
     public var audit: [AuditEntry]
@@ -35,6 +37,7 @@ public struct Commit: Sendable {
     ) {
         self.orders = orders
         self.journal = []
+        self.pricing = []
         self.inbox = inbox
         self.events = events
         self.jobs = jobs

@@ -9,7 +9,7 @@ import TillwireDomain
 /// - Writes are serialised per key (stream, SKU-location, job), so concurrent callers never lose an update.
 /// - Errors are `StorageError`; a domain rule refusing a change inside a commit is `StorageError.rejected`,
 ///   and nothing of that commit is written.
-public protocol Store: EventLog, JobQueue, InventoryReader, CatalogReader, WorkflowReader, OrderReader, JournalReader, AccessReader, IdempotencyStore, Sendable {
+public protocol Store: EventLog, JobQueue, InventoryReader, CatalogReader, WorkflowReader, OrderReader, JournalReader, PricingReader, AccessReader, IdempotencyStore, Sendable {
     /// A short name for logs and readiness: `sqlite` or `postgres`.
     var backend: String { get }
 

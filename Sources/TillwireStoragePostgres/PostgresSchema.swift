@@ -261,5 +261,30 @@ enum PostgresSchema {
             "CREATE INDEX journal_day ON journal (location, business_day)",
             "CREATE INDEX journal_unposted ON journal (recorded_at) WHERE document IS NULL",
         ]),
+        (13, "price lists and promotions", [
+            """
+            CREATE TABLE prices (
+                sku TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                country TEXT NOT NULL,
+                version BIGINT NOT NULL,
+                price BIGINT NOT NULL,
+                currency TEXT NOT NULL,
+                valid_from BIGINT NOT NULL,
+                valid_until BIGINT,
+                PRIMARY KEY (channel, country, sku, version)
+            )
+            """,
+            """
+            CREATE TABLE promotions (
+                id TEXT PRIMARY KEY,
+                body TEXT NOT NULL,
+                valid_from BIGINT NOT NULL,
+                valid_until BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX promotions_window ON promotions (valid_until, valid_from)",
+        ]),
     ]
 }

@@ -74,6 +74,9 @@ extension PostgresStore {
         for change in commit.journal {
             try await applyJournal(change, in: session)
         }
+        for change in commit.pricing {
+            try await applyPricing(change, in: session)
+        }
         for change in commit.access {
             try await applyAccess(change, in: session)
         }
@@ -411,6 +414,29 @@ extension PostgresStore {
     }
 
     // MARK: Access
+
+    private static func applyPricing(_ change: PricingChange, in session: PostgresSession) async throws {
+        switch change {
+        case .price(let entry):
+            let inserted = try await session.rows("""
+                INSERT INTO prices (sku, channel, country, version, price, currency, valid_from, valid_until)
+                VALUES (\(entry.sku.rawValue), \(entry.channel.rawValue), \(entry.country), \(entry.version), \(entry.price.minorUnits),
+                        \(entry.price.currency.code), \(entry.from.millisecondsSince1970), \(entry.until?.millisecondsSince1970))
+                ON CONFLICT DO NOTHING RETURNING 1
+                """)
+            guard !inserted.isEmpty else {
+                throw StorageError.conflict("price version \(entry.version) of \(entry.sku) on \(entry.channel) in \(entry.country) exists already")
+            }
+        case let .promotion(promotion, at):
+            try await session.execute("""
+                INSERT INTO promotions (id, body, valid_from, valid_until, updated_at)
+                VALUES (\(promotion.id), \(try promotion.storageJSON()), \(promotion.from.millisecondsSince1970), \(promotion.until.millisecondsSince1970),
+                        \(at.millisecondsSince1970))
+                ON CONFLICT (id) DO UPDATE SET body = excluded.body, valid_from = excluded.valid_from, valid_until = excluded.valid_until,
+                    updated_at = excluded.updated_at
+                """)
+        }
+    }
 
     private static func applyJournal(_ change: JournalChange, in session: PostgresSession) async throws {
         switch change {

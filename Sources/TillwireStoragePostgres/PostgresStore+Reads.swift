@@ -161,6 +161,38 @@ extension PostgresStore {
         }
     }
 
+    // MARK: Pricing
+
+    public func priceEntries(channel: ChannelID, country: String, skus: [SKU]) async throws -> [PriceEntry] {
+        guard !skus.isEmpty else { return [] }
+        return try await fetch("""
+            SELECT * FROM prices WHERE channel = \(channel.rawValue) AND country = \(country) AND sku = ANY(\(Array(Set(skus.map(\.rawValue))).sorted()))
+            ORDER BY sku, version DESC
+            """) { row in
+            try PriceEntry(sku: SKU(trusted: try row.decode("sku", as: String.self)), channel: ChannelID(trusted: try row.decode("channel", as: String.self)),
+                           country: try row.decode("country", as: String.self),
+                           price: Money(minorUnits: try row.decode("price", as: Int64.self), currency: try Currency(try row.decode("currency", as: String.self))),
+                           from: Date(milliseconds: try row.decode("valid_from", as: Int64.self)),
+                           until: try row.decode("valid_until", as: Int64?.self).map { Date(milliseconds: $0) },
+                           version: try row.decode("version", as: Int64.self))
+        }
+    }
+
+    public func promotions(activeAt time: Date?) async throws -> [Promotion] {
+        let bodies = if let time {
+            try await fetch("""
+                SELECT body FROM promotions WHERE valid_until > \(time.millisecondsSince1970) AND valid_from <= \(time.millisecondsSince1970) ORDER BY id
+                """) { try $0.decode("body", as: String.self) }
+        } else {
+            try await fetch("SELECT body FROM promotions ORDER BY id") { try $0.decode("body", as: String.self) }
+        }
+        return try bodies.map(Promotion.fromStorage)
+    }
+
+    public func promotion(_ id: String) async throws -> Promotion? {
+        try await fetch("SELECT body FROM promotions WHERE id = \(id)") { try $0.decode("body", as: String.self) }.first.map(Promotion.fromStorage)
+    }
+
     // MARK: Finance
 
     // `location = $1` and `location IS NULL` apart: `IS NOT DISTINCT FROM` would not use the index.

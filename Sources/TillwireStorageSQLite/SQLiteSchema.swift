@@ -234,5 +234,26 @@ enum SQLiteSchema {
         CREATE INDEX journal_day ON journal (location, business_day);
         CREATE INDEX journal_unposted ON journal (recorded_at) WHERE document IS NULL;
         """),
+        (13, "price lists and promotions", """
+        CREATE TABLE prices (
+            sku TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            country TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            price INTEGER NOT NULL,
+            currency TEXT NOT NULL,
+            valid_from INTEGER NOT NULL,
+            valid_until INTEGER,
+            PRIMARY KEY (channel, country, sku, version)
+        ) WITHOUT ROWID;
+        CREATE TABLE promotions (
+            id TEXT PRIMARY KEY,
+            body TEXT NOT NULL,
+            valid_from INTEGER NOT NULL,
+            valid_until INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX promotions_window ON promotions (valid_until, valid_from);
+        """),
     ]
 }

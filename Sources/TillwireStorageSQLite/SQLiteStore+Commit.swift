@@ -52,6 +52,9 @@ extension SQLiteStore {
         for change in commit.journal {
             try applyJournal(change, in: db)
         }
+        for change in commit.pricing {
+            try applyPricing(change, in: db)
+        }
         for change in commit.access {
             try applyAccess(change, in: db)
         }
@@ -332,6 +335,27 @@ extension SQLiteStore {
     }
 
     // MARK: Access
+
+    private static func applyPricing(_ change: PricingChange, in db: Database) throws {
+        switch change {
+        case .price(let entry):
+            try db.execute(sql: """
+                INSERT INTO prices (sku, channel, country, version, price, currency, valid_from, valid_until)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                """, arguments: [entry.sku.rawValue, entry.channel.rawValue, entry.country, entry.version, entry.price.minorUnits,
+                                  entry.price.currency.code, entry.from.millisecondsSince1970, entry.until?.millisecondsSince1970])
+            guard db.changesCount == 1 else {
+                throw StorageError.conflict("price version \(entry.version) of \(entry.sku) on \(entry.channel) in \(entry.country) exists already")
+            }
+        case let .promotion(promotion, at):
+            try db.execute(sql: """
+                INSERT INTO promotions (id, body, valid_from, valid_until, updated_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET body = excluded.body, valid_from = excluded.valid_from, valid_until = excluded.valid_until,
+                    updated_at = excluded.updated_at
+                """, arguments: [promotion.id, try promotion.storageJSON(), promotion.from.millisecondsSince1970, promotion.until.millisecondsSince1970,
+                                  at.millisecondsSince1970])
+        }
+    }
 
     private static func applyJournal(_ change: JournalChange, in db: Database) throws {
         switch change {

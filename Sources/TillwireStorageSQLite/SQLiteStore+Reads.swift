@@ -201,6 +201,44 @@ extension SQLiteStore {
         }
     }
 
+    // MARK: Pricing
+
+    public func priceEntries(channel: ChannelID, country: String, skus: [SKU]) async throws -> [PriceEntry] {
+        guard !skus.isEmpty else { return [] }
+        let wanted = Array(Set(skus.map(\.rawValue))).sorted()
+        return try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM prices WHERE channel = ? AND country = ? AND sku IN (\(wanted.map { _ in "?" }.joined(separator: ",")))
+                ORDER BY sku, version DESC
+                """, arguments: StatementArguments([channel.rawValue, country] + wanted)).map(Self.priceEntry(from:))
+        }
+    }
+
+    public func promotions(activeAt time: Date?) async throws -> [Promotion] {
+        try await read { db in
+            let rows = if let time {
+                try Row.fetchAll(db, sql: "SELECT body FROM promotions WHERE valid_until > ? AND valid_from <= ? ORDER BY id",
+                                 arguments: [time.millisecondsSince1970, time.millisecondsSince1970])
+            } else {
+                try Row.fetchAll(db, sql: "SELECT body FROM promotions ORDER BY id")
+            }
+            return try rows.map { try Promotion.fromStorage($0["body"]) }
+        }
+    }
+
+    public func promotion(_ id: String) async throws -> Promotion? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT body FROM promotions WHERE id = ?", arguments: [id]).map { try Promotion.fromStorage($0["body"]) }
+        }
+    }
+
+    static func priceEntry(from row: Row) throws -> PriceEntry {
+        let until: Int64? = row["valid_until"]
+        return try PriceEntry(sku: SKU(trusted: row["sku"]), channel: ChannelID(trusted: row["channel"]), country: row["country"],
+                              price: Money(minorUnits: row["price"], currency: try Currency(row["currency"])),
+                              from: Date(milliseconds: row["valid_from"]), until: until.map { Date(milliseconds: $0) }, version: row["version"])
+    }
+
     // MARK: Finance
 
     public func journalRows(location: LocationID?, businessDay: String) async throws -> [JournalRow] {

@@ -47,6 +47,7 @@ public enum StoreConformance {
         .init(name: "order summaries are upserted with their commit and read by pickup store and status", run: orderSummaries),
         .init(name: "orders are found by their channel number and by the customer's email", run: orderSearch),
         .init(name: "journal rows are recorded once, posted, summarised and read per store day", run: journalProjection),
+        .init(name: "price versions are kept, never overwritten, and promotions are read by window", run: pricing),
         .init(name: "an order's jobs are found by their partition key prefix", run: jobsByPartitionPrefix),
         .init(name: "a closed store refuses work", run: closedStore),
     ]
@@ -197,6 +198,46 @@ public enum StoreConformance {
         try expectEqual(try await store.unsummarisedJournalRows(location: "store-1", businessDay: "2027-01-15").count, 0, "nothing left to summarise")
         backlog = try await store.journalBacklog()
         try expectEqual(backlog, JournalBacklog(queued: 3, oldestQueued: t0 + 3, awaitingDayClose: 0), "the summary queued in their place")
+    }
+
+    static func pricing(_ store: any Store) async throws {
+        func price(_ sku: SKU, _ units: Int64, version: Int64, from: Date, until: Date? = nil) throws -> PriceEntry {
+            try PriceEntry(sku: sku, channel: "web", country: "GB", price: Money(minorUnits: units, currency: .gbp), from: from, until: until, version: version)
+        }
+        var first = Commit()
+        first.pricing = [.price(try price("SHIRT", 2_000, version: 1, from: t0)), .price(try price("SHIRT", 1_500, version: 2, from: t0, until: t0 + 3_600)),
+                         .price(try price("MUG", 600, version: 1, from: t0))]
+        _ = try await store.commit(first)
+        var taken = Commit()
+        taken.pricing = [.price(try price("SHIRT", 999, version: 2, from: t0))]
+        taken.events = [EventAppend(event("prices/web"))]
+        do {
+            _ = try await store.commit(taken)
+            throw ConformanceFailure(message: "a price version was written twice", file: #filePath, line: #line)
+        } catch StorageError.conflict {}
+        try expectEqual(try await store.readStream("prices/web", fromVersion: 1, limit: 10).count, 0, "nothing of the refused commit")
+        let entries = try await store.priceEntries(channel: "web", country: "GB", skus: ["SHIRT", "MUG", "HAT"])
+        try expectEqual(entries.map { "\($0.sku)@\($0.version)=\($0.price.minorUnits)" }, ["MUG@1=600", "SHIRT@2=1500", "SHIRT@1=2000"],
+                        "every version, newest first, the first write kept")
+        try expectEqual(entries.first { $0.version == 2 }?.until, t0 + 3_600, "the window")
+        try expectEqual(try await store.priceEntries(channel: "pos", country: "GB", skus: ["SHIRT"]).count, 0, "another channel")
+
+        let sale = Promotion(id: "sale", name: "Sale", kind: .percentOff(basisPoints: 2000), scope: PromotionScope(skus: ["SHIRT"]),
+                             from: t0, until: t0 + 86_400, priority: 2, stacking: .exclusive, coupon: "SAVE", usageLimit: 10)
+        let later = Promotion(id: "later", name: "Later", kind: .bundle(items: ["SHIRT": 1, "MUG": 2], price: Money(minorUnits: 2_500, currency: .gbp)),
+                              from: t0 + 86_400, until: t0 + 2 * 86_400)
+        var promotions = Commit()
+        promotions.pricing = [.promotion(sale, at: t0), .promotion(later, at: t0)]
+        _ = try await store.commit(promotions)
+        try expectEqual(try await store.promotions(activeAt: t0 + 60).map(\.id), ["sale"], "active in its window")
+        try expectEqual(try await store.promotions(activeAt: t0 + 86_400).map(\.id), ["later"], "the window's end is not in it")
+        try expectEqual(try await store.promotions(activeAt: nil).map(\.id), ["later", "sale"], "all")
+        try expectEqual(try await store.promotion("later"), later, "read back as written")
+        var replaced = Commit()
+        replaced.pricing = [.promotion(Promotion(id: "sale", name: "Sale, ended early", kind: sale.kind, scope: sale.scope, from: t0, until: t0 + 60), at: t0 + 1)]
+        _ = try await store.commit(replaced)
+        try expectEqual(try await store.promotion("sale")?.name, "Sale, ended early", "a promotion is replaced by its id")
+        try expectEqual(try await store.promotions(activeAt: t0 + 120).map(\.id), [], "with its new window")
     }
 
     static func jobsByPartitionPrefix(_ store: any Store) async throws {

@@ -1,0 +1,329 @@
+import Foundation
+import Hummingbird
+import TillwireDomain
+import TillwireEngine
+import TillwireStorage
+
+/// Price lists, promotions and the checkout quote over HTTP: the pricing owner writes (`prices:write`); tills, web
+/// shops and marketplaces read and quote (`prices:read`). See docs/pricing.md.
+enum PricingRoutes {
+    struct PricesBody: Decodable {
+        struct Item: Decodable {
+            let sku: String
+            let price: String
+            let from: String?
+            let until: String?
+        }
+        let channel: String
+        let country: String
+        let currency: String
+        let prices: [Item]
+    }
+
+    struct PriceView: ResponseEncodable {
+        let sku: String
+        let channel: String
+        let country: String
+        let version: Int64
+        let price: String
+        let currency: String
+        let from: String
+        let until: String?
+
+        init(_ entry: PriceEntry) {
+            sku = entry.sku.rawValue
+            channel = entry.channel.rawValue
+            country = entry.country
+            version = entry.version
+            price = entry.price.decimalString
+            currency = entry.price.currency.code
+            from = entry.from.ISO8601Format()
+            until = entry.until?.ISO8601Format()
+        }
+    }
+
+    struct PriceListView: ResponseEncodable {
+        let prices: [PriceView]
+    }
+
+    struct ScopeBody: Codable {
+        let channels: [String]?
+        let stores: [String]?
+        let countries: [String]?
+        let skus: [String]?
+        let categories: [String]?
+    }
+
+    struct PromotionBody: Decodable {
+        struct BundleItem: Decodable {
+            let sku: String
+            let quantity: WholeNumber
+        }
+        let id: String
+        let name: String
+        /// percent_off, amount_off, fixed_price, buy_x_get_y, bundle, threshold
+        let type: String
+        let currency: String?
+        let basis_points: WholeNumber?
+        let amount: String?
+        let price: String?
+        let buy: WholeNumber?
+        let get: WholeNumber?
+        let items: [BundleItem]?
+        let minimum: String?
+        let scope: ScopeBody?
+        let from: String
+        let until: String
+        let priority: WholeNumber?
+        let stacking: String?
+        let coupon: String?
+        let usage_limit: WholeNumber?
+    }
+
+    struct PromotionView: ResponseEncodable {
+        let id: String
+        let name: String
+        let type: String
+        let scope: ScopeBody
+        let from: String
+        let until: String
+        let priority: Int
+        let stacking: String
+        let coupon: String?
+        let usage_limit: Int?
+        let active: Bool
+
+        init(_ promotion: Promotion, now: Date) {
+            id = promotion.id
+            name = promotion.name
+            type = switch promotion.kind {
+            case .percentOff: "percent_off"
+            case .amountOff: "amount_off"
+            case .fixedPrice: "fixed_price"
+            case .buyXGetY: "buy_x_get_y"
+            case .bundle: "bundle"
+            case .threshold: "threshold"
+            }
+            scope = ScopeBody(channels: promotion.scope.channels.map { $0.map(\.rawValue).sorted() }, stores: promotion.scope.stores.map { $0.map(\.rawValue).sorted() },
+                              countries: promotion.scope.countries.map { $0.sorted() }, skus: promotion.scope.skus.map { $0.map(\.rawValue).sorted() },
+                              categories: promotion.scope.categories.map { $0.sorted() })
+            from = promotion.from.ISO8601Format()
+            until = promotion.until.ISO8601Format()
+            priority = promotion.priority
+            stacking = promotion.stacking.rawValue
+            coupon = promotion.coupon
+            usage_limit = promotion.usageLimit
+            active = promotion.isActive(at: now)
+        }
+    }
+
+    struct QuoteBody: Decodable {
+        struct Line: Decodable {
+            let sku: String
+            let quantity: WholeNumber
+            let tax_rate_bp: WholeNumber?
+        }
+        let channel: String
+        let store: String?
+        let country: String
+        let currency: String
+        let lines: [Line]
+        let coupons: [String]?
+        /// Price as of this time (ISO 8601); default now.
+        let at: String?
+    }
+
+    struct QuoteView: ResponseEncodable {
+        struct DiscountView: Codable {
+            let promotion: String
+            let amount: String
+        }
+        struct LineView: Codable {
+            let sku: String
+            let quantity: Int64
+            let unit_price: String
+            let gross: String
+            let discounts: [DiscountView]
+            let net: String
+            let tax_rate_bp: Int64
+            let tax: String
+        }
+        let currency: String
+        let lines: [LineView]
+        let promotions: [DiscountView]
+        let rejected_coupons: [String: String]
+        let subtotal: String
+        let discount_total: String
+        let tax_total: String
+        let total: String
+        let taxes_included: Bool
+
+        init(_ quote: Quote, taxesIncluded: Bool) {
+            let money = { (units: Int64) in Money(minorUnits: units, currency: quote.currency).decimalString }
+            currency = quote.currency.code
+            lines = quote.lines.map {
+                LineView(sku: $0.sku.rawValue, quantity: $0.quantity, unit_price: money($0.unitPrice), gross: money($0.gross),
+                         discounts: $0.discounts.map { DiscountView(promotion: $0.promotion, amount: money($0.amount)) }, net: money($0.net),
+                         tax_rate_bp: $0.taxRate, tax: money($0.tax))
+            }
+            promotions = quote.applied.map { DiscountView(promotion: $0.promotion, amount: money($0.amount)) }
+            rejected_coupons = quote.rejectedCoupons
+            subtotal = money(quote.subtotal)
+            discount_total = money(quote.discountTotal)
+            tax_total = money(quote.taxTotal)
+            total = money(quote.total)
+            taxes_included = taxesIncluded
+        }
+    }
+
+    static func add(to v1: RouterGroup<HubRequestContext>, service: PricingService) {
+        let write = v1.group().add(middleware: RequireScope("prices:write"))
+        let read = v1.group().add(middleware: RequireScope("prices:read"))
+        @Sendable func source(_ context: HubRequestContext) -> SystemID { (try? SystemID(context.client?.client ?? "")) ?? "api-client" }
+
+        write.put("/prices") { request, context -> PriceListView in
+            let body = try await request.decodeJSON(as: PricesBody.self, context: context)
+            let channel = try InventoryRoutes.domain("channel") { try ChannelID(body.channel) }
+            let country = try country(body.country, "country")
+            let currency = try InventoryRoutes.domain("currency") { try Currency(body.currency) }
+            guard (1...1_000).contains(body.prices.count) else { throw Problem.invalid("1-1000 prices at once", field: "prices") }
+            let now = Date()
+            let prices = try body.prices.enumerated().map { index, item in
+                let path = "prices[\(index)]"
+                let sku = try InventoryRoutes.domain("\(path).sku") { try SKU(item.sku) }
+                let price = try InventoryRoutes.domain("\(path).price") { try Money(parsing: item.price, currency: currency) }
+                guard (0...PriceEntry.maximum).contains(price.minorUnits) else { throw Problem.invalid("a price is not negative, at most \(PriceEntry.maximum) minor units", field: "\(path).price") }
+                let from = try item.from.map { text in try InventoryRoutes.domain("\(path).from") { try PricingRoutes.instant(text, now: now) } } ?? now
+                let until = try item.until.map { text in try InventoryRoutes.domain("\(path).until") { try PricingRoutes.instant(text, now: now) } }
+                if let until, until <= from { throw Problem.invalid("the window ends after it starts", field: "\(path).until") }
+                return PricingService.NewPrice(sku: sku, price: price, from: from, until: until)
+            }
+            return PriceListView(prices: try await service.setPrices(prices, channel: channel, country: country, source: source(context)).map(PriceView.init))
+        }
+
+        read.get("/prices") { request, _ -> PriceView in
+            let query = request.uri.queryParameters
+            let sku = try InventoryRoutes.domain("sku") { try SKU(String(query["sku"] ?? "")) }
+            let channel = try InventoryRoutes.domain("channel") { try ChannelID(String(query["channel"] ?? "")) }
+            let country = try country(String(query["country"] ?? ""), "country")
+            let at = try query["at"].map { text in try InventoryRoutes.domain("at") { try PricingRoutes.instant(String(text), now: Date()) } } ?? Date()
+            guard let entry = try await service.price(of: sku, channel: channel, country: country, at: at) else {
+                throw Problem.notFound("no price of \(sku) on \(channel) in \(country) at \(at.ISO8601Format())")
+            }
+            return PriceView(entry)
+        }
+
+        write.post("/promotions") { request, context -> EditedResponse<PromotionView> in
+            let body = try await request.decodeJSON(as: PromotionBody.self, context: context)
+            let promotion = try canonical(body)
+            let (stored, created) = try await service.putPromotion(promotion, source: source(context))
+            return EditedResponse(status: created ? .created : .ok, headers: [.location: "/v1/promotions/\(stored.id)"],
+                                  response: PromotionView(stored, now: Date()))
+        }
+
+        read.get("/promotions/{id}") { _, context -> PromotionView in
+            guard let id = context.parameters.get("id"), let promotion = try await service.promotion(id) else {
+                throw Problem.notFound("no promotion \(context.parameters.get("id") ?? "")")
+            }
+            return PromotionView(promotion, now: Date())
+        }
+
+        read.post("/pricing/quote") { request, context -> QuoteView in
+            let body = try await request.decodeJSON(as: QuoteBody.self, context: context)
+            let channel = try InventoryRoutes.domain("channel") { try ChannelID(body.channel) }
+            let store = try body.store.map { text in try InventoryRoutes.domain("store") { try LocationID(text) } }
+            let country = try country(body.country, "country")
+            let currency = try InventoryRoutes.domain("currency") { try Currency(body.currency) }
+            guard (1...500).contains(body.lines.count) else { throw Problem.invalid("a basket has 1-500 lines", field: "lines") }
+            var rates: [SKU: Int64] = [:]
+            let lines = try body.lines.enumerated().map { index, line in
+                let sku = try InventoryRoutes.domain("lines[\(index)].sku") { try SKU(line.sku) }
+                if let rate = line.tax_rate_bp {
+                    guard (0...10_000).contains(rate.value) else { throw Problem.invalid("a tax rate is 0-10000 basis points", field: "lines[\(index)].tax_rate_bp") }
+                    rates[sku] = rate.value
+                }
+                return try InventoryRoutes.domain("lines[\(index)].quantity") { try Basket.Line(sku: sku, quantity: line.quantity.value) }
+            }
+            let at = try body.at.map { text in try InventoryRoutes.domain("at") { try PricingRoutes.instant(text, now: Date()) } } ?? Date()
+            let basket = try InventoryRoutes.domain("lines") {
+                try Basket(channel: channel, store: store, country: country, currency: currency, lines: lines, coupons: Set(body.coupons ?? []))
+            }
+            let quote = try await service.quote(basket, taxRates: rates, at: at)
+            return QuoteView(quote, taxesIncluded: service.policy.taxRules[country]?.kind != .salesTaxExclusive)
+        }
+    }
+
+    /// An ISO 8601 time with a zone, past or future (a price or promotion window may start later), in whole
+    /// milliseconds as storage keeps it.
+    static func instant(_ text: String, now: Date) throws -> Date {
+        guard let date = parseTimestamp(text) else {
+            throw InventoryRoutes.InputProblem("an ISO 8601 time with a zone, like 2026-11-28T09:30:00Z, is expected")
+        }
+        return Date(milliseconds: date.millisecondsSince1970)
+    }
+
+    static func country(_ text: String, _ name: String) throws -> String {
+        guard text.count == 2, text.allSatisfy({ $0.isASCII && $0.isUppercase }) else {
+            throw Problem.invalid("an ISO 3166-1 alpha-2 country like GB", field: name)
+        }
+        return text
+    }
+
+    /// The body as a promotion; the first thing wrong is a 400 naming its field.
+    static func canonical(_ body: PromotionBody) throws -> Promotion {
+        func field<T>(_ name: String, _ body: () throws -> T) throws -> T { try InventoryRoutes.domain(name, body) }
+        guard (1...100).contains(body.id.utf8.count), body.id.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+            throw Problem.invalid("an id is 1-100 letters, digits, '-', '_' or '.'", field: "id")
+        }
+        guard (1...200).contains(body.name.count) else { throw Problem.invalid("a name is 1-200 characters", field: "name") }
+        let currency = try body.currency.map { code in try field("currency") { try Currency(code) } }
+        func money(_ text: String?, _ name: String) throws -> Money {
+            guard let text else { throw Problem.invalid("the field is required for a \(body.type) promotion", field: name) }
+            guard let currency else { throw Problem.invalid("an amount needs the promotion's currency", field: "currency") }
+            return try field(name) { try Money(parsing: text, currency: currency) }
+        }
+        func number(_ value: WholeNumber?, _ name: String) throws -> Int64 {
+            guard let value else { throw Problem.invalid("the field is required for a \(body.type) promotion", field: name) }
+            return value.value
+        }
+        let kind: Promotion.Kind
+        switch body.type {
+        case "percent_off": kind = .percentOff(basisPoints: try number(body.basis_points, "basis_points"))
+        case "amount_off": kind = .amountOff(try money(body.amount, "amount"))
+        case "fixed_price": kind = .fixedPrice(try money(body.price, "price"))
+        case "buy_x_get_y": kind = .buyXGetY(buy: try number(body.buy, "buy"), get: try number(body.get, "get"), basisPoints: body.basis_points?.value ?? 10_000)
+        case "bundle":
+            guard let items = body.items, !items.isEmpty else { throw Problem.invalid("a bundle lists its items", field: "items") }
+            var skus: [SKU: Int64] = [:]
+            for (index, item) in items.enumerated() { skus[try field("items[\(index)].sku") { try SKU(item.sku) }, default: 0] += item.quantity.value }
+            kind = .bundle(items: skus, price: try money(body.price, "price"))
+        case "threshold":
+            kind = .threshold(minimum: try money(body.minimum, "minimum"), off: try body.amount.map { try money($0, "amount") }, basisPoints: body.basis_points?.value)
+        default:
+            throw Problem.invalid("type is one of percent_off, amount_off, fixed_price, buy_x_get_y, bundle, threshold", field: "type")
+        }
+        let now = Date()
+        let from = try field("from") { try PricingRoutes.instant(body.from, now: now) }
+        let until = try field("until") { try PricingRoutes.instant(body.until, now: now) }
+        guard let stacking = Promotion.Stacking(rawValue: body.stacking ?? "stackable") else {
+            throw Problem.invalid("stacking is exclusive or stackable", field: "stacking")
+        }
+        let scope = body.scope
+        let promotionScope = PromotionScope(
+            channels: try scope?.channels.map { Set(try $0.map { text in try field("scope.channels") { try ChannelID(text) } }) },
+            stores: try scope?.stores.map { Set(try $0.map { text in try field("scope.stores") { try LocationID(text) } }) },
+            countries: try scope?.countries.map { Set(try $0.map { try country($0, "scope.countries") }) },
+            skus: try scope?.skus.map { Set(try $0.map { text in try field("scope.skus") { try SKU(text) } }) },
+            categories: scope?.categories.map(Set.init))
+        guard let priority = Int(exactly: body.priority?.value ?? 0), (-1_000...1_000).contains(priority) else {
+            throw Problem.invalid("a priority is -1000 to 1000", field: "priority")
+        }
+        if let coupon = body.coupon, !(1...50).contains(coupon.utf8.count) { throw Problem.invalid("a coupon code is 1-50 bytes", field: "coupon") }
+        let limit = try body.usage_limit.map { value -> Int in
+            guard let limit = Int(exactly: value.value) else { throw Problem.invalid("a usage limit is a whole number", field: "usage_limit") }
+            return limit
+        }
+        return Promotion(id: body.id, name: body.name, kind: kind, scope: promotionScope, from: from, until: until, priority: priority,
+                         stacking: stacking, coupon: body.coupon, usageLimit: limit)
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import TillwireDomain
+import TillwireStorage
+
+/// Price lists and promotions as commands, and the checkout quote. Prices and promotions are owned by the system of
+/// record named in the config (`pricing.owner`): a change from any other system is refused naming the owner.
+/// Each change is also an event (`pricing.prices_changed` on `prices/<channel>/<country>`, `pricing.promotion_changed`
+/// on `promotion/<id>`), for the channels' propagation to read.
+public struct PricingService: Sendable {
+    public struct Policy: Sendable, Hashable {
+        /// The system of record for prices and promotions (`pricing.owner`); nil: any client with `prices:write`.
+        public var owner: SystemID?
+        /// Tax rules by country (`tax.countries`): whether prices include tax, and the rates.
+        public var taxRules: [String: TaxRule] = [:]
+
+        public init(owner: SystemID? = nil) {
+            self.owner = owner
+        }
+    }
+
+    /// A change from a system that does not own prices.
+    public struct NotOwner: Error, CustomStringConvertible {
+        public let owner: SystemID
+        public let source: SystemID
+        public var description: String { "prices and promotions are owned by \(owner) (pricing.owner); \(source) may not change them" }
+    }
+
+    /// A promotion that breaks the rules, or conflicts with one that exists.
+    public struct PromotionRefused: Error, CustomStringConvertible {
+        public let problems: [PromotionProblem]
+        /// Only conflicts with existing promotions (a 409); a rule broken is a 422.
+        public var conflict: Bool { problems.allSatisfy { $0.conflictsWith != nil } }
+        public var description: String { "promotion refused: " + problems.map(\.description).joined(separator: "; ") }
+    }
+
+    /// One new price, as the owner sends it.
+    public struct NewPrice: Sendable {
+        public let sku: SKU
+        public let price: Money
+        public let from: Date
+        public let until: Date?
+
+        public init(sku: SKU, price: Money, from: Date, until: Date?) {
+            self.sku = sku
+            self.price = price
+            self.from = from
+            self.until = until
+        }
+    }
+
+    let store: any Store
+    public let policy: Policy
+    let now: @Sendable () -> Date
+
+    public init(store: any Store, policy: Policy = Policy(), now: @escaping @Sendable () -> Date = Date.init) {
+        self.store = store
+        self.policy = policy
+        self.now = now
+    }
+
+    func checkOwner(_ source: SystemID) throws {
+        if let owner = policy.owner, owner != source { throw NotOwner(owner: owner, source: source) }
+    }
+
+    /// Records new prices for a channel and country, all or none: each is the next version of its SKU there.
+    public func setPrices(_ prices: [NewPrice], channel: ChannelID, country: String, source: SystemID) async throws -> [PriceEntry] {
+        try checkOwner(source)
+        let existing = try await store.priceEntries(channel: channel, country: country, skus: prices.map(\.sku))
+        var versions = Dictionary(existing.map { ($0.sku, $0.version) }) { max($0, $1) }
+        var entries: [PriceEntry] = []
+        for item in prices {
+            let version = versions[item.sku, default: 0] + 1
+            versions[item.sku] = version
+            entries.append(try PriceEntry(sku: item.sku, channel: channel, country: country, price: item.price, from: item.from, until: item.until,
+                                          version: version))
+        }
+        var commit = Commit()
+        commit.pricing = entries.map { .price($0) }
+        commit.events = [EventAppend(try NewEvent(stream: StreamID(trusted: "prices/\(channel.rawValue)/\(country)"),
+                                                  correlationID: CorrelationID(trusted: "prices/\(channel.rawValue)/\(country)"), occurredAt: now(),
+                                                  source: source, payload: PricesChanged(channel: channel, country: country, entries: entries)))]
+        _ = try await store.commit(commit)
+        return entries
+    }
+
+    /// The price of a SKU on a channel in a country at a time, with its version; nil when it has none then.
+    public func price(of sku: SKU, channel: ChannelID, country: String, at time: Date) async throws -> PriceEntry? {
+        PriceBook(try await store.priceEntries(channel: channel, country: country, skus: [sku])).price(of: sku, channel: channel, country: country, at: time)
+    }
+
+    /// Records a promotion after checking its rules against the promotions that exist (`PromotionRefused`). The same
+    /// promotion again changes nothing (`created` false); a promotion with the id of another replaces it.
+    public func putPromotion(_ promotion: Promotion, source: SystemID) async throws -> (promotion: Promotion, created: Bool) {
+        try checkOwner(source)
+        let previous = try await store.promotion(promotion.id)
+        if previous == promotion { return (promotion, false) }
+        let problems = PromotionRules.problems(promotion, existing: try await store.promotions(activeAt: nil), now: now())
+        guard problems.isEmpty else { throw PromotionRefused(problems: problems) }
+        var commit = Commit()
+        commit.pricing = [.promotion(promotion, at: now())]
+        commit.events = [EventAppend(try NewEvent(stream: StreamID(trusted: "promotion/\(promotion.id)"), correlationID: CorrelationID(trusted: "promotion/\(promotion.id)"),
+                                                  occurredAt: now(), source: source, payload: PromotionChanged(promotion: promotion)))]
+        _ = try await store.commit(commit)
+        return (promotion, previous == nil)
+    }
+
+    public func promotion(_ id: String) async throws -> Promotion? {
+        try await store.promotion(id)
+    }
+
+    /// Prices a basket as of `time` with the prices and the promotions active then. The country's tax rule must be
+    /// configured; a line's tax rate is `taxRates[sku]`, else the rule's highest rate.
+    public func quote(_ basket: Basket, taxRates: [SKU: Int64] = [:], at time: Date) async throws -> Quote {
+        guard let rule = policy.taxRules[basket.country] else {
+            throw DomainError.invalidPricing("no tax rule for \(basket.country): configure tax.countries.\(basket.country)")
+        }
+        let entries = try await store.priceEntries(channel: basket.channel, country: basket.country, skus: basket.lines.map(\.sku))
+        let facts = PricingFacts(prices: PriceBook(entries), promotions: try await store.promotions(activeAt: time), taxRule: rule,
+                                 taxRates: taxRates, defaultTaxRate: rule.rates.max() ?? 0)
+        return try PricingEngine.quote(basket, facts: facts, at: time)
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Prometheus
+import Testing
+import TillwireAPI
+import TillwireDomain
+import TillwireEngine
+import TillwireStorage
+import TillwireStorageSQLite
+
+/// Prices, promotions and quotes over HTTP: only the system of record changes them, past prices read back, promotion
+/// rules and conflicts are refused with their reasons, and a basket is priced with each discount named.
+@Suite struct PricingAPITests {
+    func app() async throws -> (some ApplicationProtocol, [String: String]) {
+        let store = try SQLiteStore.inMemory()
+        _ = try await store.migrate()
+        var keys: [String: String] = [:]
+        var changes: [AccessChange] = []
+        for (role, scopes) in [("erp", ["prices:write", "prices:read"]), ("shop", ["prices:write"]), ("till", ["prices:read"])] {
+            let (record, key) = ApiKeys.generate(client: role, scopes: scopes, locations: nil, ratePerSecond: 10_000, burst: 10_000, now: Date())
+            keys[role] = key
+            changes.append(.createKey(record))
+        }
+        _ = try await store.commit(Commit(access: changes))
+        var policy = PricingService.Policy(owner: "erp")
+        policy.taxRules = ["GB": TaxRule(country: "GB", kind: .vatInclusive, rates: [0, 2000])]
+        let router = HubRouter.build(store: store, metrics: PrometheusCollectorRegistry(), pricing: PricingService(store: store, policy: policy))
+        return (Application(router: router, logger: Logger(label: "pricing-test")), keys)
+    }
+
+    func send(_ client: some TestClientProtocol, _ method: HTTPRequest.Method, _ uri: String, key: String?, _ body: String? = nil) async throws -> (HTTPResponse.Status, [String: Any]) {
+        var headers = HTTPFields()
+        if let key { headers[.authorization] = "Bearer \(key)" }
+        if body != nil { headers[.contentType] = "application/json" }
+        return try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }) { response in
+            (response.status, (try? JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]) ?? [:])
+        }
+    }
+
+    @Test func theOwnerSetsPricesAndPromotionsAndABasketIsPricedWithEachDiscountNamed() async throws {
+        let (app, keys) = try await app()
+        try await app.test(.router) { client in
+            let prices = """
+                {"channel":"web","country":"GB","currency":"GBP","prices":[{"sku":"SHIRT","price":"20.00","from":"2026-01-01T00:00:00Z"},
+                 {"sku":"MUG","price":"6.00","from":"2026-01-01T00:00:00Z"}]}
+                """
+            let (refused, notOwner) = try await send(client, .put, "/v1/prices", key: keys["shop"], prices)
+            #expect(refused == .forbidden && (notOwner["detail"] as? String)?.contains("owned by erp") == true, "\(notOwner)")
+            let (set, first) = try await send(client, .put, "/v1/prices", key: keys["erp"], prices)
+            #expect(set == .ok && (first["prices"] as? [[String: Any]])?.map { $0["version"] as? Int } == [1, 1], "\(first)")
+            let sale = #"{"channel":"web","country":"GB","currency":"GBP","prices":[{"sku":"SHIRT","price":"15.00","from":"2026-06-01T00:00:00Z","until":"2026-06-02T00:00:00Z"}]}"#
+            let (_, second) = try await send(client, .put, "/v1/prices", key: keys["erp"], sale)
+            #expect((second["prices"] as? [[String: Any]])?.first?["version"] as? Int == 2)
+            let (_, during) = try await send(client, .get, "/v1/prices?sku=SHIRT&channel=web&country=GB&at=2026-06-01T12:00:00Z", key: keys["till"])
+            #expect(during["price"] as? String == "15.00" && during["version"] as? Int == 2)
+            let (_, before) = try await send(client, .get, "/v1/prices?sku=SHIRT&channel=web&country=GB&at=2026-05-01T12:00:00Z", key: keys["till"])
+            #expect(before["price"] as? String == "20.00" && before["version"] as? Int == 1)
+            let (none, _) = try await send(client, .get, "/v1/prices?sku=SHIRT&channel=pos&country=GB", key: keys["till"])
+            #expect(none == .notFound)
+
+            let vip = """
+                {"id":"vip","name":"VIP shirts","type":"percent_off","basis_points":2000,"scope":{"skus":["SHIRT"]},
+                 "from":"2026-01-01T00:00:00Z","until":"2099-01-01T00:00:00Z","priority":5,"stacking":"exclusive"}
+                """
+            let (created, promotion) = try await send(client, .post, "/v1/promotions", key: keys["erp"], vip)
+            #expect(created == .created && promotion["active"] as? Bool == true, "\(promotion)")
+            #expect(try await send(client, .post, "/v1/promotions", key: keys["erp"], vip).0 == .ok, "the same again")
+            let clash = vip.replacingOccurrences(of: #""id":"vip""#, with: #""id":"staff""#)
+            let (conflict, problem) = try await send(client, .post, "/v1/promotions", key: keys["erp"], clash)
+            #expect(conflict == .conflict && (problem["errors"] as? [[String: Any]])?.first?["detail"] as? String != nil, "\(problem)")
+            #expect(((problem["errors"] as? [[String: Any]])?.first?["detail"] as? String)?.contains("conflicts with vip") == true)
+            let past = vip.replacingOccurrences(of: #""id":"vip""#, with: #""id":"old""#).replacingOccurrences(of: "2099-01-01", with: "2026-02-01")
+            let (stale, why) = try await send(client, .post, "/v1/promotions", key: keys["erp"], past)
+            #expect(stale == .unprocessableContent && why["field"] as? String == "until", "\(why)")
+            let coupon = """
+                {"id":"save2","name":"£2 off mugs","type":"amount_off","currency":"GBP","amount":"2.00","scope":{"skus":["MUG"]},
+                 "from":"2026-01-01T00:00:00Z","until":"2099-01-01T00:00:00Z","coupon":"SAVE2","usage_limit":1000}
+                """
+            #expect(try await send(client, .post, "/v1/promotions", key: keys["erp"], coupon).0 == .created)
+            let (_, read) = try await send(client, .get, "/v1/promotions/save2", key: keys["till"])
+            #expect(read["coupon"] as? String == "SAVE2" && read["type"] as? String == "amount_off")
+
+            let basket = """
+                {"channel":"web","country":"GB","currency":"GBP","coupons":["SAVE2","NOPE"],"at":"2026-05-01T12:00:00Z",
+                 "lines":[{"sku":"SHIRT","quantity":2},{"sku":"MUG","quantity":1}]}
+                """
+            let (quoted, quote) = try await send(client, .post, "/v1/pricing/quote", key: keys["till"], basket)
+            #expect(quoted == .ok, "\(quote)")
+            #expect(quote["subtotal"] as? String == "46.00" && quote["discount_total"] as? String == "10.00" && quote["total"] as? String == "36.00")
+            let applied = (quote["promotions"] as? [[String: Any]])?.map { "\($0["promotion"] ?? "")=\($0["amount"] ?? "")" }
+            #expect(applied == ["vip=8.00", "save2=2.00"], "\(applied ?? [])")
+            #expect((quote["rejected_coupons"] as? [String: String]) == ["NOPE": "no promotion has this code"])
+            #expect(quote["tax_total"] as? String == "6.00", "VAT inside 32.00 and 4.00")
+            let (bad, field) = try await send(client, .post, "/v1/pricing/quote", key: keys["till"],
+                                              basket.replacingOccurrences(of: #""quantity":1"#, with: #""quantity":0"#))
+            #expect(bad == .badRequest && field["field"] as? String == "lines[1].quantity", "\(field)")
+            let (unpriced, missing) = try await send(client, .post, "/v1/pricing/quote", key: keys["till"],
+                                                     basket.replacingOccurrences(of: #""channel":"web""#, with: #""channel":"pos""#))
+            #expect(unpriced == .unprocessableContent && (missing["detail"] as? String)?.contains("no price for SHIRT") == true, "\(missing)")
+        }
+    }
+}

@@ -1182,7 +1182,7 @@ enum OpenAPIDocument {
           "channel": {"type": "string"}, "store": {"type": "string"}, "country": {"type": "string", "pattern": "^[A-Z]{2}$"}, "currency": {"type": "string"},
           "coupons": {"type": "array", "items": {"type": "string"}}, "at": {"type": "string", "format": "date-time"},
           "lines": {"type": "array", "minItems": 1, "maxItems": 500, "items": {"type": "object", "required": ["sku", "quantity"], "properties": {
-            "sku": {"type": "string"}, "quantity": {"type": "integer", "minimum": 1, "maximum": 100000},
+            "sku": {"type": "string"}, "quantity": {"type": "integer", "minimum": 1, "maximum": 10000},
             "tax_rate_bp": {"type": "integer", "minimum": 0, "maximum": 10000}}}}}}}}},
         "responses": {
           "200": {"description": "The priced basket.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Quote"}}}},

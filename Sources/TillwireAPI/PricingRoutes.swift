@@ -295,7 +295,10 @@ enum PricingRoutes {
         case "bundle":
             guard let items = body.items, !items.isEmpty else { throw Problem.invalid("a bundle lists its items", field: "items") }
             var skus: [SKU: Int64] = [:]
-            for (index, item) in items.enumerated() { skus[try field("items[\(index)].sku") { try SKU(item.sku) }, default: 0] += item.quantity.value }
+            for (index, item) in items.enumerated() {
+                guard (1...1_000).contains(item.quantity.value) else { throw Problem.invalid("a quantity is 1-1000", field: "items[\(index)].quantity") }
+                skus[try field("items[\(index)].sku") { try SKU(item.sku) }, default: 0] += item.quantity.value
+            }
             kind = .bundle(items: skus, price: try money(body.price, "price"))
         case "threshold":
             kind = .threshold(minimum: try money(body.minimum, "minimum"), off: try body.amount.map { try money($0, "amount") }, basisPoints: body.basis_points?.value)

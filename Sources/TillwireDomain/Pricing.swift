@@ -30,9 +30,9 @@ public struct PriceEntry: Hashable, Sendable, Codable {
 
     public func applies(at time: Date) -> Bool { from <= time && until.map { time < $0 } ?? true }
 
-    /// The largest unit price, in minor units (10 billion in a two-digit currency): with at most 100,000 units a
-    /// line, every amount pricing computes stays far inside 64 bits.
-    public static let maximum: Int64 = 1_000_000_000_000
+    /// The largest unit price or promotion amount, in minor units (1 billion in a two-digit currency): with at most
+    /// 10,000 units a line and 500 lines, every amount pricing computes stays inside 64 bits.
+    public static let maximum: Int64 = 100_000_000_000
 }
 
 /// The prices of a channel and country, as of any time: the entry of the highest version whose window holds that time.
@@ -169,24 +169,35 @@ public enum PromotionRules {
     public static func problems(_ promotion: Promotion, existing: [Promotion], now: Date) -> [PromotionProblem] {
         var problems: [PromotionProblem] = []
         func refuse(_ field: String, _ detail: String) { problems.append(PromotionProblem(field: field, detail: detail, conflictsWith: nil)) }
+        func bounded(_ money: Money?, _ field: String) {
+            if let money, money.minorUnits > PriceEntry.maximum { refuse(field, "at most \(PriceEntry.maximum) minor units") }
+        }
         if promotion.until <= promotion.from { refuse("until", "the window ends after it starts") }
         if promotion.until <= now { refuse("until", "the window is in the past") }
         switch promotion.kind {
         case .percentOff(let bp): if !(1...10_000).contains(bp) { refuse("kind.basis_points", "a percentage is 1-10000 basis points") }
-        case .amountOff(let amount): if amount.minorUnits <= 0 { refuse("kind.amount", "an amount off is positive") }
-        case .fixedPrice(let price): if price.minorUnits < 0 { refuse("kind.price", "a price is not negative") }
+        case .amountOff(let amount):
+            if amount.minorUnits <= 0 { refuse("kind.amount", "an amount off is positive") }
+            bounded(amount, "kind.amount")
+        case .fixedPrice(let price):
+            if price.minorUnits < 0 { refuse("kind.price", "a price is not negative") }
+            bounded(price, "kind.price")
         case let .buyXGetY(buy, get, bp):
-            if buy < 1 || get < 1 { refuse("kind", "buy and get are at least 1") }
+            if !(1...1_000).contains(buy) || !(1...1_000).contains(get) { refuse("kind", "buy and get are 1-1000") }
             if !(1...10_000).contains(bp) { refuse("kind.basis_points", "the discount on the free units is 1-10000 basis points") }
         case let .bundle(items, price):
-            if items.isEmpty || items.values.contains(where: { $0 < 1 }) { refuse("kind.items", "a bundle has SKUs with quantities of at least 1") }
+            if !(1...50).contains(items.count) || items.values.contains(where: { !(1...1_000).contains($0) }) {
+                refuse("kind.items", "a bundle has 1-50 SKUs with quantities of 1-1000")
+            }
             if price.minorUnits < 0 { refuse("kind.price", "a price is not negative") }
+            bounded(price, "kind.price")
         case let .threshold(minimum, off, bp):
             if minimum.minorUnits <= 0 { refuse("kind.minimum", "a threshold is positive") }
             if (off == nil) == (bp == nil) { refuse("kind", "a threshold takes off an amount or a percentage, one of them") }
             if let off, off.minorUnits <= 0 { refuse("kind.off", "an amount off is positive") }
             if let bp, !(1...10_000).contains(bp) { refuse("kind.basis_points", "a percentage is 1-10000 basis points") }
             if let off, off.currency != minimum.currency { refuse("kind.off", "the amount off and the minimum are in one currency") }
+            bounded(off, "kind.off")
         }
         if let limit = promotion.usageLimit, limit < 1 { refuse("usage_limit", "a usage limit is at least 1") }
         if promotion.usageLimit != nil && promotion.coupon == nil { refuse("usage_limit", "only a coupon has a usage limit") }
@@ -208,9 +219,10 @@ public struct Basket: Hashable, Sendable {
     public struct Line: Hashable, Sendable {
         public let sku: SKU
         public let quantity: Int64
+        public static let maximumQuantity: Int64 = 10_000
 
         public init(sku: SKU, quantity: Int64) throws(DomainError) {
-            guard (1...100_000).contains(quantity) else { throw .invalidPricing("a quantity is 1-100000") }
+            guard (1...Self.maximumQuantity).contains(quantity) else { throw .invalidPricing("a quantity is 1-\(Self.maximumQuantity)") }
             self.sku = sku
             self.quantity = quantity
         }
@@ -378,7 +390,9 @@ public enum PricingEngine {
                 let regular = items.reduce(Int64(0)) { sum, item in
                     sum + item.value * (members.first { basket.lines[$0].sku == item.key }.map { units[$0] } ?? 0)
                 }
-                let off = (regular - price.minorUnits) * count
+                // Capped by what the bundle's lines have left (and so never past 64 bits).
+                let (product, overflow) = (regular - price.minorUnits).multipliedReportingOverflow(by: count)
+                let off = min(overflow ? .max : product, members.reduce(Int64(0)) { $0 + remaining[$1] })
                 guard off > 0 else { continue }
                 spread(off, over: members, weights: members.map { remaining[$0] }, promotion: promotion, take: take)
             case let .threshold(minimum, off, bp):

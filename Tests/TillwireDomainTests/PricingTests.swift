@@ -162,6 +162,28 @@ import TillwireTesting
     func isThreshold(_ promotion: Promotion) -> Bool { if case .threshold = promotion.kind { true } else { false } }
     func isThresholdID(_ id: String, _ promotions: [Promotion]) -> Bool { promotions.first { $0.id == id }.map(isThreshold) ?? false }
 
+    @Test func theLargestBasketAtTheLargestPricesNeverLeaves64Bits() throws {
+        let book = PriceBook([try PriceEntry(sku: "GOLD", channel: "web", country: "GB", price: Money(minorUnits: PriceEntry.maximum, currency: .gbp),
+                                             from: t0 - day, version: 1)])
+        let lines = try (0..<500).map { _ in try Basket.Line(sku: "GOLD", quantity: Basket.Line.maximumQuantity) }
+        let basket = try Basket(channel: "web", store: nil, country: "GB", currency: .gbp, lines: lines)
+        let promotions = [
+            promotion("bundle", .bundle(items: ["GOLD": 1], price: Money.zero(.gbp)), priority: 3),
+            promotion("b1g1", .buyXGetY(buy: 1, get: 1, basisPoints: 10_000), priority: 2),
+            promotion("half", .threshold(minimum: gbp("1.00"), off: nil, basisPoints: 5_000), priority: 1),
+            promotion("off", .amountOff(Money(minorUnits: PriceEntry.maximum, currency: .gbp))),
+        ]
+        for rule in [vat, TaxRule(country: "US", kind: .salesTaxExclusive)] {
+            let quote = try PricingEngine.quote(basket, facts: PricingFacts(prices: book, promotions: promotions, taxRule: rule, defaultTaxRate: 2000), at: t0)
+            #expect(quote.subtotal == 500 * Basket.Line.maximumQuantity * PriceEntry.maximum)
+            #expect(quote.subtotal - quote.discountTotal == quote.lines.reduce(0) { $0 + $1.net })
+            #expect(quote.lines.allSatisfy { $0.net >= 0 })
+        }
+        #expect(throws: DomainError.self) { try Basket.Line(sku: "GOLD", quantity: Basket.Line.maximumQuantity + 1) }
+        let tooMuch = promotion("x", .amountOff(Money(minorUnits: PriceEntry.maximum + 1, currency: .gbp)))
+        #expect(PromotionRules.problems(tooMuch, existing: [], now: t0).map(\.field) == ["kind.amount"])
+    }
+
     @Test func promotionRulesAreCheckedAndConflictsReported() {
         let running = promotion("vip", .percentOff(basisPoints: 3000), scope: PromotionScope(skus: ["SHIRT"]), priority: 5, stacking: .exclusive)
         let clash = promotion("staff", .percentOff(basisPoints: 2000), scope: PromotionScope(channels: ["pos"]), priority: 5, stacking: .exclusive)

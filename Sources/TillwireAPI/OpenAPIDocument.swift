@@ -1174,6 +1174,26 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/v1/pricing/observations": {
+      "post": {
+        "summary": "A price a channel shows (read back by its connector, or reported by the channel), checked against the book at that time: a difference is recorded as pricing.drift_detected and counted in tillwire_price_drift_total{channel} (scope prices:read).",
+        "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["sku", "channel", "country", "currency", "price"], "properties": {
+          "sku": {"type": "string"}, "channel": {"type": "string"}, "country": {"type": "string", "pattern": "^[A-Z]{2}$"}, "currency": {"type": "string"},
+          "price": {"$ref": "#/components/schemas/Amount"}, "observed_at": {"type": "string", "format": "date-time"}}}}}},
+        "responses": {
+          "200": {"description": "The book's price and whether the channel drifted from it.", "content": {"application/json": {"schema": {"type": "object",
+            "required": ["sku", "channel", "observed", "drift"], "properties": {"sku": {"type": "string"}, "channel": {"type": "string"},
+            "observed": {"type": "string"}, "expected": {"type": "string"}, "expected_version": {"type": "integer"}, "drift": {"type": "boolean"}}}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "413": {"$ref": "#/components/responses/Problem"},
+          "422": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
     "/v1/pricing/quote": {
       "post": {
         "summary": "Price a basket with the one engine every channel uses: unit prices, each discount with its promotion, tax per line by the country's rule, totals (scope prices:read). 422 when a SKU has no price or the country has no tax rule.",

@@ -117,6 +117,24 @@ enum PricingRoutes {
         }
     }
 
+    struct ObservationBody: Decodable {
+        let sku: String
+        let channel: String
+        let country: String
+        let currency: String
+        let price: String
+        let observed_at: String?
+    }
+
+    struct ObservationView: ResponseEncodable {
+        let sku: String
+        let channel: String
+        let observed: String
+        let expected: String?
+        let expected_version: Int64?
+        let drift: Bool
+    }
+
     struct QuoteBody: Decodable {
         struct Line: Decodable {
             let sku: String
@@ -226,6 +244,20 @@ enum PricingRoutes {
                 throw Problem.notFound("no promotion \(context.parameters.get("id") ?? "")")
             }
             return PromotionView(promotion, now: Date())
+        }
+
+        // A channel's price read back (by its connector, or reported by the channel): drift from the book is recorded.
+        read.post("/pricing/observations") { request, context -> ObservationView in
+            let body = try await request.decodeJSON(as: ObservationBody.self, context: context)
+            let sku = try InventoryRoutes.domain("sku") { try SKU(body.sku) }
+            let channel = try InventoryRoutes.domain("channel") { try ChannelID(body.channel) }
+            let country = try country(body.country, "country")
+            let currency = try InventoryRoutes.domain("currency") { try Currency(body.currency) }
+            let observed = try InventoryRoutes.domain("price") { try Money(parsing: body.price, currency: currency) }
+            let at = try body.observed_at.map { text in try InventoryRoutes.domain("observed_at") { try PricingRoutes.instant(text, now: Date()) } } ?? Date()
+            let (expected, drifted) = try await service.observe(sku: sku, channel: channel, country: country, price: observed, at: at, source: source(context))
+            return ObservationView(sku: sku.rawValue, channel: channel.rawValue, observed: observed.decimalString, expected: expected?.price.decimalString,
+                                   expected_version: expected?.version, drift: drifted)
         }
 
         read.post("/pricing/quote") { request, context -> QuoteView in

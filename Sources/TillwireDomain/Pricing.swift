@@ -464,3 +464,25 @@ public struct PromotionChanged: VersionedPayload, Hashable {
         self.promotion = promotion
     }
 }
+
+/// A channel shows a price other than the price book's for the same SKU, country and time.
+public struct PriceDriftDetected: VersionedPayload, Hashable {
+    public static let eventType = "pricing.drift_detected"
+    public static let schemaVersion = 1
+    public let sku: SKU
+    public let channel: ChannelID
+    public let country: String
+    /// The book's price then; nil when the book has none for that time.
+    public let expected: Money?
+    public let observed: Money
+    public let observedAt: Date
+
+    public init(sku: SKU, channel: ChannelID, country: String, expected: Money?, observed: Money, observedAt: Date) {
+        self.sku = sku
+        self.channel = channel
+        self.country = country
+        self.expected = expected
+        self.observed = observed
+        self.observedAt = observedAt
+    }
+}

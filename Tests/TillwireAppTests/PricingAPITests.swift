@@ -14,7 +14,7 @@ import TillwireStorageSQLite
 /// Prices, promotions and quotes over HTTP: only the system of record changes them, past prices read back, promotion
 /// rules and conflicts are refused with their reasons, and a basket is priced with each discount named.
 @Suite struct PricingAPITests {
-    func app() async throws -> (some ApplicationProtocol, [String: String]) {
+    func app() async throws -> (some ApplicationProtocol, [String: String], SQLiteStore) {
         let store = try SQLiteStore.inMemory()
         _ = try await store.migrate()
         var keys: [String: String] = [:]
@@ -28,7 +28,7 @@ import TillwireStorageSQLite
         var policy = PricingService.Policy(owner: "erp")
         policy.taxRules = ["GB": TaxRule(country: "GB", kind: .vatInclusive, rates: [0, 2000])]
         let router = HubRouter.build(store: store, metrics: PrometheusCollectorRegistry(), pricing: PricingService(store: store, policy: policy))
-        return (Application(router: router, logger: Logger(label: "pricing-test")), keys)
+        return (Application(router: router, logger: Logger(label: "pricing-test")), keys, store)
     }
 
     func send(_ client: some TestClientProtocol, _ method: HTTPRequest.Method, _ uri: String, key: String?, _ body: String? = nil) async throws -> (HTTPResponse.Status, [String: Any]) {
@@ -41,7 +41,7 @@ import TillwireStorageSQLite
     }
 
     @Test func theOwnerSetsPricesAndPromotionsAndABasketIsPricedWithEachDiscountNamed() async throws {
-        let (app, keys) = try await app()
+        let (app, keys, store) = try await app()
         try await app.test(.router) { client in
             let prices = """
                 {"channel":"web","country":"GB","currency":"GBP","prices":[{"sku":"SHIRT","price":"20.00","from":"2026-01-01T00:00:00Z"},
@@ -97,6 +97,15 @@ import TillwireStorageSQLite
             let (bad, field) = try await send(client, .post, "/v1/pricing/quote", key: keys["till"],
                                               basket.replacingOccurrences(of: #""quantity":1"#, with: #""quantity":0"#))
             #expect(bad == .badRequest && field["field"] as? String == "lines[1].quantity", "\(field)")
+            // A channel showing another price than the book's drifts; the same price does not.
+            let seen = #"{"sku":"SHIRT","channel":"web","country":"GB","currency":"GBP","price":"19.00","observed_at":"2026-05-01T12:00:00Z"}"#
+            let (_, drift) = try await send(client, .post, "/v1/pricing/observations", key: keys["till"], seen)
+            #expect(drift["drift"] as? Bool == true && drift["expected"] as? String == "20.00", "\(drift)")
+            let (_, fine) = try await send(client, .post, "/v1/pricing/observations", key: keys["till"], seen.replacingOccurrences(of: "19.00", with: "20.00"))
+            #expect(fine["drift"] as? Bool == false)
+            let drifts = try await store.readStream("drift/web", fromVersion: 1, limit: 10)
+            #expect(drifts.map(\.type) == ["pricing.drift_detected"])
+            #expect(try drifts.first?.decode(PriceDriftDetected.self).observed == Money(minorUnits: 1_900, currency: .gbp))
             let (unpriced, missing) = try await send(client, .post, "/v1/pricing/quote", key: keys["till"],
                                                      basket.replacingOccurrences(of: #""channel":"web""#, with: #""channel":"pos""#))
             #expect(unpriced == .unprocessableContent && (missing["detail"] as? String)?.contains("no price for SHIRT") == true, "\(missing)")

@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 import TillwireDomain
 import TillwireStorage
 
@@ -86,6 +87,20 @@ public struct PricingService: Sendable {
     /// The price of a SKU on a channel in a country at a time, with its version; nil when it has none then.
     public func price(of sku: SKU, channel: ChannelID, country: String, at time: Date) async throws -> PriceEntry? {
         PriceBook(try await store.priceEntries(channel: channel, country: country, skus: [sku])).price(of: sku, channel: channel, country: country, at: time)
+    }
+
+    /// Checks the price a channel shows (read back from it, or reported by it) against the book: a difference is a
+    /// `pricing.drift_detected` event (on `drift/<channel>`) and `tillwire_price_drift_total{channel}`. Returns the
+    /// book's price and whether it drifted.
+    public func observe(sku: SKU, channel: ChannelID, country: String, price observed: Money, at time: Date, source: SystemID) async throws -> (expected: PriceEntry?, drifted: Bool) {
+        let expected = try await price(of: sku, channel: channel, country: country, at: time)
+        guard expected?.price != observed else { return (expected, false) }
+        let drift = PriceDriftDetected(sku: sku, channel: channel, country: country, expected: expected?.price, observed: observed, observedAt: time)
+        _ = try await store.commit(Commit(events: [EventAppend(try NewEvent(
+            stream: StreamID(trusted: "drift/\(channel.rawValue)"), correlationID: CorrelationID(trusted: "prices/\(channel.rawValue)/\(country)"),
+            occurredAt: now(), source: source, payload: drift))]))
+        Counter(label: "tillwire_price_drift_total", dimensions: [("channel", channel.rawValue)]).increment()
+        return (expected, true)
     }
 
     /// Records a promotion after checking its rules against the promotions that exist (`PromotionRefused`). The same

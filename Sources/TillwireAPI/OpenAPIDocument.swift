@@ -2073,11 +2073,14 @@ enum OpenAPIDocument {
       },
       "Promotion": {
         "type": "object",
-        "required": ["id", "name", "type", "scope", "from", "until", "priority", "stacking", "active"],
+        "required": ["id", "name", "type", "scope", "from", "until", "priority", "stacking", "active", "channels"],
         "properties": {
           "id": {"type": "string"}, "name": {"type": "string"}, "type": {"type": "string"}, "scope": {"$ref": "#/components/schemas/PromotionScope"},
           "from": {"type": "string", "format": "date-time"}, "until": {"type": "string", "format": "date-time"}, "priority": {"type": "integer"},
-          "stacking": {"type": "string"}, "coupon": {"type": "string"}, "usage_limit": {"type": "integer"}, "active": {"type": "boolean"}
+          "stacking": {"type": "string"}, "coupon": {"type": "string"}, "usage_limit": {"type": "integer"}, "active": {"type": "boolean"},
+          "channels": {"type": "array", "description": "Per configured channel it applies to: pending until the channel acknowledges the current version, then live; failed with the reason when the push gave up.",
+                       "items": {"type": "object", "required": ["channel", "state"], "properties": {"channel": {"type": "string"},
+                       "state": {"type": "string", "enum": ["pending", "live", "failed"]}, "reason": {"type": "string"}}}}
         }
       },
       "Quote": {

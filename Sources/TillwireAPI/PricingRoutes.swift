@@ -92,8 +92,17 @@ enum PricingRoutes {
         let coupon: String?
         let usage_limit: Int?
         let active: Bool
+        /// Per channel it applies to: pending, live (acknowledged), or failed with the reason.
+        let channels: [ChannelStateView]
 
-        init(_ promotion: Promotion, now: Date) {
+        struct ChannelStateView: Codable {
+            let channel: String
+            let state: String
+            let reason: String?
+        }
+
+        init(_ promotion: Promotion, now: Date, channels states: [PromotionChannelState]) {
+            channels = states.map { ChannelStateView(channel: $0.channel.rawValue, state: $0.state.rawValue, reason: $0.reason) }
             id = promotion.id
             name = promotion.name
             type = switch promotion.kind {
@@ -236,14 +245,14 @@ enum PricingRoutes {
             let promotion = try canonical(body)
             let (stored, created) = try await service.putPromotion(promotion, source: source(context))
             return EditedResponse(status: created ? .created : .ok, headers: [.location: "/v1/promotions/\(stored.id)"],
-                                  response: PromotionView(stored, now: Date()))
+                                  response: PromotionView(stored, now: Date(), channels: try await service.channelStates(of: stored.id)))
         }
 
         read.get("/promotions/{id}") { _, context -> PromotionView in
             guard let id = context.parameters.get("id"), let promotion = try await service.promotion(id) else {
                 throw Problem.notFound("no promotion \(context.parameters.get("id") ?? "")")
             }
-            return PromotionView(promotion, now: Date())
+            return PromotionView(promotion, now: Date(), channels: try await service.channelStates(of: id))
         }
 
         // A channel's price read back (by its connector, or reported by the channel): drift from the book is recorded.

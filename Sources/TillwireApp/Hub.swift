@@ -59,6 +59,8 @@ public enum Hub {
         let returns = ReturnService(store: store, orders: orders, policy: returnPolicy)
         var pricingPolicy = configuration.pricing
         pricingPolicy.taxRules = configuration.orders.taxRules
+        // Promotions go to the configured channels, each through its system (`channels.<id>.system`, else its id).
+        pricingPolicy.channels = Dictionary(configuration.channels.map { ($0.channel, configuration.orders.system(of: $0.channel)) }) { first, _ in first }
         let router = HubRouter.build(store: store, metrics: registry, api: configuration.api, inventory: inventory, systems: systems,
                                      orders: orders, returns: returns, pricing: PricingService(store: store, policy: pricingPolicy))
         if drill {
@@ -89,6 +91,7 @@ public enum Hub {
                 + OrderJobs.fulfilmentHandlers(orders, client: LoggingFulfilment(logger: logger))
                 + Set(notified).map { OrderJobs.Notify(service: orders, system: $0, client: LoggingChannelOrders(logger: logger)) }
                 + Set(notified).map { ReturnJobs.Refund(returns: returns, system: $0, client: LoggingChannelOrders(logger: logger)) }
+                + Set(pricingPolicy.channels.values).map { PromotionPropagation.Push(store: store, system: $0, client: LoggingChannelOrders(logger: logger)) }
                 + [Ledger.Post(store: store, system: configuration.finance.system, client: LoggingLedger(logger: logger)),
                    Ledger.CloseDay(store: store, ledger: ledger)]
                 + configuration.channels.map { ChannelAvailabilityJob(policy: $0, store: store, publisher: LoggingPublisher(logger: logger)) },

@@ -486,3 +486,16 @@ public struct PriceDriftDetected: VersionedPayload, Hashable {
         self.observedAt = observedAt
     }
 }
+
+/// A channel confirmed it has a promotion as changed by the event `change` (the id of its `pricing.promotion_changed`).
+public struct PromotionAcknowledged: VersionedPayload, Hashable {
+    public static let eventType = "pricing.promotion_acknowledged"
+    public static let schemaVersion = 1
+    public let channel: ChannelID
+    public let change: EventID
+
+    public init(channel: ChannelID, change: EventID) {
+        self.channel = channel
+        self.change = change
+    }
+}

@@ -157,7 +157,7 @@ public struct LoggingFulfilment: FulfilmentClient {
 
 /// A channel until a connector is configured for it: each notification and refund is written to the log (amounts
 /// and ids, no customer details); a refund's id is `log:<key>`.
-public struct LoggingChannelOrders: ChannelOrderClient, ChannelRefundClient {
+public struct LoggingChannelOrders: ChannelOrderClient, ChannelRefundClient, ChannelPromotionClient {
     let logger: Logger
 
     public init(logger: Logger) {
@@ -168,6 +168,12 @@ public struct LoggingChannelOrders: ChannelOrderClient, ChannelRefundClient {
         logger.info("order status for its channel (no channel connector configured)", metadata: [
             "order": "\(order.id)", "channel": "\(order.channel)", "status": "\(status.rawValue)",
             "tracking": "\(tracking.map { "\($0.carrier) \($0.number)" } ?? "-")",
+        ])
+    }
+
+    public func push(_ promotion: Promotion, to channel: ChannelID, key: String) async throws {
+        logger.info("promotion for its channel (no channel connector configured)", metadata: [
+            "promotion": "\(promotion.id)", "channel": "\(channel)", "from": "\(promotion.from.ISO8601Format())", "until": "\(promotion.until.ISO8601Format())",
         ])
     }
 

@@ -13,6 +13,9 @@ public struct PricingService: Sendable {
         public var owner: SystemID?
         /// Tax rules by country (`tax.countries`): whether prices include tax, and the rates.
         public var taxRules: [String: TaxRule] = [:]
+        /// The channels promotions are pushed to, with the system that takes each channel's pushes (the configured
+        /// channels). Default none.
+        public var channels: [ChannelID: SystemID] = [:]
 
         public init(owner: SystemID? = nil) {
             self.owner = owner
@@ -113,14 +116,21 @@ public struct PricingService: Sendable {
         guard problems.isEmpty else { throw PromotionRefused(problems: problems) }
         var commit = Commit()
         commit.pricing = [.promotion(promotion, at: now())]
-        commit.events = [EventAppend(try NewEvent(stream: StreamID(trusted: "promotion/\(promotion.id)"), correlationID: CorrelationID(trusted: "promotion/\(promotion.id)"),
-                                                  occurredAt: now(), source: source, payload: PromotionChanged(promotion: promotion)))]
+        let changed = try NewEvent(stream: StreamID(trusted: "promotion/\(promotion.id)"), correlationID: CorrelationID(trusted: "promotion/\(promotion.id)"),
+                                   occurredAt: now(), source: source, payload: PromotionChanged(promotion: promotion))
+        commit.events = [EventAppend(changed)]
+        commit.jobs = PromotionPropagation.jobs(promotion, change: changed.id, channels: policy.channels, at: now())
         _ = try await store.commit(commit)
         return (promotion, previous == nil)
     }
 
     public func promotion(_ id: String) async throws -> Promotion? {
         try await store.promotion(id)
+    }
+
+    /// Where the promotion stands on each channel it applies to.
+    public func channelStates(of id: String) async throws -> [PromotionChannelState] {
+        try await PromotionPropagation.states(of: id, channels: policy.channels, store: store)
     }
 
     /// Prices a basket as of `time` with the prices and the promotions active then. The country's tax rule must be

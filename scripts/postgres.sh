@@ -29,7 +29,7 @@ pg_start() {
     pg_as_owner "$bin/initdb" --auth=trust --username=postgres -D "$PG_DIR/data" >"$PG_DIR/initdb.log" 2>&1 || {
         echo "initdb failed:" >&2; cat "$PG_DIR/initdb.log" >&2; return 1; }
     pg_as_owner "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w \
-        -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=200" start >/dev/null || {
+        -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=500" start >/dev/null || {
         echo "PostgreSQL did not start:" >&2; cat "$PG_DIR/server.log" >&2; return 1; }
     pg_as_owner "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres tillwire_test
     export TILLWIRE_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$PG_PORT/tillwire_test"

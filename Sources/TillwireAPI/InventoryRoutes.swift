@@ -39,6 +39,8 @@ enum InventoryRoutes {
             let sku: String
             let name: String
             let allow_backorder: Bool?
+            /// For promotions scoped by category.
+            let categories: [String]?
         }
         let products: [Item]
     }
@@ -192,9 +194,12 @@ enum InventoryRoutes {
             let body = try await request.decodeJSON(as: ProductsBody.self, context: context)
             try checkBatch(body.products.count, "products", maximum: maximumBatch)
             var problems = Problems()
-            let products = body.products.enumerated().compactMap { index, item in
-                problems.check(index, "products[\(index)].sku") { try SKU(item.sku) }.flatMap { sku in
-                    problems.check(index, "products[\(index)].name") { try Product(sku: sku, name: item.name, allowBackorder: item.allow_backorder ?? false) }
+            let products = body.products.enumerated().compactMap { index, item -> Product? in
+                let sku = problems.check(index, "products[\(index)].sku") { try SKU(item.sku) }
+                let categories = problems.check(index, "products[\(index)].categories") { try Product.checked(categories: item.categories ?? []) }
+                guard let sku, let categories else { return nil }
+                return problems.check(index, "products[\(index)].name") {
+                    try Product(sku: sku, name: item.name, allowBackorder: item.allow_backorder ?? false, categories: categories)
                 }
             }
             try problems.throwIfAny()

@@ -1111,8 +1111,7 @@ enum OpenAPIDocument {
             "sku": {"type": "string"}, "price": {"$ref": "#/components/schemas/Amount"},
             "from": {"type": "string", "format": "date-time"}, "until": {"type": "string", "format": "date-time"}}}}}}}}},
         "responses": {
-          "200": {"description": "The versions recorded.", "content": {"application/json": {"schema": {"type": "object", "required": ["prices"], "properties": {
-            "prices": {"type": "array", "items": {"$ref": "#/components/schemas/Price"}}}}}}},
+          "200": {"description": "The change: the versions recorded, and its state on its channel (pushed to the channel when the hub has it configured).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PriceChange"}}}},
           "400": {"$ref": "#/components/responses/Problem"},
           "401": {"$ref": "#/components/responses/Problem"},
           "403": {"$ref": "#/components/responses/Problem"},
@@ -1198,12 +1197,7 @@ enum OpenAPIDocument {
       "post": {
         "summary": "Price a basket with the one engine every channel uses: unit prices, each discount with its promotion, tax per line by the country's rule, totals (scope prices:read). 422 when a SKU has no price or the country has no tax rule.",
         "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
-        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["channel", "country", "currency", "lines"], "properties": {
-          "channel": {"type": "string"}, "store": {"type": "string"}, "country": {"type": "string", "pattern": "^[A-Z]{2}$"}, "currency": {"type": "string"},
-          "coupons": {"type": "array", "items": {"type": "string"}}, "at": {"type": "string", "format": "date-time"},
-          "lines": {"type": "array", "minItems": 1, "maxItems": 500, "items": {"type": "object", "required": ["sku", "quantity"], "properties": {
-            "sku": {"type": "string"}, "quantity": {"type": "integer", "minimum": 1, "maximum": 10000},
-            "tax_rate_bp": {"type": "integer", "minimum": 0, "maximum": 10000}}}}}}}}},
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Basket"}}}},
         "responses": {
           "200": {"description": "The priced basket.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Quote"}}}},
           "400": {"$ref": "#/components/responses/Problem"},
@@ -1213,6 +1207,38 @@ enum OpenAPIDocument {
           "409": {"$ref": "#/components/responses/Problem"},
           "413": {"$ref": "#/components/responses/Problem"},
           "422": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
+    "/v1/pricing/redemptions": {
+      "post": {
+        "summary": "At checkout: the basket priced as by /v1/pricing/quote, and the coupons that gave a discount redeemed for the order named in `reference`, once (scope prices:read). A coupon at its usage limit is refused in rejected_coupons, and checkouts racing for its last use cannot both get it. 409 when the reference redeemed already.",
+        "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"allOf": [{"$ref": "#/components/schemas/Basket"}, {"required": ["reference"]}]}}}},
+        "responses": {
+          "200": {"description": "The priced basket.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Quote"}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "404": {"$ref": "#/components/responses/Problem"},
+          "409": {"$ref": "#/components/responses/Problem"},
+          "413": {"$ref": "#/components/responses/Problem"},
+          "422": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
+    "/v1/pricing/changes/{id}": {
+      "get": {
+        "summary": "A price change (the id PUT /v1/prices answered with): its versions, and its state on its channel: pending until the channel acknowledges it, then live; failed with the reason when the push gave up (scope prices:read).",
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+        "responses": {
+          "200": {"description": "The change.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PriceChange"}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "404": {"$ref": "#/components/responses/Problem"},
           "429": {"$ref": "#/components/responses/Problem"}
         }
       }
@@ -1373,6 +1399,12 @@ enum OpenAPIDocument {
                   },
                   "allow_backorder": {
                     "type": "boolean"
+                  },
+                  "categories": {
+                    "type": "array",
+                    "maxItems": 50,
+                    "description": "The categories the product is in, for promotions scoped by category.",
+                    "items": {"type": "string", "minLength": 1, "maxLength": 100}
                   }
                 }
               }
@@ -2043,13 +2075,40 @@ enum OpenAPIDocument {
           "until": {"type": "string", "format": "date-time"}
         }
       },
+      "PriceChange": {
+        "type": "object",
+        "required": ["change", "channel", "country", "prices", "channels"],
+        "properties": {
+          "change": {"type": "string"}, "channel": {"type": "string"}, "country": {"type": "string"},
+          "prices": {"type": "array", "items": {"$ref": "#/components/schemas/Price"}},
+          "channels": {"type": "array", "description": "The channel's state when the hub pushes to it; empty when the channel is not configured.",
+                       "items": {"$ref": "#/components/schemas/ChannelState"}}
+        }
+      },
+      "ChannelState": {
+        "type": "object",
+        "required": ["channel", "state"],
+        "properties": {"channel": {"type": "string"}, "state": {"type": "string", "enum": ["pending", "live", "failed"]}, "reason": {"type": "string"}}
+      },
+      "Basket": {
+        "type": "object",
+        "required": ["channel", "country", "currency", "lines"],
+        "properties": {
+          "channel": {"type": "string"}, "store": {"type": "string"}, "country": {"type": "string", "pattern": "^[A-Z]{2}$"}, "currency": {"type": "string"},
+          "coupons": {"type": "array", "maxItems": 20, "items": {"type": "string", "minLength": 1, "maxLength": 50}}, "at": {"type": "string", "format": "date-time"},
+          "reference": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[!-~]+$", "description": "For a redemption: the order the coupons are redeemed for."},
+          "lines": {"type": "array", "minItems": 1, "maxItems": 500, "items": {"type": "object", "required": ["sku", "quantity"], "properties": {
+            "sku": {"type": "string"}, "quantity": {"type": "integer", "minimum": 1, "maximum": 10000},
+            "tax_rate_bp": {"type": "integer", "minimum": 0, "maximum": 10000}}}}
+        }
+      },
       "PromotionScope": {
         "type": "object",
         "description": "Where a promotion applies; a missing list means everywhere in that dimension.",
         "properties": {
           "channels": {"type": "array", "items": {"type": "string"}}, "stores": {"type": "array", "items": {"type": "string"}},
           "countries": {"type": "array", "items": {"type": "string"}}, "skus": {"type": "array", "items": {"type": "string"}},
-          "categories": {"type": "array", "items": {"type": "string"}}
+          "categories": {"type": "array", "maxItems": 50, "items": {"type": "string", "minLength": 1, "maxLength": 100}}
         }
       },
       "PromotionBody": {
@@ -2078,9 +2137,10 @@ enum OpenAPIDocument {
           "id": {"type": "string"}, "name": {"type": "string"}, "type": {"type": "string"}, "scope": {"$ref": "#/components/schemas/PromotionScope"},
           "from": {"type": "string", "format": "date-time"}, "until": {"type": "string", "format": "date-time"}, "priority": {"type": "integer"},
           "stacking": {"type": "string"}, "coupon": {"type": "string"}, "usage_limit": {"type": "integer"}, "active": {"type": "boolean"},
+          "activated_at": {"type": "string", "format": "date-time", "description": "When the window's start timer fired for the current version."},
+          "ended_at": {"type": "string", "format": "date-time", "description": "When the window's end timer fired."},
           "channels": {"type": "array", "description": "Per configured channel it applies to: pending until the channel acknowledges the current version, then live; failed with the reason when the push gave up.",
-                       "items": {"type": "object", "required": ["channel", "state"], "properties": {"channel": {"type": "string"},
-                       "state": {"type": "string", "enum": ["pending", "live", "failed"]}, "reason": {"type": "string"}}}}
+                       "items": {"$ref": "#/components/schemas/ChannelState"}}
         }
       },
       "Quote": {

@@ -42,8 +42,26 @@ enum PricingRoutes {
         }
     }
 
-    struct PriceListView: ResponseEncodable {
+    /// A price change: its versions and where it stands on its channel.
+    struct PriceChangeView: ResponseEncodable {
+        let change: String
+        let channel: String
+        let country: String
         let prices: [PriceView]
+        /// The channel's state when the hub pushes to it (pending, live, failed with the reason); empty otherwise.
+        let channels: [ChannelStateView]
+    }
+
+    struct ChannelStateView: Codable {
+        let channel: String
+        let state: String
+        let reason: String?
+
+        init(_ state: PricingChannelState) {
+            channel = state.channel.rawValue
+            self.state = state.state.rawValue
+            reason = state.reason
+        }
     }
 
     struct ScopeBody: Codable {
@@ -92,17 +110,16 @@ enum PricingRoutes {
         let coupon: String?
         let usage_limit: Int?
         let active: Bool
+        /// When its window timers fired: activated at its start, ended at its end (absent until then).
+        let activated_at: String?
+        let ended_at: String?
         /// Per channel it applies to: pending, live (acknowledged), or failed with the reason.
         let channels: [ChannelStateView]
 
-        struct ChannelStateView: Codable {
-            let channel: String
-            let state: String
-            let reason: String?
-        }
-
-        init(_ promotion: Promotion, now: Date, channels states: [PromotionChannelState]) {
-            channels = states.map { ChannelStateView(channel: $0.channel.rawValue, state: $0.state.rawValue, reason: $0.reason) }
+        init(_ promotion: Promotion, now: Date, channels states: [PricingChannelState], window: (activated: Date?, ended: Date?)) {
+            channels = states.map(ChannelStateView.init)
+            activated_at = window.activated?.ISO8601Format()
+            ended_at = window.ended?.ISO8601Format()
             id = promotion.id
             name = promotion.name
             type = switch promotion.kind {
@@ -158,6 +175,8 @@ enum PricingRoutes {
         let coupons: [String]?
         /// Price as of this time (ISO 8601); default now.
         let at: String?
+        /// For a redemption: the order (or basket) the coupons are redeemed for, once.
+        let reference: String?
     }
 
     struct QuoteView: ResponseEncodable {
@@ -208,7 +227,7 @@ enum PricingRoutes {
         let read = v1.group().add(middleware: RequireScope("prices:read"))
         @Sendable func source(_ context: HubRequestContext) -> SystemID { (try? SystemID(context.client?.client ?? "")) ?? "api-client" }
 
-        write.put("/prices") { request, context -> PriceListView in
+        write.put("/prices") { request, context -> PriceChangeView in
             let body = try await request.decodeJSON(as: PricesBody.self, context: context)
             let channel = try InventoryRoutes.domain("channel") { try ChannelID(body.channel) }
             let country = try country(body.country, "country")
@@ -225,7 +244,18 @@ enum PricingRoutes {
                 if let until, until <= from { throw Problem.invalid("the window ends after it starts", field: "\(path).until") }
                 return PricingService.NewPrice(sku: sku, price: price, from: from, until: until)
             }
-            return PriceListView(prices: try await service.setPrices(prices, channel: channel, country: country, source: source(context)).map(PriceView.init))
+            let (_, change) = try await service.setPrices(prices, channel: channel, country: country, source: source(context))
+            return try await changeView(change)
+        }
+
+        @Sendable func changeView(_ change: EventID) async throws -> PriceChangeView {
+            guard let (prices, states) = try await service.priceChange(change) else { throw Problem.notFound("no price change \(change)") }
+            return PriceChangeView(change: change.rawValue, channel: prices.channel.rawValue, country: prices.country,
+                                   prices: prices.entries.map(PriceView.init), channels: states.map(ChannelStateView.init))
+        }
+
+        read.get("/pricing/changes/{id}") { _, context -> PriceChangeView in
+            try await changeView(EventID(trusted: try context.parameters.require("id")))
         }
 
         read.get("/prices") { request, _ -> PriceView in
@@ -245,14 +275,15 @@ enum PricingRoutes {
             let promotion = try canonical(body)
             let (stored, created) = try await service.putPromotion(promotion, source: source(context))
             return EditedResponse(status: created ? .created : .ok, headers: [.location: "/v1/promotions/\(stored.id)"],
-                                  response: PromotionView(stored, now: Date(), channels: try await service.channelStates(of: stored.id)))
+                                  response: PromotionView(stored, now: Date(), channels: try await service.channelStates(of: stored.id),
+                                                          window: try await service.window(of: stored.id)))
         }
 
         read.get("/promotions/{id}") { _, context -> PromotionView in
             guard let id = context.parameters.get("id"), let promotion = try await service.promotion(id) else {
                 throw Problem.notFound("no promotion \(context.parameters.get("id") ?? "")")
             }
-            return PromotionView(promotion, now: Date(), channels: try await service.channelStates(of: id))
+            return PromotionView(promotion, now: Date(), channels: try await service.channelStates(of: id), window: try await service.window(of: id))
         }
 
         // A channel's price read back (by its connector, or reported by the channel): drift from the book is recorded.
@@ -271,27 +302,50 @@ enum PricingRoutes {
 
         read.post("/pricing/quote") { request, context -> QuoteView in
             let body = try await request.decodeJSON(as: QuoteBody.self, context: context)
-            let channel = try InventoryRoutes.domain("channel") { try ChannelID(body.channel) }
-            let store = try body.store.map { text in try InventoryRoutes.domain("store") { try LocationID(text) } }
-            let country = try country(body.country, "country")
-            let currency = try InventoryRoutes.domain("currency") { try Currency(body.currency) }
-            guard (1...500).contains(body.lines.count) else { throw Problem.invalid("a basket has 1-500 lines", field: "lines") }
-            var rates: [SKU: Int64] = [:]
-            let lines = try body.lines.enumerated().map { index, line in
-                let sku = try InventoryRoutes.domain("lines[\(index)].sku") { try SKU(line.sku) }
-                if let rate = line.tax_rate_bp {
-                    guard (0...10_000).contains(rate.value) else { throw Problem.invalid("a tax rate is 0-10000 basis points", field: "lines[\(index)].tax_rate_bp") }
-                    rates[sku] = rate.value
-                }
-                return try InventoryRoutes.domain("lines[\(index)].quantity") { try Basket.Line(sku: sku, quantity: line.quantity.value) }
-            }
-            let at = try body.at.map { text in try InventoryRoutes.domain("at") { try PricingRoutes.instant(text, now: Date()) } } ?? Date()
-            let basket = try InventoryRoutes.domain("lines") {
-                try Basket(channel: channel, store: store, country: country, currency: currency, lines: lines, coupons: Set(body.coupons ?? []))
-            }
+            let (basket, rates, at) = try basket(body)
             let quote = try await service.quote(basket, taxRates: rates, at: at)
-            return QuoteView(quote, taxesIncluded: service.policy.taxRules[country]?.kind != .salesTaxExclusive)
+            return QuoteView(quote, taxesIncluded: service.policy.taxRules[basket.country]?.kind != .salesTaxExclusive)
         }
+
+        // At checkout: the quote, with its coupons redeemed for the order (`reference`), once.
+        read.post("/pricing/redemptions") { request, context -> QuoteView in
+            let body = try await request.decodeJSON(as: QuoteBody.self, context: context)
+            guard let reference = body.reference, (1...200).contains(reference.utf8.count),
+                  reference.unicodeScalars.allSatisfy({ $0.value > 32 && $0.value < 127 }) else {
+                throw Problem.invalid("a redemption names its order: 1-200 visible ASCII characters", field: "reference")
+            }
+            let (basket, rates, at) = try basket(body)
+            let quote = try await service.redeem(basket, taxRates: rates, at: at, reference: reference, source: source(context))
+            return QuoteView(quote, taxesIncluded: service.policy.taxRules[basket.country]?.kind != .salesTaxExclusive)
+        }
+    }
+
+    /// The basket of a quote or redemption body; the first thing wrong is a 400 naming its field.
+    static func basket(_ body: QuoteBody) throws -> (Basket, [SKU: Int64], Date) {
+        let channel = try InventoryRoutes.domain("channel") { try ChannelID(body.channel) }
+        let store = try body.store.map { text in try InventoryRoutes.domain("store") { try LocationID(text) } }
+        let country = try country(body.country, "country")
+        let currency = try InventoryRoutes.domain("currency") { try Currency(body.currency) }
+        guard (1...500).contains(body.lines.count) else { throw Problem.invalid("a basket has 1-500 lines", field: "lines") }
+        if let coupons = body.coupons {
+            guard coupons.count <= 20, coupons.allSatisfy({ (1...50).contains($0.utf8.count) }) else {
+                throw Problem.invalid("up to 20 coupon codes of 1-50 bytes", field: "coupons")
+            }
+        }
+        var rates: [SKU: Int64] = [:]
+        let lines = try body.lines.enumerated().map { index, line in
+            let sku = try InventoryRoutes.domain("lines[\(index)].sku") { try SKU(line.sku) }
+            if let rate = line.tax_rate_bp {
+                guard (0...10_000).contains(rate.value) else { throw Problem.invalid("a tax rate is 0-10000 basis points", field: "lines[\(index)].tax_rate_bp") }
+                rates[sku] = rate.value
+            }
+            return try InventoryRoutes.domain("lines[\(index)].quantity") { try Basket.Line(sku: sku, quantity: line.quantity.value) }
+        }
+        let at = try body.at.map { text in try InventoryRoutes.domain("at") { try PricingRoutes.instant(text, now: Date()) } } ?? Date()
+        let basket = try InventoryRoutes.domain("lines") {
+            try Basket(channel: channel, store: store, country: country, currency: currency, lines: lines, coupons: Set(body.coupons ?? []))
+        }
+        return (basket, rates, at)
     }
 
     /// An ISO 8601 time with a zone, past or future (a price or promotion window may start later), in whole
@@ -358,7 +412,7 @@ enum PricingRoutes {
             stores: try scope?.stores.map { Set(try $0.map { text in try field("scope.stores") { try LocationID(text) } }) },
             countries: try scope?.countries.map { Set(try $0.map { try country($0, "scope.countries") }) },
             skus: try scope?.skus.map { Set(try $0.map { text in try field("scope.skus") { try SKU(text) } }) },
-            categories: scope?.categories.map(Set.init))
+            categories: try scope?.categories.map { list in try field("scope.categories") { try Product.checked(categories: list) } })
         guard let priority = Int(exactly: body.priority?.value ?? 0), (-1_000...1_000).contains(priority) else {
             throw Problem.invalid("a priority is -1000 to 1000", field: "priority")
         }

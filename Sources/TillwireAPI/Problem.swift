@@ -133,6 +133,8 @@ extension Problem {
             errors = error.problems.enumerated().map { index, problem in
                 ItemError(index: index, field: problem.field, detail: problem.detail + (problem.conflictsWith.map { " (conflicts with \($0))" } ?? ""))
             }
+        case let error as PricingService.AlreadyRedeemed:
+            self.init(kind: "conflict", title: "Conflict", status: .conflict, detail: error.description, field: "reference")
         case let error as ReturnService.ConflictingReturn:
             self.init(kind: "conflict", title: "Conflict", status: .conflict, detail: error.description)
         case let error as ReturnService.ReturnStateRefused:

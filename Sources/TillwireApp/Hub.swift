@@ -91,7 +91,11 @@ public enum Hub {
                 + OrderJobs.fulfilmentHandlers(orders, client: LoggingFulfilment(logger: logger))
                 + Set(notified).map { OrderJobs.Notify(service: orders, system: $0, client: LoggingChannelOrders(logger: logger)) }
                 + Set(notified).map { ReturnJobs.Refund(returns: returns, system: $0, client: LoggingChannelOrders(logger: logger)) }
-                + Set(pricingPolicy.channels.values).map { PromotionPropagation.Push(store: store, system: $0, client: LoggingChannelOrders(logger: logger)) }
+                + Set(pricingPolicy.channels.values).flatMap { system -> [any JobHandler] in
+                    [PricingPropagation.PushPromotion(store: store, system: system, client: LoggingChannelOrders(logger: logger)),
+                     PricingPropagation.PushPrices(store: store, system: system, client: LoggingChannelOrders(logger: logger))]
+                }
+                + [PricingPropagation.Window(store: store)]
                 + [Ledger.Post(store: store, system: configuration.finance.system, client: LoggingLedger(logger: logger)),
                    Ledger.CloseDay(store: store, ledger: ledger)]
                 + configuration.channels.map { ChannelAvailabilityJob(policy: $0, store: store, publisher: LoggingPublisher(logger: logger)) },

@@ -39,20 +39,34 @@ public struct Product: Hashable, Sendable, Codable {
     public let name: String
     /// Whether reservations may take its available-to-promise below zero.
     public let allowBackorder: Bool
+    /// The categories it is in, for promotions scoped by category (`shoes`, `summer-2026`). Default none.
+    public let categories: Set<String>
 
-    public init(sku: SKU, name: String, allowBackorder: Bool = false) throws(DomainError) {
+    public init(sku: SKU, name: String, allowBackorder: Bool = false, categories: Set<String> = []) throws(DomainError) {
         guard (1...500).contains(name.count), name.allSatisfy({ !$0.isNewline }) else {
             throw .invalidIdentifier(kind: "product name", value: String(name.prefix(64)))
         }
         self.sku = sku
         self.name = name
         self.allowBackorder = allowBackorder
+        self.categories = try Self.checked(categories: Array(categories))
     }
 
-    public init(trusted sku: SKU, name: String, allowBackorder: Bool) {
+    public init(trusted sku: SKU, name: String, allowBackorder: Bool, categories: Set<String> = []) {
         self.sku = sku
         self.name = name
         self.allowBackorder = allowBackorder
+        self.categories = categories
+    }
+
+    /// Up to 50 categories, each 1-100 characters without control characters (so they can be stored one per line).
+    public static func checked(categories: [String]) throws(DomainError) -> Set<String> {
+        guard categories.count <= 50 else { throw .invalidIdentifier(kind: "product categories", value: "\(categories.count) (at most 50)") }
+        for category in categories where !(1...100).contains(category.count)
+            || category.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw .invalidIdentifier(kind: "category", value: String(category.prefix(64)))
+        }
+        return Set(categories)
     }
 
     public var policy: InventoryPolicy { InventoryPolicy(allowBackorder: allowBackorder) }

@@ -499,3 +499,55 @@ public struct PromotionAcknowledged: VersionedPayload, Hashable {
         self.change = change
     }
 }
+
+/// A channel confirmed it has the price versions of the event `change` (the id of its `pricing.prices_changed`).
+public struct PricesAcknowledged: VersionedPayload, Hashable {
+    public static let eventType = "pricing.prices_acknowledged"
+    public static let schemaVersion = 1
+    public let channel: ChannelID
+    public let country: String
+    public let change: EventID
+
+    public init(channel: ChannelID, country: String, change: EventID) {
+        self.channel = channel
+        self.country = country
+        self.change = change
+    }
+}
+
+/// A promotion's window started or ended (its durable timer fired) for the version of the event `change`.
+public struct PromotionWindowReached: VersionedPayload, Hashable {
+    public static let eventType = "pricing.promotion_window_reached"
+    public static let schemaVersion = 1
+    public enum Edge: String, Hashable, Sendable, Codable {
+        case start
+        case end
+    }
+    public let promotion: String
+    public let change: EventID
+    public let edge: Edge
+
+    public init(promotion: String, change: EventID, edge: Edge) {
+        self.promotion = promotion
+        self.change = change
+        self.edge = edge
+    }
+}
+
+/// A coupon was redeemed in a basket (`coupon/<code>`; the stream's version is the number of redemptions).
+public struct CouponRedeemed: VersionedPayload, Hashable {
+    public static let eventType = "pricing.coupon_redeemed"
+    public static let schemaVersion = 1
+    public let code: String
+    public let promotion: String
+    /// The order or basket it was redeemed for.
+    public let reference: String
+    public let discount: Money
+
+    public init(code: String, promotion: String, reference: String, discount: Money) {
+        self.code = code
+        self.promotion = promotion
+        self.reference = reference
+        self.discount = discount
+    }
+}

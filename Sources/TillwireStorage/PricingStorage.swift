@@ -29,3 +29,12 @@ extension Promotion {
         try JSONDecoder().decode(Promotion.self, from: Data(json.utf8))
     }
 }
+
+extension Product {
+    /// How categories are stored: one per line, sorted (a category has no control characters).
+    public var storedCategories: String { categories.sorted().joined(separator: "\n") }
+
+    public static func categories(stored: String) -> Set<String> {
+        Set(stored.split(separator: "\n").map(String.init))
+    }
+}

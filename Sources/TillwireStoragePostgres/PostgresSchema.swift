@@ -286,5 +286,8 @@ enum PostgresSchema {
             """,
             "CREATE INDEX promotions_window ON promotions (valid_until, valid_from)",
         ]),
+        (14, "product categories", [
+            "ALTER TABLE products ADD COLUMN categories TEXT NOT NULL DEFAULT ''",
+        ]),
     ]
 }

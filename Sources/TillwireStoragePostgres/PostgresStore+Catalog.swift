@@ -16,9 +16,10 @@ extension PostgresStore {
     public func products(_ skus: [SKU]) async throws -> [SKU: Product] {
         guard !skus.isEmpty else { return [:] }
         let distinct = Array(Set(skus.map(\.rawValue)))
-        let rows = try await fetch("SELECT sku, name, allow_backorder FROM products WHERE sku = ANY(\(distinct))") { row in
+        let rows = try await fetch("SELECT sku, name, allow_backorder, categories FROM products WHERE sku = ANY(\(distinct))") { row in
             Product(trusted: SKU(trusted: try row.decode("sku", as: String.self)), name: try row.decode("name", as: String.self),
-                    allowBackorder: try row.decode("allow_backorder", as: Bool.self))
+                    allowBackorder: try row.decode("allow_backorder", as: Bool.self),
+                    categories: Product.categories(stored: try row.decode("categories", as: String.self)))
         }
         return Dictionary(rows.map { ($0.sku, $0) }) { first, _ in first }
     }
@@ -40,10 +41,10 @@ extension PostgresStore {
                 """)
         case .putProduct(let product):
             try await session.execute("""
-                INSERT INTO products (sku, name, allow_backorder, updated_at)
-                VALUES (\(product.sku.rawValue), \(product.name), \(product.allowBackorder), \(now))
+                INSERT INTO products (sku, name, allow_backorder, categories, updated_at)
+                VALUES (\(product.sku.rawValue), \(product.name), \(product.allowBackorder), \(product.storedCategories), \(now))
                 ON CONFLICT (sku) DO UPDATE SET name = excluded.name, allow_backorder = excluded.allow_backorder,
-                    updated_at = excluded.updated_at
+                    categories = excluded.categories, updated_at = excluded.updated_at
                 """)
         }
     }

@@ -255,5 +255,8 @@ enum SQLiteSchema {
         ) WITHOUT ROWID;
         CREATE INDEX promotions_window ON promotions (valid_until, valid_from);
         """),
+        (14, "product categories", """
+        ALTER TABLE products ADD COLUMN categories TEXT NOT NULL DEFAULT '';
+        """),
     ]
 }

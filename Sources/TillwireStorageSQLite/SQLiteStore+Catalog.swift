@@ -22,10 +22,10 @@ extension SQLiteStore {
             for start in stride(from: 0, to: distinct.count, by: 500) {
                 let slice = Array(distinct[start..<min(start + 500, distinct.count)])
                 let marks = Array(repeating: "?", count: slice.count).joined(separator: ",")
-                for row in try Row.fetchAll(db, sql: "SELECT sku, name, allow_backorder FROM products WHERE sku IN (\(marks))",
+                for row in try Row.fetchAll(db, sql: "SELECT sku, name, allow_backorder, categories FROM products WHERE sku IN (\(marks))",
                                             arguments: StatementArguments(slice)) {
                     let sku = SKU(trusted: row["sku"])
-                    found[sku] = Product(trusted: sku, name: row["name"], allowBackorder: row["allow_backorder"])
+                    found[sku] = Product(trusted: sku, name: row["name"], allowBackorder: row["allow_backorder"], categories: Product.categories(stored: row["categories"]))
                 }
             }
             return found
@@ -52,10 +52,10 @@ extension SQLiteStore {
                 """).execute(arguments: [location.id.rawValue, location.kind.rawValue, location.name, now])
         case .putProduct(let product):
             try db.cachedStatement(sql: """
-                INSERT INTO products (sku, name, allow_backorder, updated_at) VALUES (?, ?, ?, ?)
+                INSERT INTO products (sku, name, allow_backorder, categories, updated_at) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (sku) DO UPDATE SET name = excluded.name, allow_backorder = excluded.allow_backorder,
-                    updated_at = excluded.updated_at
-                """).execute(arguments: [product.sku.rawValue, product.name, product.allowBackorder, now])
+                    categories = excluded.categories, updated_at = excluded.updated_at
+                """).execute(arguments: [product.sku.rawValue, product.name, product.allowBackorder, product.storedCategories, now])
         }
     }
 }

@@ -278,7 +278,7 @@ public enum StoreConformance {
         try expectEqual(try await store.locations(), [], "no locations at first")
         let dc = try Location(id: "dc-1", kind: .warehouse, name: "Leeds DC")
         let store12 = try Location(id: "store-12", kind: .store, name: "Camden")
-        let shirt = try Product(sku: "SHIRT-M", name: "Shirt, M")
+        let shirt = try Product(sku: "SHIRT-M", name: "Shirt, M", categories: ["shirts", "summer sale 2026"])
         let preorder = try Product(sku: "PRE-1", name: "Pre-order", allowBackorder: true)
         _ = try await store.commit(Commit(catalog: [.putLocation(store12), .putLocation(dc), .putProduct(shirt), .putProduct(preorder)]))
         try expectEqual(try await store.locations(), [dc, store12], "locations by id")
@@ -286,7 +286,7 @@ public enum StoreConformance {
         try expectEqual(try await store.products([]), [:], "no SKUs asked")
         let renamed = try Product(sku: "SHIRT-M", name: "Oxford shirt, M", allowBackorder: true)
         _ = try await store.commit(Commit(catalog: [.putProduct(renamed), .putLocation(try Location(id: "dc-1", kind: .warehouse, name: "Leeds"))]))
-        try expectEqual(try await store.products(["SHIRT-M"])["SHIRT-M"], renamed, "a put replaces")
+        try expectEqual(try await store.products(["SHIRT-M"])["SHIRT-M"], renamed, "a put replaces, categories included")
         try expectEqual(try await store.locations().first?.name, "Leeds", "a put replaces a location")
         let many = (0..<1_200).map { SKU(trusted: "BULK-\($0)") }
         _ = try await store.commit(Commit(catalog: try many.map { .putProduct(try Product(sku: $0, name: "bulk")) }))

@@ -19,7 +19,7 @@ import TillwireStorageSQLite
         _ = try await store.migrate()
         var keys: [String: String] = [:]
         var changes: [AccessChange] = []
-        for (role, scopes) in [("erp", ["prices:write", "prices:read"]), ("shop", ["prices:write"]), ("till", ["prices:read"])] {
+        for (role, scopes) in [("erp", ["prices:write", "prices:read", "catalog:write"]), ("shop", ["prices:write"]), ("till", ["prices:read"])] {
             let (record, key) = ApiKeys.generate(client: role, scopes: scopes, locations: nil, ratePerSecond: 10_000, burst: 10_000, now: Date())
             keys[role] = key
             changes.append(.createKey(record))
@@ -110,5 +110,75 @@ import TillwireStorageSQLite
                                                      basket.replacingOccurrences(of: #""channel":"web""#, with: #""channel":"pos""#))
             #expect(unpriced == .unprocessableContent && (missing["detail"] as? String)?.contains("no price for SHIRT") == true, "\(missing)")
         }
+    }
+
+    @Test func categoriesScopePromotionsCouponsRedeemToTheirLimitAndPriceChangesAreFollowed() async throws {
+        let (app, keys, store) = try await app()
+        try await app.test(.router) { client in
+            let products = #"{"products":[{"sku":"SHIRT","name":"Shirt","categories":["tops","summer"]},{"sku":"MUG","name":"Mug","categories":["kitchen"]}]}"#
+            let (stored, answer) = try await send(client, .post, "/v1/products", key: keys["erp"], products)
+            #expect(stored == .ok, "\(answer)")
+            let (badCategory, why) = try await send(client, .post, "/v1/products", key: keys["erp"],
+                                                    #"{"products":[{"sku":"SOCKS","name":"Socks","categories":[""]}]}"#)
+            #expect(badCategory == .badRequest && "\(why)".contains("products[0].categories"), "\(why)")
+            #expect(try await store.products(["SHIRT"])["SHIRT"]?.categories == ["tops", "summer"])
+            let (set, change) = try await send(client, .put, "/v1/prices", key: keys["erp"], """
+                {"channel":"web","country":"GB","currency":"GBP","prices":[{"sku":"SHIRT","price":"20.00","from":"2026-01-01T00:00:00Z"},
+                 {"sku":"MUG","price":"6.00","from":"2026-01-01T00:00:00Z"}]}
+                """)
+            let id = try #require(change["change"] as? String, "\(change)")
+            #expect(set == .ok && change["channel"] as? String == "web" && (change["prices"] as? [Any])?.count == 2)
+            let (found, again) = try await send(client, .get, "/v1/pricing/changes/\(id)", key: keys["till"])
+            #expect(found == .ok && again["change"] as? String == id && (again["channels"] as? [Any])?.isEmpty == true, "no channel configured here")
+            #expect(try await send(client, .get, "/v1/pricing/changes/evt_none", key: keys["till"]).0 == .notFound)
+
+            let summer = """
+                {"id":"summer","name":"Summer tops 50 %","type":"percent_off","basis_points":5000,"scope":{"categories":["summer"]},
+                 "from":"2026-01-01T00:00:00Z","until":"2099-01-01T00:00:00Z","coupon":"SUN","usage_limit":3}
+                """
+            #expect(try await send(client, .post, "/v1/promotions", key: keys["erp"], summer).0 == .created)
+            let basket = { (reference: String) in """
+                {"channel":"web","country":"GB","currency":"GBP","coupons":["SUN"],"reference":"\(reference)","at":"2026-05-01T12:00:00Z",
+                 "lines":[{"sku":"SHIRT","quantity":1},{"sku":"MUG","quantity":1}]}
+                """ }
+            let (_, quote) = try await send(client, .post, "/v1/pricing/quote", key: keys["till"], basket("none"))
+            #expect(quote["discount_total"] as? String == "10.00", "half off the summer shirt only: \(quote)")
+            #expect(try await store.streamVersion("coupon/SUN") == 0, "a quote redeems nothing")
+
+            // Checkouts redeem the coupon to its limit of three; the fourth is priced without it.
+            var results: [String] = []
+            for order in 0..<4 {
+                let (status, body) = try await send(client, .post, "/v1/pricing/redemptions", key: keys["till"], basket("order-\(order)"))
+                #expect(status == .ok, "\(body)")
+                results.append("\(body["discount_total"] ?? "-") \((body["rejected_coupons"] as? [String: String])?["SUN"] ?? "")")
+            }
+            #expect(results == ["10.00 ", "10.00 ", "10.00 ", "0.00 used up (3 uses)"], "\(results)")
+            #expect(try await store.streamVersion("coupon/SUN") == 3)
+            let (repeated, problem) = try await send(client, .post, "/v1/pricing/redemptions", key: keys["till"], basket("order-0"))
+            #expect(repeated == .conflict && problem["field"] as? String == "reference", "\(problem)")
+            #expect(try await send(client, .post, "/v1/pricing/redemptions", key: keys["till"], basket("")).0 == .badRequest)
+        }
+    }
+
+    @Test func checkoutsRacingForACouponsLastUsesNeverGetMoreThanItsLimit() async throws {
+        let (_, _, store) = try await app()
+        var policy = PricingService.Policy()
+        policy.taxRules = ["GB": TaxRule(country: "GB", kind: .vatInclusive, rates: [2000])]
+        let service = PricingService(store: store, policy: policy)
+        let start = Date(timeIntervalSince1970: 1_767_225_600)
+        _ = try await service.setPrices([.init(sku: "SHIRT", price: Money(minorUnits: 2_000, currency: .gbp), from: start, until: nil)],
+                                        channel: "web", country: "GB", source: "erp")
+        _ = try await service.putPromotion(Promotion(id: "five", name: "£5 off", kind: .amountOff(Money(minorUnits: 500, currency: .gbp)),
+                                                     from: start, until: Date() + 86_400, coupon: "FIVE", usageLimit: 5), source: "erp")
+        let basket = try Basket(channel: "web", store: nil, country: "GB", currency: .gbp, lines: [try .init(sku: "SHIRT", quantity: 1)], coupons: ["FIVE"])
+        let totals = try await withThrowingTaskGroup(of: Int64.self) { group in
+            for order in 0..<24 {
+                group.addTask { try await service.redeem(basket, at: Date(), reference: "order-\(order)", source: "web").discountTotal }
+            }
+            return try await group.reduce(into: [Int64]()) { $0.append($1) }
+        }
+        #expect(totals.filter { $0 == 500 }.count == 5 && totals.filter { $0 == 0 }.count == 19, "\(totals)")
+        let redeemed = try await store.readStream("coupon/FIVE", fromVersion: 1, limit: 100)
+        #expect(Set(try redeemed.map { try $0.decode(CouponRedeemed.self).reference }).count == 5, "five different orders, once each")
     }
 }

@@ -8,8 +8,8 @@ import TillwireStorage
 import TillwireStorageSQLite
 import TillwireTesting
 
-/// In-process channels for promotion pushes: each keeps what it was given once per key, and can be down.
-final class RecordingPromotionChannels: ChannelPromotionClient {
+/// In-process channels for price and promotion pushes: each keeps what it was given once per key, and can be down.
+final class RecordingPromotionChannels: ChannelPricingClient {
     let received = Mutex<[String]>([])
     let keys = Mutex<Set<String>>([])
     let down = Mutex<Set<ChannelID>>([])
@@ -18,6 +18,12 @@ final class RecordingPromotionChannels: ChannelPromotionClient {
         if down.withLock({ $0.contains(channel) }) { throw JobError.retryable("\(channel): 503 Service Unavailable", retryAfter: nil) }
         guard keys.withLock({ $0.insert(key).inserted }) else { return }
         received.withLock { $0.append("\(channel) \(promotion.id) \(promotion.name)") }
+    }
+
+    func push(_ prices: [PriceEntry], to channel: ChannelID, country: String, key: String) async throws {
+        if down.withLock({ $0.contains(channel) }) { throw JobError.retryable("\(channel): 503 Service Unavailable", retryAfter: nil) }
+        guard keys.withLock({ $0.insert(key).inserted }) else { return }
+        received.withLock { $0 += prices.map { "\(channel) \(country) \($0.sku) \($0.price) v\($0.version)" } }
     }
 }
 
@@ -31,9 +37,10 @@ final class RecordingPromotionChannels: ChannelPromotionClient {
         let service = PricingService(store: store, policy: policy, now: clock.now)
         let channels = RecordingPromotionChannels()
         channels.down.withLock { $0 = ["pos"] }
-        let worker = JobWorker(store: store, handlers: ["shopify", "pos", "amazon"].map {
-            PromotionPropagation.Push(store: store, system: SystemID(trusted: $0), client: channels, now: clock.now)
-        }, logger: Logger(label: "test"), now: clock.now)
+        let worker = JobWorker(store: store, handlers: ["shopify", "pos", "amazon"].flatMap { system -> [any JobHandler] in
+            [PricingPropagation.PushPromotion(store: store, system: SystemID(trusted: system), client: channels, now: clock.now),
+             PricingPropagation.PushPrices(store: store, system: SystemID(trusted: system), client: channels, now: clock.now)]
+        } + [PricingPropagation.Window(store: store, now: clock.now)], logger: Logger(label: "test"), now: clock.now)
         func run(hours: Double) async throws {
             let end = clock.now() + hours * 3600
             while clock.now() < end {
@@ -64,5 +71,74 @@ final class RecordingPromotionChannels: ChannelPromotionClient {
         try await run(hours: 0.5)
         #expect(try await service.channelStates(of: "winter").allSatisfy { $0.state == .live })
         #expect(channels.received.withLock { $0 }.filter { $0.hasSuffix("20 %") }.count == 2)
+    }
+
+    @Test func pricesReachTheirChannelInOrderAndWindowsOpenAndCloseOnTime() async throws {
+        let store = try SQLiteStore.inMemory()
+        _ = try await store.migrate()
+        let clock = ManualClock()
+        var policy = PricingService.Policy()
+        policy.channels = ["web": "shopify", "pos": "pos"]
+        let service = PricingService(store: store, policy: policy, now: clock.now)
+        let channels = RecordingPromotionChannels()
+        let worker = JobWorker(store: store, handlers: ["shopify", "pos"].flatMap { system -> [any JobHandler] in
+            [PricingPropagation.PushPromotion(store: store, system: SystemID(trusted: system), client: channels, now: clock.now),
+             PricingPropagation.PushPrices(store: store, system: SystemID(trusted: system), client: channels, now: clock.now)]
+        } + [PricingPropagation.Window(store: store, now: clock.now)], logger: Logger(label: "test"), now: clock.now)
+        func run(hours: Double) async throws {
+            let end = clock.now() + hours * 3600
+            while clock.now() < end {
+                while try await worker.runOnce() > 0 {}
+                clock.advance(by: 60)
+            }
+        }
+        func gbp(_ text: String) throws -> Money { try Money(parsing: text, currency: .gbp) }
+
+        // Prices: each change goes to its channel only, in order, pending until acknowledged; a channel down keeps it pending.
+        channels.down.withLock { $0 = ["web"] }
+        let first = try await service.setPrices([.init(sku: "SHIRT", price: try gbp("20.00"), from: clock.now(), until: nil)],
+                                                channel: "web", country: "GB", source: "erp").change
+        let second = try await service.setPrices([.init(sku: "SHIRT", price: try gbp("18.00"), from: clock.now(), until: nil)],
+                                                 channel: "web", country: "GB", source: "erp").change
+        try await run(hours: 0.2)
+        #expect(try await service.priceChange(first)?.channels.map(\.state) == [.pending])
+        #expect(try await service.priceChange(first)?.channels.first?.reason?.contains("503") == true)
+        channels.down.withLock { $0 = [] }
+        try await run(hours: 2)
+        #expect(try await service.priceChange(first)?.channels.map(\.state) == [.live])
+        #expect(try await service.priceChange(second)?.channels.map(\.state) == [.live])
+        #expect(channels.received.withLock { $0 } == ["web GB SHIRT 20.00 GBP v1", "web GB SHIRT 18.00 GBP v2"], "in order, once each")
+        let unpushed = try await service.setPrices([.init(sku: "SHIRT", price: try gbp("19.00"), from: clock.now(), until: nil)],
+                                                   channel: "marketplace", country: "GB", source: "erp").change
+        #expect(try await service.priceChange(unpushed)?.channels == [], "a channel the hub has no connection to gets no push")
+        #expect(try await service.priceChange(EventID(trusted: "evt_nothing")) == nil)
+
+        // A promotion that starts tomorrow and lasts two days: its timers record the start and the end, on time.
+        let start = clock.now() + 86_400
+        let flash = Promotion(id: "flash", name: "Flash", kind: .percentOff(basisPoints: 1000), from: start, until: start + 2 * 86_400)
+        _ = try await service.putPromotion(flash, source: "erp")
+        try await run(hours: 1)
+        var window = try await service.window(of: "flash")
+        #expect(window.activated == nil && window.ended == nil, "not yet")
+        try await run(hours: 24)
+        window = try await service.window(of: "flash")
+        #expect(window.activated.map { $0 >= start && $0 < start + 120 } == true, "activated when the window opened: \(String(describing: window.activated))")
+        #expect(window.ended == nil)
+        try await run(hours: 48)
+        window = try await service.window(of: "flash")
+        #expect(window.ended.map { $0 >= start + 2 * 86_400 && $0 < start + 2 * 86_400 + 120 } == true)
+        let reached = try await store.readStream("promotion/flash", fromVersion: 1, limit: 100).filter { $0.type == PromotionWindowReached.eventType }
+        #expect(reached.count == 2, "each edge once")
+
+        // A change moves the window: the old timers fire and do nothing, the new ones record the new window.
+        let later = Promotion(id: "later", name: "Later", kind: .percentOff(basisPoints: 500), from: clock.now() + 3600, until: clock.now() + 7200)
+        _ = try await service.putPromotion(later, source: "erp")
+        let moved = Promotion(id: "later", name: "Later", kind: .percentOff(basisPoints: 500), from: clock.now() + 4 * 3600, until: clock.now() + 5 * 3600)
+        _ = try await service.putPromotion(moved, source: "erp")
+        try await run(hours: 2.5)
+        #expect(try await service.window(of: "later").activated == nil, "the first window's timer was for a version that no longer is")
+        try await run(hours: 3)
+        window = try await service.window(of: "later")
+        #expect(window.activated.map { $0 >= moved.from } == true && window.ended.map { $0 >= moved.until } == true)
     }
 }

@@ -157,7 +157,7 @@ public struct LoggingFulfilment: FulfilmentClient {
 
 /// A channel until a connector is configured for it: each notification and refund is written to the log (amounts
 /// and ids, no customer details); a refund's id is `log:<key>`.
-public struct LoggingChannelOrders: ChannelOrderClient, ChannelRefundClient, ChannelPromotionClient {
+public struct LoggingChannelOrders: ChannelOrderClient, ChannelRefundClient, ChannelPricingClient {
     let logger: Logger
 
     public init(logger: Logger) {
@@ -174,6 +174,12 @@ public struct LoggingChannelOrders: ChannelOrderClient, ChannelRefundClient, Cha
     public func push(_ promotion: Promotion, to channel: ChannelID, key: String) async throws {
         logger.info("promotion for its channel (no channel connector configured)", metadata: [
             "promotion": "\(promotion.id)", "channel": "\(channel)", "from": "\(promotion.from.ISO8601Format())", "until": "\(promotion.until.ISO8601Format())",
+        ])
+    }
+
+    public func push(_ prices: [PriceEntry], to channel: ChannelID, country: String, key: String) async throws {
+        logger.info("prices for their channel (no channel connector configured)", metadata: [
+            "channel": "\(channel)", "country": "\(country)", "prices": "\(prices.count)", "key": "\(key)",
         ])
     }
 

@@ -66,8 +66,9 @@ public struct PricingService: Sendable {
         if let owner = policy.owner, owner != source { throw NotOwner(owner: owner, source: source) }
     }
 
-    /// Records new prices for a channel and country, all or none: each is the next version of its SKU there.
-    public func setPrices(_ prices: [NewPrice], channel: ChannelID, country: String, source: SystemID) async throws -> [PriceEntry] {
+    /// Records new prices for a channel and country, all or none: each is the next version of its SKU there. Returns
+    /// the entries and the change's id (its `pricing.prices_changed` event), by which its push to the channel is followed.
+    public func setPrices(_ prices: [NewPrice], channel: ChannelID, country: String, source: SystemID) async throws -> (entries: [PriceEntry], change: EventID) {
         try checkOwner(source)
         let existing = try await store.priceEntries(channel: channel, country: country, skus: prices.map(\.sku))
         var versions = Dictionary(existing.map { ($0.sku, $0.version) }) { max($0, $1) }
@@ -78,13 +79,20 @@ public struct PricingService: Sendable {
             entries.append(try PriceEntry(sku: item.sku, channel: channel, country: country, price: item.price, from: item.from, until: item.until,
                                           version: version))
         }
+        let change = EventID.random()
         var commit = Commit()
         commit.pricing = entries.map { .price($0) }
-        commit.events = [EventAppend(try NewEvent(stream: StreamID(trusted: "prices/\(channel.rawValue)/\(country)"),
-                                                  correlationID: CorrelationID(trusted: "prices/\(channel.rawValue)/\(country)"), occurredAt: now(),
+        commit.events = [EventAppend(try NewEvent(id: change, stream: StreamID(trusted: "prices/\(channel.rawValue)/\(country)"),
+                                                  correlationID: PricingPropagation.priceChangeCorrelation(change), occurredAt: now(),
                                                   source: source, payload: PricesChanged(channel: channel, country: country, entries: entries)))]
+        commit.jobs = PricingPropagation.jobs(prices: change, channel: channel, country: country, channels: policy.channels, at: now())
         _ = try await store.commit(commit)
-        return entries
+        return (entries, change)
+    }
+
+    /// A price change and where it stands on its channel; nil when there is no such change.
+    public func priceChange(_ change: EventID) async throws -> (prices: PricesChanged, channels: [PricingChannelState])? {
+        try await PricingPropagation.priceChange(change, channels: policy.channels, store: store)
     }
 
     /// The price of a SKU on a channel in a country at a time, with its version; nil when it has none then.
@@ -119,7 +127,7 @@ public struct PricingService: Sendable {
         let changed = try NewEvent(stream: StreamID(trusted: "promotion/\(promotion.id)"), correlationID: CorrelationID(trusted: "promotion/\(promotion.id)"),
                                    occurredAt: now(), source: source, payload: PromotionChanged(promotion: promotion))
         commit.events = [EventAppend(changed)]
-        commit.jobs = PromotionPropagation.jobs(promotion, change: changed.id, channels: policy.channels, at: now())
+        commit.jobs = PricingPropagation.jobs(promotion, change: changed.id, channels: policy.channels, at: now())
         _ = try await store.commit(commit)
         return (promotion, previous == nil)
     }
@@ -129,19 +137,72 @@ public struct PricingService: Sendable {
     }
 
     /// Where the promotion stands on each channel it applies to.
-    public func channelStates(of id: String) async throws -> [PromotionChannelState] {
-        try await PromotionPropagation.states(of: id, channels: policy.channels, store: store)
+    public func channelStates(of id: String) async throws -> [PricingChannelState] {
+        try await PricingPropagation.states(of: id, channels: policy.channels, store: store)
+    }
+
+    /// When the promotion's current window was activated and ended by its timers (nil: not yet).
+    public func window(of id: String) async throws -> (activated: Date?, ended: Date?) {
+        try await PricingPropagation.window(of: id, store: store)
     }
 
     /// Prices a basket as of `time` with the prices and the promotions active then. The country's tax rule must be
-    /// configured; a line's tax rate is `taxRates[sku]`, else the rule's highest rate.
+    /// configured; a line's tax rate is `taxRates[sku]`, else the rule's highest rate. Coupons are checked against
+    /// their redemptions so far, and not redeemed (see `redeem`).
     public func quote(_ basket: Basket, taxRates: [SKU: Int64] = [:], at time: Date) async throws -> Quote {
+        try await priced(basket, taxRates: taxRates, at: time).quote
+    }
+
+    func priced(_ basket: Basket, taxRates: [SKU: Int64], at time: Date) async throws -> (quote: Quote, promotions: [Promotion], uses: [String: Int64]) {
         guard let rule = policy.taxRules[basket.country] else {
             throw DomainError.invalidPricing("no tax rule for \(basket.country): configure tax.countries.\(basket.country)")
         }
-        let entries = try await store.priceEntries(channel: basket.channel, country: basket.country, skus: basket.lines.map(\.sku))
-        let facts = PricingFacts(prices: PriceBook(entries), promotions: try await store.promotions(activeAt: time), taxRule: rule,
-                                 taxRates: taxRates, defaultTaxRate: rule.rates.max() ?? 0)
-        return try PricingEngine.quote(basket, facts: facts, at: time)
+        let skus = basket.lines.map(\.sku)
+        let entries = try await store.priceEntries(channel: basket.channel, country: basket.country, skus: skus)
+        let promotions = try await store.promotions(activeAt: time)
+        // Categories only matter when a promotion is scoped by them, and redemptions only for coupons given.
+        let categories = promotions.contains { $0.scope.categories != nil } ? try await store.products(skus).mapValues(\.categories) : [:]
+        var uses: [String: Int64] = [:]
+        for code in basket.coupons where promotions.contains(where: { $0.coupon == code && $0.usageLimit != nil }) {
+            uses[code] = try await store.streamVersion(Self.couponStream(code))
+        }
+        let facts = PricingFacts(prices: PriceBook(entries), promotions: promotions, categories: categories, taxRule: rule,
+                                 taxRates: taxRates, defaultTaxRate: rule.rates.max() ?? 0, couponUses: uses.mapValues { Int($0) })
+        return (try PricingEngine.quote(basket, facts: facts, at: time), promotions, uses)
+    }
+
+    static func couponStream(_ code: String) -> StreamID { StreamID(trusted: "coupon/\(code)") }
+
+    /// Coupons already redeemed for this reference.
+    public struct AlreadyRedeemed: Error, CustomStringConvertible {
+        public let reference: String
+        public var description: String { "the coupons of \(reference) were redeemed already; a reference redeems once" }
+    }
+
+    /// Prices a basket and redeems the coupons that gave a discount, for `reference` (the order), once: a coupon at its
+    /// usage limit is refused in the quote (`rejectedCoupons`), and two baskets racing for its last use cannot both
+    /// get it (each redemption appends to the coupon's stream at the version it counted). A reference redeems once
+    /// (`AlreadyRedeemed` after).
+    public func redeem(_ basket: Basket, taxRates: [SKU: Int64] = [:], at time: Date, reference: String, source: SystemID) async throws -> Quote {
+        for _ in 0..<10 {
+            let (quote, promotions, uses) = try await priced(basket, taxRates: taxRates, at: time)
+            var commit = Commit(inbox: InboxKey(source: "pricing", messageKey: "redemption/\(reference)"))
+            for discount in quote.applied {
+                guard let promotion = promotions.first(where: { $0.id == discount.promotion }), let code = promotion.coupon else { continue }
+                let redeemed = try NewEvent(stream: Self.couponStream(code), correlationID: CorrelationID(trusted: "promotion/\(promotion.id)"),
+                                            occurredAt: now(), source: source,
+                                            payload: CouponRedeemed(code: code, promotion: promotion.id, reference: reference,
+                                                                    discount: Money(minorUnits: discount.amount, currency: quote.currency)))
+                // Counted for a limited coupon: a redemption that raced this one makes the commit fail, and it is priced again.
+                commit.events.append(EventAppend(redeemed, expected: promotion.usageLimit == nil ? .any : .exactly(uses[code] ?? 0)))
+            }
+            do {
+                if case .duplicate = try await store.commit(commit) { throw AlreadyRedeemed(reference: reference) }
+                return quote
+            } catch StorageError.versionConflict {
+                continue
+            }
+        }
+        throw StorageError.conflict("coupon redemptions for \(reference) kept racing others; try again")
     }
 }

@@ -97,7 +97,7 @@ public struct HubConfiguration: Sendable, Equatable {
         "inventory.default_hold_seconds", "inventory.publish_window_ms",
         "returns.window_days", "returns.fault_window_days", "returns.shipping", "returns.accept_unreferenced",
         "returns.unreferenced_limit_minor_units", "returns.receipt_window_days", "returns.refund_wait_days",
-        "finance.system", "finance.time_zone", "finance.daily_posting_locations", "finance.day_close_minutes", "pricing.owner",
+        "finance.system", "finance.time_zone", "finance.daily_posting_locations", "finance.day_close_minutes", "pricing.owner", "pricing.promotion_refresh_ms",
     ] + Scope.known.map { "api.scope_rates.\($0)" } + accountKeys.map { "finance.accounts.\($0.key)" }
 
     public static func environmentName(of key: String) -> String {
@@ -270,6 +270,7 @@ public struct HubConfiguration: Sendable, Equatable {
             guard let id = try? SystemID(entry.value) else { throw fail("pricing.owner", "must be a system (API client) name, got '\(entry.value)'") }
             configuration.pricing.owner = id
         }
+        if let milliseconds = try integer("pricing.promotion_refresh_ms", in: 0...60_000) { configuration.pricing.promotionRefresh = .milliseconds(milliseconds) }
         if let minutes = try integer("finance.day_close_minutes", in: 0...(7 * 24 * 60)) { configuration.finance.dayCloseDelay = .seconds(minutes * 60) }
         for (key, path) in accountKeys {
             if let entry = value("finance.accounts.\(key)") {

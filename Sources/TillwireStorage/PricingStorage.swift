@@ -16,6 +16,8 @@ public protocol PricingReader: Sendable {
     func priceEntries(channel: ChannelID, country: String, skus: [SKU]) async throws -> [PriceEntry]
     /// The promotions whose window holds `time` (nil: every promotion), by id.
     func promotions(activeAt time: Date?) async throws -> [Promotion]
+    /// The promotions whose window ends after `time` (active or still to come), by id.
+    func promotions(endingAfter time: Date) async throws -> [Promotion]
     func promotion(_ id: String) async throws -> Promotion?
 }
 

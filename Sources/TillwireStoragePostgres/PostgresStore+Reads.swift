@@ -189,6 +189,11 @@ extension PostgresStore {
         return try bodies.map(Promotion.fromStorage)
     }
 
+    public func promotions(endingAfter time: Date) async throws -> [Promotion] {
+        try await fetch("SELECT body FROM promotions WHERE valid_until > \(time.millisecondsSince1970) ORDER BY id") { try $0.decode("body", as: String.self) }
+            .map(Promotion.fromStorage)
+    }
+
     public func promotion(_ id: String) async throws -> Promotion? {
         try await fetch("SELECT body FROM promotions WHERE id = \(id)") { try $0.decode("body", as: String.self) }.first.map(Promotion.fromStorage)
     }

@@ -226,6 +226,13 @@ extension SQLiteStore {
         }
     }
 
+    public func promotions(endingAfter time: Date) async throws -> [Promotion] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT body FROM promotions WHERE valid_until > ? ORDER BY id", arguments: [time.millisecondsSince1970])
+                .map { try Promotion.fromStorage($0["body"]) }
+        }
+    }
+
     public func promotion(_ id: String) async throws -> Promotion? {
         try await read { db in
             try Row.fetchOne(db, sql: "SELECT body FROM promotions WHERE id = ?", arguments: [id]).map { try Promotion.fromStorage($0["body"]) }

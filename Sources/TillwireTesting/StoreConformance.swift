@@ -232,6 +232,8 @@ public enum StoreConformance {
         try expectEqual(try await store.promotions(activeAt: t0 + 60).map(\.id), ["sale"], "active in its window")
         try expectEqual(try await store.promotions(activeAt: t0 + 86_400).map(\.id), ["later"], "the window's end is not in it")
         try expectEqual(try await store.promotions(activeAt: nil).map(\.id), ["later", "sale"], "all")
+        try expectEqual(try await store.promotions(endingAfter: t0 + 60).map(\.id), ["later", "sale"], "active or to come")
+        try expectEqual(try await store.promotions(endingAfter: t0 + 86_400).map(\.id), ["later"], "an ended one is not")
         try expectEqual(try await store.promotion("later"), later, "read back as written")
         var replaced = Commit()
         replaced.pricing = [.promotion(Promotion(id: "sale", name: "Sale, ended early", kind: sale.kind, scope: sale.scope, from: t0, until: t0 + 60), at: t0 + 1)]

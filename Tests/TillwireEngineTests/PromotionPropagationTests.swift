@@ -141,4 +141,27 @@ final class RecordingPromotionChannels: ChannelPricingClient {
         window = try await service.window(of: "later")
         #expect(window.activated.map { $0 >= moved.from } == true && window.ended.map { $0 >= moved.until } == true)
     }
+
+    @Test func quotesSeeThisInstancesPromotionsAtOnceAndAnothersWithinTheRefresh() async throws {
+        let store = try SQLiteStore.inMemory()
+        _ = try await store.migrate()
+        var policy = PricingService.Policy()
+        policy.taxRules = ["GB": TaxRule(country: "GB", kind: .vatInclusive, rates: [2000])]
+        policy.promotionRefresh = .milliseconds(300)
+        let here = PricingService(store: store, policy: policy)
+        let there = PricingService(store: store, policy: policy)
+        let start = Date(timeIntervalSince1970: 1_767_225_600)
+        _ = try await here.setPrices([.init(sku: "SHIRT", price: Money(minorUnits: 2_000, currency: .gbp), from: start, until: nil)],
+                                     channel: "web", country: "GB", source: "erp")
+        let basket = try Basket(channel: "web", store: nil, country: "GB", currency: .gbp, lines: [try .init(sku: "SHIRT", quantity: 1)])
+        #expect(try await here.quote(basket, at: Date()).total == 2_000)
+        #expect(try await there.quote(basket, at: Date()).total == 2_000)
+        _ = try await here.putPromotion(Promotion(id: "ten", name: "10 %", kind: .percentOff(basisPoints: 1000), from: start, until: Date() + 3600), source: "erp")
+        #expect(try await here.quote(basket, at: Date()).total == 1_800, "this instance's change counts at once")
+        let seenThere = try await there.quote(basket, at: Date()).total
+        #expect(seenThere == 2_000, "the other instance's copy is still the one it read")
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(try await there.quote(basket, at: Date()).total == 1_800, "and is read again within the refresh")
+        #expect(try await there.quote(basket, at: start + 60).total == 1_800, "a past time reads the store")
+    }
 }

@@ -27,6 +27,7 @@ struct TillwireBench {
             try await publishLag(window: .milliseconds(20))
         }
         if which == "orders" || which == "all" { try await orders() }
+        if which == "pricing" || which == "all" { try await pricing() }
         // In a process of its own (Benchmarks/run starts it), so that its resident memory is only its own.
         if which == "rss" { try await residentMemory() }
     }
@@ -722,6 +723,93 @@ struct TillwireBench {
         let text = "headers = {[\"Content-Type\"] = \"application/json\", [\"Authorization\"] = \"Bearer \(key)\"}\n" + body
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
+    }
+
+    // MARK: Pricing
+
+    /// The checkout quote: a 20-line basket with 50 active promotions of every kind (some scoped by category, one a
+    /// coupon), priced by the engine alone on one core, then through POST /v1/pricing/quote on a SQLite file, beside
+    /// the hello-world route measured in this run with the same wrk settings.
+    static func pricing() async throws {
+        var quiet = Logger(label: "bench")
+        quiet.logLevel = .critical
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tillwire-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try SQLiteStore.open(path: folder.appendingPathComponent("hub.sqlite").path, cachesPositions: true)
+        _ = try await store.migrate()
+        let (record, key) = ApiKeys.generate(client: "bench", scopes: ["admin"], locations: nil, ratePerSecond: 1_000_000, burst: 1_000_000, now: Date())
+        let skus = (0..<1_000).map { SKU(trusted: "SKU-\($0)") }
+        _ = try await store.commit(Commit(
+            catalog: skus.map { .putProduct(Product(trusted: $0, name: "bench", allowBackorder: false, categories: ["cat-\(Int($0.rawValue.dropFirst(4))! % 10)"])) },
+            access: [.createKey(record)]))
+        var policy = PricingService.Policy()
+        policy.taxRules = ["GB": TaxRule(country: "GB", kind: .vatInclusive, rates: [0, 500, 2000])]
+        let service = PricingService(store: store, policy: policy)
+        let start = Date(timeIntervalSince1970: 1_767_225_600)
+        let gbp = { (units: Int64) in Money(minorUnits: units, currency: .gbp) }
+        _ = try await service.setPrices(skus.enumerated().map { .init(sku: $1, price: gbp(500 + Int64($0 % 50) * 100), from: start, until: nil) },
+                                        channel: "web", country: "GB", source: "bench")
+        var promotions: [Promotion] = []
+        for index in 0..<50 {
+            let on = Set((0..<6).map { skus[(index * 7 + $0 * 3) % 40] })
+            let kind: Promotion.Kind = switch index % 6 {
+            case 0: .percentOff(basisPoints: 500 + Int64(index) * 10)
+            case 1: .amountOff(gbp(50))
+            case 2: .fixedPrice(gbp(900))
+            case 3: .buyXGetY(buy: 2, get: 1, basisPoints: 5_000)
+            case 4: .bundle(items: [skus[index % 20]: 1, skus[(index + 1) % 20]: 1], price: gbp(1_500))
+            default: .threshold(minimum: gbp(10_000), off: gbp(500), basisPoints: nil)
+            }
+            let scope = index % 10 == 9 ? PromotionScope(categories: ["cat-\(index % 10)"]) : PromotionScope(skus: on)
+            promotions.append(Promotion(id: "p\(index)", name: "promotion \(index)", kind: kind, scope: scope, from: start, until: Date() + 86_400,
+                                        priority: index, stacking: .stackable, coupon: index == 49 ? "BENCH" : nil))
+        }
+        for promotion in promotions { _ = try await service.putPromotion(promotion, source: "bench") }
+        let lines = (0..<20).map { "{\"sku\":\"SKU-\($0)\",\"quantity\":\($0 % 3 + 1)}" }.joined(separator: ",")
+        let body = "{\"channel\":\"web\",\"country\":\"GB\",\"currency\":\"GBP\",\"coupons\":[\"BENCH\"],\"lines\":[\(lines)]}"
+
+        // The engine alone, one core: the facts read once.
+        let basket = try Basket(channel: "web", store: nil, country: "GB", currency: .gbp,
+                                lines: (0..<20).map { try Basket.Line(sku: skus[$0], quantity: Int64($0 % 3 + 1)) }, coupons: ["BENCH"])
+        let facts = PricingFacts(prices: PriceBook(try await store.priceEntries(channel: "web", country: "GB", skus: Array(skus.prefix(20)))),
+                                 promotions: try await store.promotions(activeAt: Date()),
+                                 categories: try await store.products(Array(skus.prefix(20))).mapValues(\.categories),
+                                 taxRule: policy.taxRules["GB"]!, defaultTaxRate: 2000)
+        let sample = try PricingEngine.quote(basket, facts: facts, at: Date())
+        guard sample.applied.count >= 20 else { throw BenchError("the bench basket took only \(sample.applied.count) promotions") }
+        let clock = ContinuousClock()
+        var quotes = 0
+        let began = clock.now
+        while clock.now - began < .seconds(3) {
+            for _ in 0..<100 { _ = try PricingEngine.quote(basket, facts: facts, at: Date()) }
+            quotes += 100
+        }
+        let engineRate = Double(quotes) / ((clock.now - began) / .seconds(1))
+
+        let hub = HubRouter.build(store: store, metrics: PrometheusCollectorRegistry(), api: APIPolicy(ratePerSecond: 1_000_000, burst: 1_000_000),
+                                  pricing: service)
+        let bare = Router()
+        bare.get("/hello") { _, _ in "Hello" }
+        let hubApp = Application(router: hub, configuration: .init(address: .hostname("127.0.0.1", port: 18_101)), logger: quiet)
+        let bareApp = Application(router: bare, configuration: .init(address: .hostname("127.0.0.1", port: 18_100)), logger: quiet)
+        let script = try wrkScript(folder.path, "quote", key: key, """
+            request = function()
+              return wrk.format("POST", "/v1/pricing/quote", headers, '\(body)')
+            end
+            """)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await hubApp.runService() }
+            group.addTask { try await bareApp.runService() }
+            try await Task.sleep(for: .seconds(1))
+            let hello = try wrk("http://127.0.0.1:18100/hello")
+            let quoted = try wrk("http://127.0.0.1:18101/v1/pricing/quote", script: script)
+            print("| hello-world route, bare router (ceiling, this run) | \(format(hello.rate)) req/s, p99 \(hello.p99) | 1.00 |")
+            print("| PricingEngine.quote alone, one core: 20 lines, 50 active promotions (\(sample.applied.count) apply) | \(format(engineRate)) quotes/s | \(String(format: "%.2f", engineRate / hello.rate)) of the hello route |")
+            print("| POST /v1/pricing/quote, 16 connections: the same basket through the API (key, body, prices and promotions read, JSON out) | \(format(quoted.rate)) quotes/s, p99 \(quoted.p99) | \(String(format: "%.2f", quoted.rate / hello.rate)) of the hello route |")
+            group.cancelAll()
+        }
+        try await store.close()
     }
 
     static func wrk(_ url: String, script: String? = nil, headers: [String] = [], connections: Int = 16) throws -> (rate: Double, p99: String) {

@@ -16,6 +16,9 @@ public struct PricingService: Sendable {
         /// The channels promotions are pushed to, with the system that takes each channel's pushes (the configured
         /// channels). Default none.
         public var channels: [ChannelID: SystemID] = [:]
+        /// How soon a promotion changed by another hub instance reaches this one's quotes (`pricing.promotion_refresh_ms`);
+        /// this instance's own changes count at once. Default 1 s.
+        public var promotionRefresh: Duration = .seconds(1)
 
         public init(owner: SystemID? = nil) {
             self.owner = owner
@@ -55,11 +58,13 @@ public struct PricingService: Sendable {
     let store: any Store
     public let policy: Policy
     let now: @Sendable () -> Date
+    let cache: PromotionCache
 
     public init(store: any Store, policy: Policy = Policy(), now: @escaping @Sendable () -> Date = Date.init) {
         self.store = store
         self.policy = policy
         self.now = now
+        cache = PromotionCache(store: store, refresh: policy.promotionRefresh)
     }
 
     func checkOwner(_ source: SystemID) throws {
@@ -129,6 +134,7 @@ public struct PricingService: Sendable {
         commit.events = [EventAppend(changed)]
         commit.jobs = PricingPropagation.jobs(promotion, change: changed.id, channels: policy.channels, at: now())
         _ = try await store.commit(commit)
+        cache.invalidate()
         return (promotion, previous == nil)
     }
 
@@ -159,7 +165,7 @@ public struct PricingService: Sendable {
         }
         let skus = basket.lines.map(\.sku)
         let entries = try await store.priceEntries(channel: basket.channel, country: basket.country, skus: skus)
-        let promotions = try await store.promotions(activeAt: time)
+        let promotions = try await cache.promotions(activeAt: time, now: now())
         // Categories only matter when a promotion is scoped by them, and redemptions only for coupons given.
         let categories = promotions.contains { $0.scope.categories != nil } ? try await store.products(skus).mapValues(\.categories) : [:]
         var uses: [String: Int64] = [:]

@@ -90,10 +90,14 @@ public struct Gatekeeper: RouterMiddleware {
     }
     let keys = KeyCache()
 
+    /// Routes that are POSTs only to carry a body and change nothing: no audit entry (a checkout quote must not wait
+    /// for a disk flush).
+    static let readOnlyPosts: Set<String> = ["/v1/pricing/quote"]
+
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         context.bodyLimit = policy.maxBodyBytes
-        let mutating = ![.get, .head, .options].contains(request.method)
+        let mutating = ![.get, .head, .options].contains(request.method) && !Self.readOnlyPosts.contains(request.uri.path)
         var actor = "anonymous"
         do {
             if let length = request.headers[.contentLength].flatMap(Int.init), length > policy.maxBodyBytes {

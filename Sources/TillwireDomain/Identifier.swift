@@ -26,8 +26,19 @@ public struct Identifier<Tag>: Hashable, Sendable, Comparable, CustomStringConve
 
     public var description: String { rawValue }
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue.utf8.lexicographicallyPrecedes(rhs.rawValue.utf8) }
-    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.rawValue.utf8.elementsEqual(rhs.rawValue.utf8) }
-    public func hash(into hasher: inout Hasher) { hasher.combine(rawValue.utf8.count); for byte in rawValue.utf8 { hasher.combine(byte) } }
+    // By bytes, not by Unicode equivalence: two ids are the same id only when they are spelled the same. On the
+    // contiguous UTF-8 of native strings, as SKUs key most of the hub's dictionaries.
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        guard lhs.rawValue.utf8.count == rhs.rawValue.utf8.count else { return false }
+        var left = lhs.rawValue
+        var right = rhs.rawValue
+        return left.withUTF8 { a in right.withUTF8 { b in a.elementsEqual(b) } }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        var raw = rawValue
+        raw.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+    }
 }
 
 extension Identifier: ExpressibleByStringLiteral {

@@ -72,12 +72,6 @@ public struct PromotionScope: Hashable, Sendable, Codable {
             && (countries.map { $0.contains(basket.country) } ?? true)
     }
 
-    /// Whether a SKU (with its categories) is in scope.
-    func admits(_ sku: SKU, categories skuCategories: Set<String>) -> Bool {
-        if skus == nil && categories == nil { return true }
-        return (skus?.contains(sku) ?? false) || !(categories?.isDisjoint(with: skuCategories) ?? true)
-    }
-
     /// Whether two scopes can both apply to one line: every dimension intersects. A SKU scope and a category scope
     /// are taken to meet (whether a SKU is in a category is the catalog's to say, and may change).
     func overlaps(_ other: PromotionScope) -> Bool {
@@ -346,10 +340,26 @@ public enum PricingEngine {
             return true
         }.sorted { ($0.priority, $1.id) > ($1.priority, $0.id) }
 
+        // The basket's lines by SKU and by category, so that a promotion's scope is matched through its own few SKUs
+        // and categories rather than each line against each promotion.
+        var linesBySKU: [SKU: [Int]] = [:]
+        var linesByCategory: [String: [Int]] = [:]
+        for (index, line) in basket.lines.enumerated() {
+            linesBySKU[line.sku, default: []].append(index)
+            for category in facts.categories[line.sku] ?? [] { linesByCategory[category, default: []].append(index) }
+        }
         func eligible(_ promotion: Promotion) -> [Int] {
-            basket.lines.indices.filter { index in
-                promotion.scope.admits(basket.lines[index].sku, categories: facts.categories[basket.lines[index].sku] ?? [])
-                    && !exclusiveLine[index] && !(promotion.stacking == .exclusive && !discounts[index].isEmpty)
+            let scope = promotion.scope
+            var inScope: [Bool]
+            if scope.skus == nil && scope.categories == nil {
+                inScope = Array(repeating: true, count: basket.lines.count)
+            } else {
+                inScope = Array(repeating: false, count: basket.lines.count)
+                for sku in scope.skus ?? [] { for index in linesBySKU[sku] ?? [] { inScope[index] = true } }
+                for category in scope.categories ?? [] { for index in linesByCategory[category] ?? [] { inScope[index] = true } }
+            }
+            return basket.lines.indices.filter { index in
+                inScope[index] && !exclusiveLine[index] && !(promotion.stacking == .exclusive && !discounts[index].isEmpty)
             }
         }
         func take(_ amount: Int64, from index: Int, by promotion: Promotion) {
@@ -419,9 +429,8 @@ public enum PricingEngine {
         let subtotal = gross.reduce(0, +)
         let net = quoted.reduce(Int64(0)) { $0 + $1.net }
         let tax = quoted.reduce(Int64(0)) { $0 + $1.tax }
-        let order = candidates.map(\.id)
         return Quote(currency: basket.currency, lines: quoted,
-                     applied: applied.sorted { order.firstIndex(of: $0.key)! < order.firstIndex(of: $1.key)! }.map { Quote.Discount(promotion: $0.key, amount: $0.value) },
+                     applied: candidates.compactMap { promotion in applied[promotion.id].map { Quote.Discount(promotion: promotion.id, amount: $0) } },
                      rejectedCoupons: rejected, subtotal: subtotal, discountTotal: subtotal - net, taxTotal: tax,
                      total: net + (facts.taxRule.kind == .salesTaxExclusive ? tax : 0))
     }

@@ -118,7 +118,11 @@ import TillwireTesting
         for round in 0..<400 {
             var promotions: [Promotion] = []
             for index in 0..<Int.random(in: 0...6, using: &generator) {
-                let scope = Bool.random(using: &generator) ? PromotionScope(skus: [skus.randomElement(using: &generator)!]) : PromotionScope()
+                let scope = switch Int.random(in: 0...2, using: &generator) {
+                case 0: PromotionScope(skus: [skus.randomElement(using: &generator)!])
+                case 1: PromotionScope(categories: ["accessories"])
+                default: PromotionScope()
+                }
                 let kind: Promotion.Kind = switch Int.random(in: 0...5, using: &generator) {
                 case 0: .percentOff(basisPoints: Int64.random(in: 1...10_000, using: &generator))
                 case 1: .amountOff(Money(minorUnits: Int64.random(in: 1...3_000, using: &generator), currency: .gbp))
@@ -148,6 +152,13 @@ import TillwireTesting
             for line in priced.lines {
                 #expect(line.net >= 0 && line.net <= line.gross, "a discount never exceeds the price (round \(round))")
                 #expect(line.gross - line.discounts.reduce(0) { $0 + $1.amount } == line.net, "the line adds up (round \(round))")
+                let rank = Dictionary(uniqueKeysWithValues: promotions.map { ($0.id, $0.priority) })
+                #expect(zip(line.discounts, line.discounts.dropFirst()).allSatisfy { rank[$0.promotion]! >= rank[$1.promotion]! },
+                        "promotions take a line in priority order (round \(round))")
+                if promotions.contains(where: { $0.scope.categories != nil }) && line.sku != "SOCKS" {
+                    #expect(!line.discounts.contains { id in promotions.first { $0.id == id.promotion }?.scope.categories != nil },
+                            "a category scope takes only the SKUs in it (round \(round))")
+                }
                 let exclusive = Set(promotions.filter { $0.stacking == .exclusive && !isThreshold($0) }.map(\.id))
                 if line.discounts.contains(where: { exclusive.contains($0.promotion) }) {
                     #expect(line.discounts.filter { !isThresholdID($0.promotion, promotions) }.count == 1, "an exclusive promotion is alone on its line (round \(round))")

@@ -179,46 +179,57 @@ enum PricingRoutes {
         let reference: String?
     }
 
-    struct QuoteView: ResponseEncodable {
-        struct DiscountView: Codable {
-            let promotion: String
-            let amount: String
-        }
-        struct LineView: Codable {
-            let sku: String
-            let quantity: Int64
-            let unit_price: String
-            let gross: String
-            let discounts: [DiscountView]
-            let net: String
-            let tax_rate_bp: Int64
-            let tax: String
-        }
-        let currency: String
-        let lines: [LineView]
-        let promotions: [DiscountView]
-        let rejected_coupons: [String: String]
-        let subtotal: String
-        let discount_total: String
-        let tax_total: String
-        let total: String
-        let taxes_included: Bool
+    /// A priced basket as JSON, written directly: the quote is the hub's hottest read, and Foundation's encoder took
+    /// a fifth of its time. The fields are those of the `Quote` schema in the OpenAPI document.
+    struct QuoteView: ResponseGenerator {
+        let quote: Quote
+        let taxesIncluded: Bool
 
         init(_ quote: Quote, taxesIncluded: Bool) {
+            self.quote = quote
+            self.taxesIncluded = taxesIncluded
+        }
+
+        func response(from request: Request, context: some RequestContext) throws -> Response {
+            let json = JSONText()
             let money = { (units: Int64) in Money(minorUnits: units, currency: quote.currency).decimalString }
-            currency = quote.currency.code
-            lines = quote.lines.map {
-                LineView(sku: $0.sku.rawValue, quantity: $0.quantity, unit_price: money($0.unitPrice), gross: money($0.gross),
-                         discounts: $0.discounts.map { DiscountView(promotion: $0.promotion, amount: money($0.amount)) }, net: money($0.net),
-                         tax_rate_bp: $0.taxRate, tax: money($0.tax))
+            func discounts(_ list: [Quote.Discount]) {
+                json.array(list) { discount in
+                    json.object { field in
+                        field("promotion") { json.string(discount.promotion) }
+                        field("amount") { json.string(money(discount.amount)) }
+                    }
+                }
             }
-            promotions = quote.applied.map { DiscountView(promotion: $0.promotion, amount: money($0.amount)) }
-            rejected_coupons = quote.rejectedCoupons
-            subtotal = money(quote.subtotal)
-            discount_total = money(quote.discountTotal)
-            tax_total = money(quote.taxTotal)
-            total = money(quote.total)
-            taxes_included = taxesIncluded
+            json.object { field in
+                field("currency") { json.string(quote.currency.code) }
+                field("lines") {
+                    json.array(quote.lines) { line in
+                        json.object { field in
+                            field("sku") { json.string(line.sku.rawValue) }
+                            field("quantity") { json.number(line.quantity) }
+                            field("unit_price") { json.string(money(line.unitPrice)) }
+                            field("gross") { json.string(money(line.gross)) }
+                            field("discounts") { discounts(line.discounts) }
+                            field("net") { json.string(money(line.net)) }
+                            field("tax_rate_bp") { json.number(line.taxRate) }
+                            field("tax") { json.string(money(line.tax)) }
+                        }
+                    }
+                }
+                field("promotions") { discounts(quote.applied) }
+                field("rejected_coupons") {
+                    json.object { field in
+                        for (code, reason) in quote.rejectedCoupons.sorted(by: { $0.key < $1.key }) { field(code) { json.string(reason) } }
+                    }
+                }
+                field("subtotal") { json.string(money(quote.subtotal)) }
+                field("discount_total") { json.string(money(quote.discountTotal)) }
+                field("tax_total") { json.string(money(quote.taxTotal)) }
+                field("total") { json.string(money(quote.total)) }
+                field("taxes_included") { json.bool(taxesIncluded) }
+            }
+            return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: json.text)))
         }
     }
 

@@ -22,10 +22,11 @@ extension SQLiteStore {
             for start in stride(from: 0, to: distinct.count, by: 500) {
                 let slice = Array(distinct[start..<min(start + 500, distinct.count)])
                 let marks = Array(repeating: "?", count: slice.count).joined(separator: ",")
-                for row in try Row.fetchAll(db, sql: "SELECT sku, name, allow_backorder, categories FROM products WHERE sku IN (\(marks))",
-                                            arguments: StatementArguments(slice)) {
-                    let sku = SKU(trusted: row["sku"])
-                    found[sku] = Product(trusted: sku, name: row["name"], allowBackorder: row["allow_backorder"], categories: Product.categories(stored: row["categories"]))
+                let statement = try db.cachedStatement(sql: "SELECT sku, name, allow_backorder, categories FROM products WHERE sku IN (\(marks))")
+                let rows = try Row.fetchCursor(statement, arguments: StatementArguments(slice))
+                while let row = try rows.next() {
+                    let sku = SKU(trusted: row[0])
+                    found[sku] = Product(trusted: sku, name: row[1], allowBackorder: row[2], categories: Product.categories(stored: row[3]))
                 }
             }
             return found

@@ -206,11 +206,22 @@ extension SQLiteStore {
     public func priceEntries(channel: ChannelID, country: String, skus: [SKU]) async throws -> [PriceEntry] {
         guard !skus.isEmpty else { return [] }
         let wanted = Array(Set(skus.map(\.rawValue))).sorted()
+        // A cached statement per basket size and columns by position: a checkout quote reads this on every call.
         return try await read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT * FROM prices WHERE channel = ? AND country = ? AND sku IN (\(wanted.map { _ in "?" }.joined(separator: ",")))
+            let statement = try db.cachedStatement(sql: """
+                SELECT sku, version, price, currency, valid_from, valid_until FROM prices
+                WHERE channel = ? AND country = ? AND sku IN (\(wanted.map { _ in "?" }.joined(separator: ",")))
                 ORDER BY sku, version DESC
-                """, arguments: StatementArguments([channel.rawValue, country] + wanted)).map(Self.priceEntry(from:))
+                """)
+            var entries: [PriceEntry] = []
+            let rows = try Row.fetchCursor(statement, arguments: StatementArguments([channel.rawValue, country] + wanted))
+            while let row = try rows.next() {
+                let until: Int64? = row[5]
+                entries.append(try PriceEntry(sku: SKU(trusted: row[0]), channel: channel, country: country,
+                                              price: Money(minorUnits: row[2], currency: try Currency(row[3])),
+                                              from: Date(milliseconds: row[4]), until: until.map { Date(milliseconds: $0) }, version: row[1]))
+            }
+            return entries
         }
     }
 
@@ -237,13 +248,6 @@ extension SQLiteStore {
         try await read { db in
             try Row.fetchOne(db, sql: "SELECT body FROM promotions WHERE id = ?", arguments: [id]).map { try Promotion.fromStorage($0["body"]) }
         }
-    }
-
-    static func priceEntry(from row: Row) throws -> PriceEntry {
-        let until: Int64? = row["valid_until"]
-        return try PriceEntry(sku: SKU(trusted: row["sku"]), channel: ChannelID(trusted: row["channel"]), country: row["country"],
-                              price: Money(minorUnits: row["price"], currency: try Currency(row["currency"])),
-                              from: Date(milliseconds: row["valid_from"]), until: until.map { Date(milliseconds: $0) }, version: row["version"])
     }
 
     // MARK: Finance

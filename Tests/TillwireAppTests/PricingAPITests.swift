@@ -144,6 +144,10 @@ import TillwireStorageSQLite
             let (_, quote) = try await send(client, .post, "/v1/pricing/quote", key: keys["till"], basket("none"))
             #expect(quote["discount_total"] as? String == "10.00", "half off the summer shirt only: \(quote)")
             #expect(try await store.streamVersion("coupon/SUN") == 0, "a quote redeems nothing")
+            // The quote's JSON is written by hand: what a client sends comes back escaped.
+            let odd = basket("none").replacingOccurrences(of: #"["SUN"]"#, with: #"["say \"hi\" \\ \u0001 é"]"#)
+            let (oddStatus, oddQuote) = try await send(client, .post, "/v1/pricing/quote", key: keys["till"], odd)
+            #expect(oddStatus == .ok && (oddQuote["rejected_coupons"] as? [String: String])?["say \"hi\" \\ \u{01} é"] == "no promotion has this code", "\(oddQuote)")
 
             // Checkouts redeem the coupon to its limit of three; the fourth is priced without it.
             var results: [String] = []

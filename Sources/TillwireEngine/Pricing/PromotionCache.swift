@@ -11,7 +11,7 @@ final class PromotionCache: Sendable {
     struct Snapshot {
         /// Holds every promotion whose window ends after this time.
         let takenAt: Date
-        let loadedAt: ContinuousClock.Instant
+        let loadedAt: Date
         let promotions: [Promotion]
     }
 
@@ -30,15 +30,16 @@ final class PromotionCache: Sendable {
         self.refresh = refresh
     }
 
+    /// The promotions active at `time`; `now` is the service's clock, which also ages the copy.
     func promotions(activeAt time: Date, now: Date) async throws -> [Promotion] {
         let (snapshot, generation) = state.withLock { ($0.snapshot, $0.generation) }
-        if let snapshot, ContinuousClock.now - snapshot.loadedAt < refresh, time >= snapshot.takenAt {
+        if let snapshot, now.timeIntervalSince(snapshot.loadedAt) < refresh.timeInterval, time >= snapshot.takenAt {
             return snapshot.promotions.filter { $0.isActive(at: time) }
         }
         // A minute's margin, so that quotes for "now" taken a moment before the copy still use it.
         let takenAt = now - 60
         guard time >= takenAt else { return try await store.promotions(activeAt: time) }
-        let loadedAt = ContinuousClock.now
+        let loadedAt = now
         let loaded = try await store.promotions(endingAfter: takenAt)
         state.withLock { state in
             if state.generation == generation { state.snapshot = Snapshot(takenAt: takenAt, loadedAt: loadedAt, promotions: loaded) }

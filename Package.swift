@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         // Already in the graph through Hummingbird; named so the API can spell header names.
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        // Already in the graph through HummingbirdTesting; the connectors' HTTP transport.
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // Canonical model and pure rules. Foundation only: no I/O, no other package.
@@ -56,9 +58,23 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
+        // What every connector shares: webhook intake (signatures, the durable inbox), the HTTP transport.
+        .target(name: "TillwireConnectors", dependencies: [
+            "TillwireStorage", "TillwireDomain", "TillwireEngine",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // A django-oscar shop (REST API and its webhook plugin) as a sales channel.
+        .target(name: "ConnectorOscar", dependencies: [
+            "TillwireConnectors", "TillwireStorage", "TillwireDomain", "TillwireEngine",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
         // HTTP: routes, request ids, problem+json. Knows storage only through its protocols.
         .target(name: "TillwireAPI", dependencies: [
-            "TillwireStorage", "TillwireDomain", "TillwireEngine",
+            "TillwireStorage", "TillwireDomain", "TillwireEngine", "TillwireConnectors",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -70,7 +86,7 @@ let package = Package(
         // The one place where everything is wired: config -> store -> services -> ServiceGroup.
         .target(name: "TillwireApp", dependencies: [
             "TillwireDomain", "TillwireStorage", "TillwireStorageSQLite", "TillwireStoragePostgres",
-            "TillwireEngine", "TillwireAPI",
+            "TillwireEngine", "TillwireAPI", "TillwireConnectors", "ConnectorOscar",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
@@ -101,6 +117,9 @@ let package = Package(
         ]),
         .testTarget(name: "TillwireEngineTests", dependencies: [
             "TillwireEngine", "TillwireStorageSQLite", "TillwireStorage", "TillwireTesting", "TillwireDomain",
+        ]),
+        .testTarget(name: "ConnectorOscarTests", dependencies: [
+            "ConnectorOscar", "TillwireConnectors", "TillwireDomain", "TillwireEngine", "TillwireStorage", "TillwireStorageSQLite",
         ]),
         .testTarget(name: "TillwireAppTests", dependencies: [
             "TillwireApp", "TillwireAPI", "TillwireStorageSQLite", "TillwireStoragePostgres", "TillwireStorage",

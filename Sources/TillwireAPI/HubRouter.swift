@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import TillwireConnectors
 import Prometheus
 import TillwireEngine
 import TillwireStorage
@@ -9,7 +10,8 @@ import TillwireStorage
 public enum HubRouter {
     public static func build(
         store: any Store, metrics: PrometheusCollectorRegistry, api: APIPolicy = APIPolicy(), inventory: InventoryService? = nil,
-        systems: SystemGate? = nil, orders: OrderService? = nil, returns: ReturnService? = nil, pricing: PricingService? = nil
+        systems: SystemGate? = nil, orders: OrderService? = nil, returns: ReturnService? = nil, pricing: PricingService? = nil,
+        webhooks: [any WebhookReceiver] = []
     ) -> Router<HubRequestContext> {
         let router = Router(context: HubRequestContext.self)
         router.add(middleware: RequestIDMiddleware())
@@ -70,6 +72,7 @@ public enum HubRouter {
         OrderRoutes.add(to: v1, service: orders, store: store)
         ReturnRoutes.add(to: v1, returns: returns ?? ReturnService(store: store, orders: orders), orders: orders, store: store)
         PricingRoutes.add(to: v1, service: pricing ?? PricingService(store: store))
+        WebhookRoutes.add(to: router, receivers: webhooks, maxBodyBytes: api.maxBodyBytes)
         table.record(router.routes.map { ("\($0.path)", $0.method.rawValue) })
         return router
     }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import TillwireConnectors
 import TillwireDomain
 import TillwireEngine
 import TillwireStorage
@@ -133,6 +134,8 @@ extension Problem {
             errors = error.problems.enumerated().map { index, problem in
                 ItemError(index: index, field: problem.field, detail: problem.detail + (problem.conflictsWith.map { " (conflicts with \($0))" } ?? ""))
             }
+        case let error as WebhookRefused:
+            self.init(kind: "unauthenticated", title: "Unauthenticated", status: .unauthorized, detail: error.reason)
         case let error as PricingService.AlreadyRedeemed:
             self.init(kind: "conflict", title: "Conflict", status: .conflict, detail: error.description, field: "reference")
         case let error as ReturnService.ConflictingReturn:

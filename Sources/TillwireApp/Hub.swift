@@ -4,7 +4,9 @@ import Logging
 import Metrics
 import Prometheus
 import ServiceLifecycle
+import ConnectorOscar
 import TillwireAPI
+import TillwireConnectors
 import TillwireEngine
 import TillwireStorage
 import TillwireStoragePostgres
@@ -61,8 +63,10 @@ public enum Hub {
         pricingPolicy.taxRules = configuration.orders.taxRules
         // Promotions go to the configured channels, each through its system (`channels.<id>.system`, else its id).
         pricingPolicy.channels = Dictionary(configuration.channels.map { ($0.channel, configuration.orders.system(of: $0.channel)) }) { first, _ in first }
+        let webhooks: [any WebhookReceiver] = configuration.oscar.map { [OscarWebhookReceiver(configuration: $0, store: store)] } ?? []
         let router = HubRouter.build(store: store, metrics: registry, api: configuration.api, inventory: inventory, systems: systems,
-                                     orders: orders, returns: returns, pricing: PricingService(store: store, policy: pricingPolicy))
+                                     orders: orders, returns: returns, pricing: PricingService(store: store, policy: pricingPolicy),
+                                     webhooks: webhooks)
         if drill {
             Drill.addRoutes(to: router, store: store)
             logger.warning("fault-drill workload enabled: POST /drill/messages is unauthenticated; not for business data")
@@ -98,7 +102,13 @@ public enum Hub {
                 + [PricingPropagation.Window(store: store)]
                 + [Ledger.Post(store: store, system: configuration.finance.system, client: LoggingLedger(logger: logger)),
                    Ledger.CloseDay(store: store, ledger: ledger)]
-                + configuration.channels.map { ChannelAvailabilityJob(policy: $0, store: store, publisher: LoggingPublisher(logger: logger)) },
+                + configuration.channels.map { channel in
+                    // The shop's channel is published to the shop; the others to the log until their connectors land.
+                    let publisher: any AvailabilityPublisher = configuration.oscar.flatMap { $0.channel == channel.channel ? OscarAvailabilityPublisher(configuration: $0) : nil }
+                        ?? LoggingPublisher(logger: logger)
+                    return ChannelAvailabilityJob(policy: channel, store: store, publisher: publisher)
+                }
+                + (configuration.oscar.map { [OscarWebhookJob(configuration: $0, orders: orders, logger: logger)] } ?? []),
             configuration: .init(concurrency: configuration.workerConcurrency, lease: configuration.workerLease),
             gate: systems, logger: logger)
         var subscriptions = [Subscription(

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ConnectorOscar
 import TillwireAPI
 import TillwireDomain
 import TillwireEngine
@@ -79,6 +80,11 @@ public struct HubConfiguration: Sendable, Equatable {
     /// `pricing.owner`: the system of record for prices and promotions (an API client's name); others are refused.
     /// Default none: any client with `prices:write`.
     public var pricing = PricingService.Policy()
+    /// `oscar.*`: a django-oscar shop as a sales channel (docs/connectors/oscar.md): `url`, `channel` (one of
+    /// `channels`), `username` and `password` (a staff user), `webhook_secret`, and `system` (default `oscar`). All but
+    /// `system` are required once one is set; put the secrets in `TILLWIRE_OSCAR_PASSWORD` and
+    /// `TILLWIRE_OSCAR_WEBHOOK_SECRET`. Default: no shop.
+    public var oscar: OscarConfiguration?
 
     public init() {}
 
@@ -98,6 +104,7 @@ public struct HubConfiguration: Sendable, Equatable {
         "returns.window_days", "returns.fault_window_days", "returns.shipping", "returns.accept_unreferenced",
         "returns.unreferenced_limit_minor_units", "returns.receipt_window_days", "returns.refund_wait_days",
         "finance.system", "finance.time_zone", "finance.daily_posting_locations", "finance.day_close_minutes", "pricing.owner", "pricing.promotion_refresh_ms",
+        "oscar.url", "oscar.channel", "oscar.username", "oscar.password", "oscar.webhook_secret", "oscar.system",
     ] + Scope.known.map { "api.scope_rates.\($0)" } + accountKeys.map { "finance.accounts.\($0.key)" }
 
     public static func environmentName(of key: String) -> String {
@@ -271,6 +278,27 @@ public struct HubConfiguration: Sendable, Equatable {
             configuration.pricing.owner = id
         }
         if let milliseconds = try integer("pricing.promotion_refresh_ms", in: 0...60_000) { configuration.pricing.promotionRefresh = .milliseconds(milliseconds) }
+        let oscarKeys = ["url", "channel", "username", "password", "webhook_secret", "system"].map { "oscar.\($0)" }
+        if oscarKeys.contains(where: { value($0) != nil }) {
+            func required(_ key: String) throws(ConfigurationError) -> String {
+                guard let entry = value(key), !entry.value.isEmpty else { throw fail(key, "is required once an oscar.* key is set") }
+                return entry.value
+            }
+            let url = try required("oscar.url")
+            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
+                throw fail("oscar.url", "must be an http(s) URL like http://127.0.0.1:8001, got '\(url)'")
+            }
+            let channelText = try required("oscar.channel")
+            guard let channel = try? ChannelID(channelText), configuration.channels.contains(where: { $0.channel == channel }) else {
+                throw fail("oscar.channel", "must be one of the configured channels (channels.*), got '\(channelText)'")
+            }
+            let systemText = value("oscar.system")?.value ?? "oscar"
+            guard let system = try? SystemID(systemText), systemText.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+                throw fail("oscar.system", "must be a system name of letters, digits, '-' and '_', got '\(systemText)'")
+            }
+            configuration.oscar = OscarConfiguration(system: system, channel: channel, baseURL: url, username: try required("oscar.username"),
+                                                     password: try required("oscar.password"), webhookSecret: try required("oscar.webhook_secret"))
+        }
         if let minutes = try integer("finance.day_close_minutes", in: 0...(7 * 24 * 60)) { configuration.finance.dayCloseDelay = .seconds(minutes * 60) }
         for (key, path) in accountKeys {
             if let entry = value("finance.accounts.\(key)") {

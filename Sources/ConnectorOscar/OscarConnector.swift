@@ -29,8 +29,11 @@ public struct OscarConfiguration: Sendable, Equatable {
     }
 }
 
-/// The shop's deliveries: verified by `X-Oscar-Hmac-Sha256`, deduplicated by `X-Oscar-Delivery` (the plugin sends
-/// the same id on each of its retries), stored with their processing job.
+/// The shop's deliveries: verified by `X-Oscar-Hmac-Sha256` over the raw body, then deduplicated by the signed
+/// body's own `id` (the same on each of the plugin's retries) and stored with their processing job. The delivery id
+/// and topic are read from the signed body, not from the unsigned headers, so a captured body replayed under a new
+/// `X-Oscar-Delivery` is still a duplicate. Each order's deliveries are processed in order (one partition per order
+/// number); a delivery that cannot be processed holds up only its own order.
 public struct OscarWebhookReceiver: WebhookReceiver {
     let configuration: OscarConfiguration
     let store: any Store
@@ -41,17 +44,35 @@ public struct OscarWebhookReceiver: WebhookReceiver {
         self.store = store
     }
 
+    struct Envelope: Decodable {
+        struct Subject: Decodable {
+            let number: String?
+            let partner_sku: String?
+        }
+        let id: String
+        let event: String
+        let data: Subject?
+    }
+
     public func receive(_ delivery: WebhookDelivery) async throws -> WebhookReceipt {
         guard WebhookSignature.isValid(base64: delivery.headers["x-oscar-hmac-sha256"], body: delivery.body, secret: configuration.webhookSecret) else {
             throw WebhookRefused("X-Oscar-Hmac-Sha256 does not match the body with the configured secret (oscar.webhook_secret)")
         }
-        guard let id = delivery.headers["x-oscar-delivery"], (1...200).contains(id.utf8.count) else {
-            throw WebhookRefused("X-Oscar-Delivery is missing")
+        let envelope = try? JSONDecoder().decode(Envelope.self, from: delivery.body)
+        // A signed body that does not parse is still stored: its job dead-letters it with the reason, keeping it.
+        guard let id = envelope?.id ?? delivery.headers["x-oscar-delivery"], (1...200).contains(id.utf8.count) else {
+            throw WebhookRefused("the delivery has no id (the body's \"id\", or X-Oscar-Delivery)")
         }
-        let topic = delivery.headers["x-oscar-event"] ?? "unknown"
-        // One partition per shop: the plugin sends in order from one thread, and the hub applies in that order.
+        let topic = envelope?.event ?? delivery.headers["x-oscar-event"] ?? "unknown"
+        let partition = if let number = envelope?.data?.number {
+            "webhook/\(system.rawValue)/order/\(number)"
+        } else if let sku = envelope?.data?.partner_sku {
+            "webhook/\(system.rawValue)/stock/\(sku)"
+        } else {
+            "webhook/\(system.rawValue)/delivery/\(id)"
+        }
         return try await WebhookInbox.store(StoredDelivery(topic: topic, deliveryID: id, receivedAt: delivery.receivedAt, body: delivery.body),
-                                            system: system, partition: "webhook/\(system.rawValue)", in: store)
+                                            system: system, partition: partition, in: store)
     }
 }
 
@@ -80,13 +101,24 @@ public struct OscarWebhookJob: JobHandler {
         case .orderPlaced(let placed):
             let order: Order
             do { order = try OscarMapping.canonical(placed, channel: configuration.channel) } catch { throw JobError.terminal("\(error)") }
-            _ = try await orders.capture(order, source: configuration.system, causation: "oscar delivery \(delivery.deliveryID)")
+            do {
+                _ = try await orders.capture(order, source: configuration.system, causation: "oscar delivery \(delivery.deliveryID)")
+            } catch let conflict as OrderService.ConflictingCapture {
+                // The same order number with other contents: retrying cannot help.
+                throw JobError.terminal("\(conflict)")
+            }
         case let .orderStatusChanged(changed, _, to):
             guard to == "cancelled" else { break }
             let id = OrderID.derived(channel: configuration.channel, channelOrderID: changed.number)
             // A cancellation again changes nothing; one for an order the hub never took is acknowledged.
-            if try await orders.record(id) != nil {
+            guard try await orders.record(id) != nil else { break }
+            do {
                 _ = try await orders.cancel(id, reason: "cancelled in the shop", source: configuration.system)
+            } catch let refused as DomainError {
+                // Cancelled in the shop after the hub shipped it: the hub's record stands, and people must look.
+                logger.warning("the shop cancelled an order the hub cannot cancel", metadata: [
+                    "order": "\(id)", "reason": "\(refused)", "delivery": "\(delivery.deliveryID)",
+                ])
             }
         case .stockRecordUpdated, .other:
             logger.debug("oscar delivery acknowledged", metadata: ["topic": "\(delivery.topic)", "delivery": "\(delivery.deliveryID)"])
@@ -115,12 +147,15 @@ public struct OscarAvailabilityPublisher: AvailabilityPublisher {
         let num_allocated: Int64?
     }
 
+    /// RFC 3986's unreserved characters, ASCII only: everything else in a SKU is percent-encoded.
+    static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
     var authorization: (String, String) {
         ("Authorization", "Basic " + Data("\(configuration.username):\(configuration.password)".utf8).base64EncodedString())
     }
 
     public func publish(channel: ChannelID, sku: SKU, available: Int64) async throws {
-        guard let query = sku.rawValue.addingPercentEncoding(withAllowedCharacters: .alphanumerics) else { throw JobError.terminal("SKU \(sku) cannot be sent") }
+        guard let query = sku.rawValue.addingPercentEncoding(withAllowedCharacters: Self.unreserved) else { throw JobError.terminal("SKU \(sku) cannot be sent") }
         let lookup = try await transport.send(.GET, "\(configuration.baseURL)/peer/stockrecords/?partner_sku=\(query)", headers: [authorization])
         guard lookup.isSuccess else { throw HTTPTransport.failure(lookup, "oscar stock record of \(sku)") }
         let records: [StockRecord]

@@ -203,7 +203,15 @@ enum InventoryRoutes {
                 }
             }
             try problems.throwIfAny()
-            _ = try await store.commit(Commit(catalog: products.map { .putProduct($0) }))
+            // A product sent without `categories` keeps the ones it has (a product master that knows nothing of them
+            // must not switch off category promotions).
+            let keep = body.products.filter { $0.categories == nil }.map(\.sku)
+            let stored = keep.isEmpty ? [:] : try await store.products(products.filter { keep.contains($0.sku.rawValue) }.map(\.sku))
+            let merged = products.map { product in
+                guard keep.contains(product.sku.rawValue), let existing = stored[product.sku] else { return product }
+                return Product(trusted: product.sku, name: product.name, allowBackorder: product.allowBackorder, categories: existing.categories)
+            }
+            _ = try await store.commit(Commit(catalog: merged.map { .putProduct($0) }))
             return ProductsResult(stored: products.count)
         }
 

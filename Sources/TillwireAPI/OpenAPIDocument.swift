@@ -1213,7 +1213,7 @@ enum OpenAPIDocument {
     },
     "/v1/pricing/redemptions": {
       "post": {
-        "summary": "At checkout: the basket priced as by /v1/pricing/quote, and the coupons that gave a discount redeemed for the order named in `reference`, once (scope prices:read). A coupon at its usage limit is refused in rejected_coupons, and checkouts racing for its last use cannot both get it. 409 when the reference redeemed already.",
+        "summary": "At checkout: the basket priced now as by /v1/pricing/quote (no `at`), and the coupons that gave a discount redeemed for the order named in `reference`, once (scope orders:write). A coupon at its usage limit is refused in rejected_coupons, and checkouts racing for its last use cannot both get it. 409 when the reference redeemed already.",
         "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"allOf": [{"$ref": "#/components/schemas/Basket"}, {"required": ["reference"]}]}}}},
         "responses": {
@@ -1403,7 +1403,7 @@ enum OpenAPIDocument {
                   "categories": {
                     "type": "array",
                     "maxItems": 50,
-                    "description": "The categories the product is in, for promotions scoped by category.",
+                    "description": "The categories the product is in, for promotions scoped by category. Omitted: the product keeps the categories it has.",
                     "items": {"type": "string", "minLength": 1, "maxLength": 100}
                   }
                 }

@@ -318,9 +318,13 @@ enum PricingRoutes {
             return QuoteView(quote, taxesIncluded: service.policy.taxRules[basket.country]?.kind != .salesTaxExclusive)
         }
 
-        // At checkout: the quote, with its coupons redeemed for the order (`reference`), once.
-        read.post("/pricing/redemptions") { request, context -> QuoteView in
+        // At checkout: the quote, with its coupons redeemed for the order (`reference`), once. It spends coupon uses, so
+        // it takes the scope a channel captures orders with.
+        let checkout = v1.group().add(middleware: RequireScope("orders:write"))
+        checkout.post("/pricing/redemptions") { request, context -> QuoteView in
             let body = try await request.decodeJSON(as: QuoteBody.self, context: context)
+            // Priced now: a redemption backdated into an ended promotion's window would spend a coupon that is over.
+            guard body.at == nil else { throw Problem.invalid("a redemption is priced now; at is for quotes only", field: "at") }
             guard let reference = body.reference, (1...200).contains(reference.utf8.count),
                   reference.unicodeScalars.allSatisfy({ $0.value > 32 && $0.value < 127 }) else {
                 throw Problem.invalid("a redemption names its order: 1-200 visible ASCII characters", field: "reference")

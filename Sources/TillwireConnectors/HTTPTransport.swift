@@ -14,6 +14,12 @@ public struct HTTPTransport: Sendable {
         public let headers: [(String, String)]
         public let body: Data
 
+        public init(status: Int, headers: [(String, String)] = [], body: Data = Data()) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+        }
+
         public func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
         public var isSuccess: Bool { (200..<300).contains(status) }
     }
@@ -44,10 +50,16 @@ public struct HTTPTransport: Sendable {
         let detail = "\(what): HTTP \(reply.status) \(String(decoding: reply.body.prefix(300), as: UTF8.self))"
         switch reply.status {
         case 429:
-            let seconds = reply.header("Retry-After").flatMap(Double.init) ?? 2
-            return .retryable(detail, retryAfter: .milliseconds(Int64(seconds * 1000)))
+            return .retryable(detail, retryAfter: .milliseconds(Int64(retryAfter(reply.header("Retry-After")) * 1000)))
         case 408, 500...599: return .retryable(detail, retryAfter: nil)
         default: return .terminal(detail)
         }
+    }
+
+    /// `Retry-After` in seconds, as a number the backoff can use: 0–3600, and 2 when it is absent, an HTTP date, or
+    /// not a finite number (a server's `nan` must not stop the hub).
+    static func retryAfter(_ text: String?) -> Double {
+        guard let text, let seconds = Double(text.trimmingCharacters(in: .whitespaces)), seconds.isFinite else { return 2 }
+        return min(max(seconds, 0), 3600)
     }
 }

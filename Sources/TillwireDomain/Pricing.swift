@@ -195,6 +195,11 @@ public enum PromotionRules {
         }
         if let limit = promotion.usageLimit, limit < 1 { refuse("usage_limit", "a usage limit is at least 1") }
         if promotion.usageLimit != nil && promotion.coupon == nil { refuse("usage_limit", "only a coupon has a usage limit") }
+        // A code names one promotion: its uses are counted per code.
+        if let code = promotion.coupon, let other = existing.first(where: { $0.id != promotion.id && $0.coupon == code }) {
+            problems.append(PromotionProblem(field: "coupon", detail: "the code \(code) is \(other.id)'s (\(other.name)): a code names one promotion",
+                                             conflictsWith: other.id))
+        }
         if promotion.stacking == .exclusive {
             for other in existing where other.id != promotion.id && other.stacking == .exclusive && other.priority == promotion.priority
                 && other.isBasketLevel == promotion.isBasketLevel

@@ -44,7 +44,10 @@ import TillwireStorageSQLite
         let taxed = String(decoding: Self.placed, as: UTF8.self)
             .replacingOccurrences(of: #""line_price_incl_tax": "8.50""#, with: #""line_price_incl_tax": "10.20""#)
             .replacingOccurrences(of: #""total_incl_tax": "68.47""#, with: #""total_incl_tax": "70.17""#)
-        guard case .orderPlaced(let placed) = try OscarMapping.parse(topic: "order.placed", body: Data(taxed.utf8)) else { return }
+        guard case .orderPlaced(let placed) = try OscarMapping.parse(topic: "order.placed", body: Data(taxed.utf8)) else {
+            Issue.record("not an order placed")
+            return
+        }
         let order = try OscarMapping.canonical(placed, channel: "web")
         #expect(order.lines[1].taxLines.map { "\($0.amount) \($0.rateBasisPoints ?? -1)" } == ["1.70 USD 2000"])
         #expect(order.amountProblems().isEmpty)
@@ -53,7 +56,10 @@ import TillwireStorageSQLite
     @Test func whatCannotBeTakenSaysWhy() throws {
         #expect(throws: OscarPayloadError.self) { try OscarMapping.parse(topic: "order.placed", body: Data("{\"id\":\"x\"".utf8)) }
         let noSKU = String(decoding: Self.placed, as: UTF8.self).replacingOccurrences(of: #""partner_sku": "MUG-CERAMIC""#, with: #""partner_sku": null"#)
-        guard case .orderPlaced(let placed) = try OscarMapping.parse(topic: "order.placed", body: Data(noSKU.utf8)) else { return }
+        guard case .orderPlaced(let placed) = try OscarMapping.parse(topic: "order.placed", body: Data(noSKU.utf8)) else {
+            Issue.record("not an order placed")
+            return
+        }
         #expect { try OscarMapping.canonical(placed, channel: "web") } throws: { "\($0)".contains("line 2 has no partner_sku") }
         #expect(try OscarMapping.parse(topic: "basket.abandoned", body: Data("{}".utf8)) == .other("basket.abandoned"), "unknown topics are not failures")
     }
@@ -78,17 +84,40 @@ import TillwireStorageSQLite
 
         #expect(try await receiver.receive(delivery(Self.placed, id: "d1", signature: good)) == .stored)
         #expect(try await receiver.receive(delivery(Self.placed, id: "d1", signature: good)) == .duplicate, "the plugin's retry")
+        #expect(try await receiver.receive(delivery(Self.placed, id: "d-replayed", signature: good)) == .duplicate,
+                "a captured body under a new X-Oscar-Delivery: the id that counts is the signed body's")
         #expect(try await store.jobs(in: .pending, limit: 10).count == 1)
 
         // Verified but not an order: the job gives up at once, and the dead letter holds the raw body.
         let broken = Data(#"{"id":"d2","event":"order.placed","data":{"number":"1"}}"#.utf8)
+        let unparsable = Data("not json at all".utf8)
+        #expect(try await receiver.receive(delivery(unparsable, id: "d3", signature: WebhookSignature.sign(unparsable, secret: "s3cret"))) == .stored,
+                "signed but not JSON: stored, to be dead-lettered with its body")
         #expect(try await receiver.receive(delivery(broken, id: "d2", signature: WebhookSignature.sign(broken, secret: "s3cret"))) == .stored)
         let worker = JobWorker(store: store, handlers: [OscarWebhookJob(configuration: configuration, orders: OrderService(store: store), logger: .init(label: "t"))],
                                logger: .init(label: "t"))
         while try await worker.runOnce() > 0 {}
         let dead = try await store.jobs(in: .dead, limit: 10)
-        #expect(dead.count == 1 && dead.first?.lastError?.contains("missing data.id") == true, "\(dead.map { $0.lastError ?? "" })")
-        #expect(try dead.first.map { try StoredDelivery.decode($0).body } == broken, "kept for a replay after a fix")
+        #expect(dead.count == 2, "\(dead.map { $0.lastError ?? "" })")
+        let kept = try dead.first { try StoredDelivery.decode($0).deliveryID == "d2" }
+        #expect(kept?.lastError?.contains("missing data.id") == true, "\(kept?.lastError ?? "")")
+        #expect(try kept.map { try StoredDelivery.decode($0).body } == broken, "kept for a replay after a fix")
         #expect(try await OrderService(store: store).record(.derived(channel: "web", channelOrderID: "100008")) != nil, "the good one was captured")
+    }
+
+    @Test func answersBecomeRetriesOrDeadLettersAndNoRetryAfterCrashesTheHub() {
+        func wait(_ retryAfter: String?) -> Duration? {
+            guard case let .retryable(_, after) = HTTPTransport.failure(.init(status: 429, headers: retryAfter.map { [("Retry-After", $0)] } ?? []), "x")
+            else { return nil }
+            return after
+        }
+        #expect(wait("7") == .seconds(7) && wait(nil) == .seconds(2) && wait("Wed, 21 Oct 2026 07:28:00 GMT") == .seconds(2))
+        #expect(wait("nan") == .seconds(2) && wait("inf") == .seconds(2) && wait("-5") == .zero && wait("1e300") == .seconds(3600))
+        if case .retryable = HTTPTransport.failure(.init(status: 503), "x") {} else { Issue.record("a 5xx is tried again") }
+        if case .terminal(let why) = HTTPTransport.failure(.init(status: 404, body: Data("no such record".utf8)), "stock") {
+            #expect(why == "stock: HTTP 404 no such record")
+        } else {
+            Issue.record("a 404 is terminal")
+        }
     }
 }

@@ -14,8 +14,8 @@ import TillwireTesting
 /// order placed in the shop reaches the hub; a store sale in the hub lowers the shop's stock; a reservation in the
 /// hub is respected by the shop's checkout.
 @Suite(.serialized, .enabled(if: OscarPeer.enabled, OscarPeer.skipReason)) struct OscarPeerTests {
-    /// The shop's seed: TSHIRT-M-BLUE with 10 in stock, MUG-CERAMIC with 5; the hub holds the same 10 shirts, 6 in
-    /// its DC and 4 in a store, both feeding the web channel the shop sells on.
+    /// The shop's seed: TSHIRT-M-BLUE with 10 in stock, MUG-CERAMIC with 5; the hub holds 12 shirts, 8 in its DC and
+    /// 4 in a store, both feeding the web channel the shop sells on, so its first figure must correct the shop's.
     func prepare(_ folder: TemporaryFolder) async throws -> (path: String, configuration: String, key: String) {
         let path = folder.path("hub.sqlite")
         let store = try SQLiteStore.open(path: path)
@@ -27,7 +27,7 @@ import TillwireTesting
             access: [.createKey(record)]))
         let now = Date()
         _ = try await InventoryService(store: store).record([
-            try InventoryMovement(sku: "TSHIRT-M-BLUE", location: "dc-1", delta: 6, reason: .receipt, occurredAt: now, source: "erp", sourceKey: "r1"),
+            try InventoryMovement(sku: "TSHIRT-M-BLUE", location: "dc-1", delta: 8, reason: .receipt, occurredAt: now, source: "erp", sourceKey: "r1"),
             try InventoryMovement(sku: "TSHIRT-M-BLUE", location: "store-1", delta: 4, reason: .receipt, occurredAt: now, source: "erp", sourceKey: "r2"),
             try InventoryMovement(sku: "MUG-CERAMIC", location: "dc-1", delta: 5, reason: .receipt, occurredAt: now, source: "erp", sourceKey: "r3"),
         ], correlation: "receipts")
@@ -62,8 +62,13 @@ import TillwireTesting
             // Secrets from the environment, as docs/connectors/oscar.md advises.
             "TILLWIRE_OSCAR_PASSWORD": "admin", "TILLWIRE_OSCAR_WEBHOOK_SECRET": secret,
         ])
+        // A failed expectation must not leave the hub holding the port the shop calls.
+        defer { if hub.process.isRunning { hub.signal(SIGKILL) } }
         let base = try await hub.servingAddress()
         let key = prepared.key
+
+        // The hub's figure (12) replaces the shop's own count (10).
+        try await eventually("the shop showing the hub's 12 shirts") { try await OscarPeer.stock("TSHIRT-M-BLUE").net == 12 }
 
         // 1. An order placed in the shop reaches the hub, and the hub reserves its stock.
         let number = try await OscarPeer.placeOrder(productID: 1, quantity: 2)
@@ -76,22 +81,24 @@ import TillwireTesting
         #expect(order["lines"] as? Int == 1 && order["total"] as? String == "39.98" && order["currency"] as? String == "USD", "\(order)")
         #expect(try await position(base, key: key, "TSHIRT-M-BLUE", "dc-1").reserved == 2, "reserved at the DC")
 
-        // The shop's net stock follows the hub's figure (10 − 2 reserved = 8), its own allocation of 2 counted once.
-        try await eventually("the shop showing 8 shirts") { try await OscarPeer.stock("TSHIRT-M-BLUE").net == 8 }
+        // The shop's net stock is the hub's figure (12 − 2 reserved = 10), its own allocation of 2 counted once.
+        try await eventually("the shop showing 10 shirts") { try await OscarPeer.stock("TSHIRT-M-BLUE").net == 10 }
         #expect(try await OscarPeer.stock("TSHIRT-M-BLUE").allocated == 2)
 
         // 2. A store sale in the hub lowers the shop's stock.
         let sale = #"{"movements":[{"sku":"TSHIRT-M-BLUE","location":"store-1","delta":-3,"reason":"sale","occurred_at":"2026-11-29T10:00:00Z","source":"pos","source_key":"till-1/1"}]}"#
         #expect(try await call(base, "POST", "/v1/inventory/movements", key: key, sale).0 == 200)
-        try await eventually("the shop showing 5 shirts") { try await OscarPeer.stock("TSHIRT-M-BLUE").net == 5 }
+        // 6 at the DC and 1 at the store: 7. Sending the hub's figure as num_in_stock would show 5 (the allocation twice).
+        try await eventually("the shop showing 7 shirts") { try await OscarPeer.stock("TSHIRT-M-BLUE").net == 7 }
+        #expect(try await OscarPeer.stock("TSHIRT-M-BLUE").inStock == 9, "on hand as the shop counts it: the hub's 7 plus its allocation of 2")
 
-        // 3. A click-and-collect reservation in the hub is respected by the shop: 4 left, so 5 cannot be bought.
+        // 3. A click-and-collect reservation in the hub is respected by the shop: 6 left, so 7 cannot be bought.
         let reservation = #"{"key":"cc-1","order":"cc-1","sku":"TSHIRT-M-BLUE","location":"store-1","quantity":1}"#
         #expect(try await call(base, "POST", "/v1/reservations", key: key, reservation).0 == 201)
-        try await eventually("the shop showing 4 shirts") { try await OscarPeer.stock("TSHIRT-M-BLUE").net == 4 }
-        let (refused, why) = try await OscarPeer.addToBasket(productID: 1, quantity: 5)
+        try await eventually("the shop showing 6 shirts") { try await OscarPeer.stock("TSHIRT-M-BLUE").net == 6 }
+        let (refused, why) = try await OscarPeer.addToBasket(productID: 1, quantity: 7)
         #expect(refused == 406, "the shop refuses more than the hub's figure: \(why)")
-        #expect(try await OscarPeer.addToBasket(productID: 1, quantity: 4).status == 200)
+        #expect(try await OscarPeer.addToBasket(productID: 1, quantity: 6).status == 200)
 
         // A delivery with a wrong signature is refused and stores nothing.
         let (forged, _) = try await OscarPeer.post("\(base)/hooks/oscar", body: #"{"id":"x","event":"order.placed","data":{}}"#,

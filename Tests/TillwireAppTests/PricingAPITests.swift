@@ -19,7 +19,7 @@ import TillwireStorageSQLite
         _ = try await store.migrate()
         var keys: [String: String] = [:]
         var changes: [AccessChange] = []
-        for (role, scopes) in [("erp", ["prices:write", "prices:read", "catalog:write"]), ("shop", ["prices:write"]), ("till", ["prices:read"])] {
+        for (role, scopes) in [("erp", ["prices:write", "prices:read", "catalog:write"]), ("shop", ["prices:write"]), ("till", ["prices:read", "orders:write"])] {
             let (record, key) = ApiKeys.generate(client: role, scopes: scopes, locations: nil, ratePerSecond: 10_000, burst: 10_000, now: Date())
             keys[role] = key
             changes.append(.createKey(record))
@@ -122,6 +122,8 @@ import TillwireStorageSQLite
                                                     #"{"products":[{"sku":"SOCKS","name":"Socks","categories":[""]}]}"#)
             #expect(badCategory == .badRequest && "\(why)".contains("products[0].categories"), "\(why)")
             #expect(try await store.products(["SHIRT"])["SHIRT"]?.categories == ["tops", "summer"])
+            #expect(try await send(client, .post, "/v1/products", key: keys["erp"], #"{"products":[{"sku":"SHIRT","name":"Shirt (renamed)"}]}"#).0 == .ok)
+            #expect(try await store.products(["SHIRT"])["SHIRT"]?.categories == ["tops", "summer"], "a product sent without categories keeps them")
             let (set, change) = try await send(client, .put, "/v1/prices", key: keys["erp"], """
                 {"channel":"web","country":"GB","currency":"GBP","prices":[{"sku":"SHIRT","price":"20.00","from":"2026-01-01T00:00:00Z"},
                  {"sku":"MUG","price":"6.00","from":"2026-01-01T00:00:00Z"}]}
@@ -137,8 +139,11 @@ import TillwireStorageSQLite
                  "from":"2026-01-01T00:00:00Z","until":"2099-01-01T00:00:00Z","coupon":"SUN","usage_limit":3}
                 """
             #expect(try await send(client, .post, "/v1/promotions", key: keys["erp"], summer).0 == .created)
+            let (taken, codeProblem) = try await send(client, .post, "/v1/promotions", key: keys["erp"],
+                                                      summer.replacingOccurrences(of: #""id":"summer""#, with: #""id":"summer2""#))
+            #expect(taken == .conflict && codeProblem["field"] as? String == "coupon", "a code names one promotion: \(codeProblem)")
             let basket = { (reference: String) in """
-                {"channel":"web","country":"GB","currency":"GBP","coupons":["SUN"],"reference":"\(reference)","at":"2026-05-01T12:00:00Z",
+                {"channel":"web","country":"GB","currency":"GBP","coupons":["SUN"],"reference":"\(reference)",
                  "lines":[{"sku":"SHIRT","quantity":1},{"sku":"MUG","quantity":1}]}
                 """ }
             let (_, quote) = try await send(client, .post, "/v1/pricing/quote", key: keys["till"], basket("none"))
@@ -161,6 +166,11 @@ import TillwireStorageSQLite
             let (repeated, problem) = try await send(client, .post, "/v1/pricing/redemptions", key: keys["till"], basket("order-0"))
             #expect(repeated == .conflict && problem["field"] as? String == "reference", "\(problem)")
             #expect(try await send(client, .post, "/v1/pricing/redemptions", key: keys["till"], basket("")).0 == .badRequest)
+            let backdated = basket("order-9").replacingOccurrences(of: #""reference":"order-9","#, with: #""reference":"order-9","at":"2026-05-01T12:00:00Z","#)
+            let (refusedAt, atProblem) = try await send(client, .post, "/v1/pricing/redemptions", key: keys["till"], backdated)
+            #expect(refusedAt == .badRequest && atProblem["field"] as? String == "at", "\(atProblem)")
+            #expect(try await send(client, .post, "/v1/pricing/redemptions", key: keys["shop"], basket("order-10")).0 == .forbidden,
+                    "spending coupon uses takes orders:write")
         }
     }
 

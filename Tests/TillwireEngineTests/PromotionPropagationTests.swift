@@ -140,6 +140,16 @@ final class RecordingPromotionChannels: ChannelPricingClient {
         try await run(hours: 3)
         window = try await service.window(of: "later")
         #expect(window.activated.map { $0 >= moved.from } == true && window.ended.map { $0 >= moved.until } == true)
+
+        // Ended early: the new end is recorded on time, not behind the old version's timer weeks later.
+        let month = Promotion(id: "month", name: "Month", kind: .percentOff(basisPoints: 500), from: clock.now() - 60, until: clock.now() + 30 * 86_400)
+        _ = try await service.putPromotion(month, source: "erp")
+        try await run(hours: 0.1)
+        let early = Promotion(id: "month", name: "Month", kind: .percentOff(basisPoints: 500), from: month.from, until: clock.now() + 3600)
+        _ = try await service.putPromotion(early, source: "erp")
+        try await run(hours: 1.5)
+        window = try await service.window(of: "month")
+        #expect(window.ended.map { $0 >= early.until && $0 < early.until + 120 } == true, "ended when the new window said: \(String(describing: window.ended))")
     }
 
     @Test func quotesSeeThisInstancesPromotionsAtOnceAndAnothersWithinTheRefresh() async throws {

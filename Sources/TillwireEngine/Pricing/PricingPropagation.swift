@@ -77,9 +77,10 @@ public enum PricingPropagation {
                    runAt: at, maxAttempts: 50)
         }
         let timers = [("start", promotion.from), ("end", promotion.until)].map { edge, time in
+            // No partition: a change's timers must not wait behind an earlier change's (a promotion ended early would
+            // otherwise end when its old window said).
             NewJob(kind: windowKind, payload: encode(WindowPayload(promotion: promotion.id, change: change.rawValue, edge: edge)),
-                   partitionKey: promotionPartition(promotion.id) + "window", uniqueKey: "promotion_window/\(change.rawValue)/\(edge)",
-                   runAt: max(at, time), maxAttempts: 50)
+                   uniqueKey: "promotion_window/\(change.rawValue)/\(edge)", runAt: max(at, time), maxAttempts: 50)
         }
         return pushes + timers
     }

@@ -1398,12 +1398,13 @@ enum OpenAPIDocument {
                     "maxLength": 500
                   },
                   "allow_backorder": {
-                    "type": "boolean"
+                    "type": ["boolean", "null"],
+                    "description": "Whether reservations may take its available-to-promise below zero. Omitted or null: false."
                   },
                   "categories": {
-                    "type": "array",
+                    "type": ["array", "null"],
                     "maxItems": 50,
-                    "description": "The categories the product is in, for promotions scoped by category. Omitted: the product keeps the categories it has.",
+                    "description": "The categories the product is in, for promotions scoped by category. Omitted or null: the product keeps the categories it has.",
                     "items": {"type": "string", "minLength": 1, "maxLength": 100}
                   }
                 }

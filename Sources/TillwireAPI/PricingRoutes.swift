@@ -116,10 +116,11 @@ enum PricingRoutes {
         /// Per channel it applies to: pending, live (acknowledged), or failed with the reason.
         let channels: [ChannelStateView]
 
-        init(_ promotion: Promotion, now: Date, channels states: [PricingChannelState], window: (activated: Date?, ended: Date?)) {
-            channels = states.map(ChannelStateView.init)
-            activated_at = window.activated?.ISO8601Format()
-            ended_at = window.ended?.ISO8601Format()
+        init(_ standing: PromotionStanding, now: Date) {
+            let promotion = standing.promotion
+            channels = standing.channels.map(ChannelStateView.init)
+            activated_at = standing.activated?.ISO8601Format()
+            ended_at = standing.ended?.ISO8601Format()
             id = promotion.id
             name = promotion.name
             type = switch promotion.kind {
@@ -286,15 +287,15 @@ enum PricingRoutes {
             let promotion = try canonical(body)
             let (stored, created) = try await service.putPromotion(promotion, source: source(context))
             return EditedResponse(status: created ? .created : .ok, headers: [.location: "/v1/promotions/\(stored.id)"],
-                                  response: PromotionView(stored, now: Date(), channels: try await service.channelStates(of: stored.id),
-                                                          window: try await service.window(of: stored.id)))
+                                  response: PromotionView(try await service.standing(of: stored.id)
+                                                              ?? PromotionStanding(promotion: stored, channels: [], activated: nil, ended: nil), now: Date()))
         }
 
         read.get("/promotions/{id}") { _, context -> PromotionView in
-            guard let id = context.parameters.get("id"), let promotion = try await service.promotion(id) else {
+            guard let id = context.parameters.get("id"), let standing = try await service.standing(of: id) else {
                 throw Problem.notFound("no promotion \(context.parameters.get("id") ?? "")")
             }
-            return PromotionView(promotion, now: Date(), channels: try await service.channelStates(of: id), window: try await service.window(of: id))
+            return PromotionView(standing, now: Date())
         }
 
         // A channel's price read back (by its connector, or reported by the channel): drift from the book is recorded.

@@ -29,6 +29,22 @@ public struct PricingChannelState: Hashable, Sendable {
     public let reason: String?
 }
 
+/// A promotion as it stands: on each channel it applies to, and in its window.
+public struct PromotionStanding: Sendable {
+    public let promotion: Promotion
+    public let channels: [PricingChannelState]
+    /// When the window's timers fired for the current version (nil: not yet).
+    public let activated: Date?
+    public let ended: Date?
+
+    public init(promotion: Promotion, channels: [PricingChannelState], activated: Date?, ended: Date?) {
+        self.promotion = promotion
+        self.channels = channels
+        self.activated = activated
+        self.ended = ended
+    }
+}
+
 /// Pushes each price and promotion change to every configured channel it applies to, one job per channel and
 /// change; a channel's acknowledgment is an event (`pricing.promotion_acknowledged` on the promotion's stream,
 /// `pricing.prices_acknowledged` on the price list's). A channel that is down gets the push when it is back (the job
@@ -99,35 +115,36 @@ public enum PricingPropagation {
         return PricingChannelState(channel: channel, state: .pending, reason: job?.lastError)
     }
 
-    /// Each channel's state for the promotion's current version.
-    public static func states(of id: String, channels: [ChannelID: SystemID], store: any Store) async throws -> [PricingChannelState] {
-        guard let promotion = try await store.promotion(id) else { return [] }
+    /// Where a promotion's current version stands, from one read of its stream: each channel's state (live once
+    /// acknowledged, else from its push job), and when its window timers activated and ended it. Nil: no such promotion.
+    public static func standing(of id: String, channels: [ChannelID: SystemID], store: any Store) async throws -> PromotionStanding? {
+        guard let promotion = try await store.promotion(id) else { return nil }
         let events = try await store.readStream(StreamID(trusted: "promotion/\(id)"), fromVersion: 1, limit: 10_000)
-        guard let change = events.last(where: { $0.type == PromotionChanged.eventType })?.id else { return [] }
+        guard let change = events.last(where: { $0.type == PromotionChanged.eventType })?.id else {
+            return PromotionStanding(promotion: promotion, channels: [], activated: nil, ended: nil)
+        }
         var acknowledged: Set<ChannelID> = []
-        for event in events where event.type == PromotionAcknowledged.eventType {
-            let ack = try event.decode(PromotionAcknowledged.self)
-            if ack.change == change { acknowledged.insert(ack.channel) }
+        var activated: Date?
+        var ended: Date?
+        for event in events {
+            switch event.type {
+            case PromotionAcknowledged.eventType:
+                let ack = try event.decode(PromotionAcknowledged.self)
+                if ack.change == change { acknowledged.insert(ack.channel) }
+            case PromotionWindowReached.eventType:
+                let reached = try event.decode(PromotionWindowReached.self)
+                guard reached.change == change else { continue }
+                if reached.edge == .start { activated = event.event.occurredAt } else { ended = event.event.occurredAt }
+            default:
+                continue
+            }
         }
         let jobs = try await store.jobs(partitionKeyPrefix: promotionPartition(id), limit: 1_000)
-        return channels.keys.filter { promotion.scope.channels?.contains($0) ?? true }.sorted().map { channel in
+        let states = channels.keys.filter { promotion.scope.channels?.contains($0) ?? true }.sorted().map { channel in
             state(channel, acknowledged: acknowledged.contains(channel),
                   job: jobs.last { $0.uniqueKey == "promotion_push/\(change.rawValue)/\(channel.rawValue)" })
         }
-    }
-
-    /// Where the promotion's current window stands, from its timers' events: when it was activated and ended.
-    public static func window(of id: String, store: any Store) async throws -> (activated: Date?, ended: Date?) {
-        let events = try await store.readStream(StreamID(trusted: "promotion/\(id)"), fromVersion: 1, limit: 10_000)
-        guard let change = events.last(where: { $0.type == PromotionChanged.eventType })?.id else { return (nil, nil) }
-        var activated: Date?
-        var ended: Date?
-        for event in events where event.type == PromotionWindowReached.eventType {
-            let reached = try event.decode(PromotionWindowReached.self)
-            guard reached.change == change else { continue }
-            if reached.edge == .start { activated = event.event.occurredAt } else { ended = event.event.occurredAt }
-        }
-        return (activated, ended)
+        return PromotionStanding(promotion: promotion, channels: states, activated: activated, ended: ended)
     }
 
     /// A price change as recorded, with its state on its channel (none when the hub pushes to no such channel).

@@ -142,14 +142,18 @@ public struct PricingService: Sendable {
         try await store.promotion(id)
     }
 
-    /// Where the promotion stands on each channel it applies to.
-    public func channelStates(of id: String) async throws -> [PricingChannelState] {
-        try await PricingPropagation.states(of: id, channels: policy.channels, store: store)
+    /// Where the promotion stands on each channel it applies to, and in its window; nil when there is none.
+    public func standing(of id: String) async throws -> PromotionStanding? {
+        try await PricingPropagation.standing(of: id, channels: policy.channels, store: store)
     }
 
-    /// When the promotion's current window was activated and ended by its timers (nil: not yet).
+    public func channelStates(of id: String) async throws -> [PricingChannelState] {
+        try await standing(of: id)?.channels ?? []
+    }
+
     public func window(of id: String) async throws -> (activated: Date?, ended: Date?) {
-        try await PricingPropagation.window(of: id, store: store)
+        let standing = try await standing(of: id)
+        return (standing?.activated, standing?.ended)
     }
 
     /// Prices a basket as of `time` with the prices and the promotions active then. The country's tax rule must be

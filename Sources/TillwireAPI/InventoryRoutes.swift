@@ -205,7 +205,7 @@ enum InventoryRoutes {
             try problems.throwIfAny()
             // A product sent without `categories` keeps the ones it has (a product master that knows nothing of them
             // must not switch off category promotions).
-            let keep = body.products.filter { $0.categories == nil }.map(\.sku)
+            let keep = Set(body.products.filter { $0.categories == nil }.map(\.sku))
             let stored = keep.isEmpty ? [:] : try await store.products(products.filter { keep.contains($0.sku.rawValue) }.map(\.sku))
             let merged = products.map { product in
                 guard keep.contains(product.sku.rawValue), let existing = stored[product.sku] else { return product }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Synchronization
 
 /// The `tillwire` executable built beside the test bundle. Fails loudly when it is missing.
@@ -119,4 +122,17 @@ extension ChildProcess {
         guard let address else { throw ChildProcessError("no address in the serving log line") }
         return address
     }
+}
+
+/// A call to a running hub with an API key; the status and the JSON body (empty when it is not an object).
+func call(_ base: String, _ method: String, _ path: String, key: String, _ body: String? = nil) async throws -> (Int, [String: Any]) {
+    var request = URLRequest(url: URL(string: base + path)!)
+    request.httpMethod = method
+    request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+    if let body {
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(body.utf8)
+    }
+    let (data, response) = try await URLSession.shared.data(for: request)
+    return ((response as? HTTPURLResponse)?.statusCode ?? 0, (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:])
 }

@@ -14,17 +14,6 @@ import TillwireTesting
 /// go to the log until connectors are configured), the lookup shows the whole journey, a store works its pickup
 /// queue, and a SIGKILL in the middle of sagas loses none and runs none twice.
 @Suite(.serialized) struct OrderServeTests {
-    func call(_ base: String, _ method: String, _ path: String, key: String, _ body: String? = nil) async throws -> (Int, [String: Any]) {
-        var request = URLRequest(url: URL(string: base + path)!)
-        request.httpMethod = method
-        request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
-        if let body {
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.httpBody = Data(body.utf8)
-        }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:])
-    }
 
     /// A hub's SQLite file with a DC, a store, two products and stock, an admin key, and its configuration.
     func prepare(_ folder: TemporaryFolder, stock: Int64 = 100) async throws -> (path: String, configuration: String, key: String) {

@@ -108,18 +108,6 @@ import TillwireTesting
         #expect(try await hub.exit() == 0)
     }
 
-    func call(_ base: String, _ method: String, _ path: String, key: String, _ body: String? = nil) async throws -> (Int, [String: Any]) {
-        var request = URLRequest(url: URL(string: base + path)!)
-        request.httpMethod = method
-        request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
-        if let body {
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.httpBody = Data(body.utf8)
-        }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:])
-    }
-
     func position(_ base: String, key: String, _ sku: String, _ location: String) async throws -> (onHand: Int, reserved: Int) {
         let (_, body) = try await call(base, "GET", "/v1/availability?sku=\(sku)&location=\(location)", key: key)
         let position = (body["positions"] as? [[String: Any]])?.first ?? [:]

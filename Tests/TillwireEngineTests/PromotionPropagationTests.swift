@@ -28,6 +28,22 @@ final class RecordingPromotionChannels: ChannelPricingClient {
 }
 
 @Suite struct PromotionPropagationTests {
+    /// The pushes and window timers of `systems` on a manual clock: the returned function runs them for so many hours,
+    /// a minute at a time.
+    static func worker(store: any Store, systems: [String], channels: RecordingPromotionChannels, clock: ManualClock) -> (_ hours: Double) async throws -> Void {
+        let worker = JobWorker(store: store, handlers: systems.flatMap { system -> [any JobHandler] in
+            [PricingPropagation.PushPromotion(store: store, system: SystemID(trusted: system), client: channels, now: clock.now),
+             PricingPropagation.PushPrices(store: store, system: SystemID(trusted: system), client: channels, now: clock.now)]
+        } + [PricingPropagation.Window(store: store, now: clock.now)], logger: Logger(label: "test"), now: clock.now)
+        return { hours in
+            let end = clock.now() + hours * 3600
+            while clock.now() < end {
+                while try await worker.runOnce() > 0 {}
+                clock.advance(by: 60)
+            }
+        }
+    }
+
     @Test func aPromotionLaunchedWithOneChannelDownGoesLiveThereWhenItComesBack() async throws {
         let store = try SQLiteStore.inMemory()
         _ = try await store.migrate()
@@ -37,29 +53,19 @@ final class RecordingPromotionChannels: ChannelPricingClient {
         let service = PricingService(store: store, policy: policy, now: clock.now)
         let channels = RecordingPromotionChannels()
         channels.down.withLock { $0 = ["pos"] }
-        let worker = JobWorker(store: store, handlers: ["shopify", "pos", "amazon"].flatMap { system -> [any JobHandler] in
-            [PricingPropagation.PushPromotion(store: store, system: SystemID(trusted: system), client: channels, now: clock.now),
-             PricingPropagation.PushPrices(store: store, system: SystemID(trusted: system), client: channels, now: clock.now)]
-        } + [PricingPropagation.Window(store: store, now: clock.now)], logger: Logger(label: "test"), now: clock.now)
-        func run(hours: Double) async throws {
-            let end = clock.now() + hours * 3600
-            while clock.now() < end {
-                while try await worker.runOnce() > 0 {}
-                clock.advance(by: 60)
-            }
-        }
+        let run = Self.worker(store: store, systems: ["shopify", "pos", "amazon"], channels: channels, clock: clock)
 
         let winter = Promotion(id: "winter", name: "Winter 15 %", kind: .percentOff(basisPoints: 1500),
                                scope: PromotionScope(channels: ["web", "pos"]), from: clock.now(), until: clock.now() + 30 * 86_400)
         _ = try await service.putPromotion(winter, source: "erp")
-        try await run(hours: 0.5)
+        try await run(0.5)
         var states = try await service.channelStates(of: "winter")
         #expect(states.map { "\($0.channel)=\($0.state.rawValue)" } == ["pos=pending", "web=live"], "only the channels in scope, the one down pending")
         #expect(states.first?.reason?.contains("503") == true, "with why")
         #expect(channels.received.withLock { $0 } == ["web winter Winter 15 %"])
 
         channels.down.withLock { $0 = [] }
-        try await run(hours: 2)
+        try await run(2)
         states = try await service.channelStates(of: "winter")
         #expect(states.allSatisfy { $0.state == .live }, "\(states)")
         #expect(channels.received.withLock { $0 }.sorted() == ["pos winter Winter 15 %", "web winter Winter 15 %"])
@@ -68,7 +74,7 @@ final class RecordingPromotionChannels: ChannelPricingClient {
         let renamed = Promotion(id: "winter", name: "Winter 20 %", kind: .percentOff(basisPoints: 2000), scope: winter.scope, from: winter.from, until: winter.until)
         _ = try await service.putPromotion(renamed, source: "erp")
         #expect(try await service.channelStates(of: "winter").allSatisfy { $0.state == .pending })
-        try await run(hours: 0.5)
+        try await run(0.5)
         #expect(try await service.channelStates(of: "winter").allSatisfy { $0.state == .live })
         #expect(channels.received.withLock { $0 }.filter { $0.hasSuffix("20 %") }.count == 2)
     }
@@ -81,17 +87,7 @@ final class RecordingPromotionChannels: ChannelPricingClient {
         policy.channels = ["web": "shopify", "pos": "pos"]
         let service = PricingService(store: store, policy: policy, now: clock.now)
         let channels = RecordingPromotionChannels()
-        let worker = JobWorker(store: store, handlers: ["shopify", "pos"].flatMap { system -> [any JobHandler] in
-            [PricingPropagation.PushPromotion(store: store, system: SystemID(trusted: system), client: channels, now: clock.now),
-             PricingPropagation.PushPrices(store: store, system: SystemID(trusted: system), client: channels, now: clock.now)]
-        } + [PricingPropagation.Window(store: store, now: clock.now)], logger: Logger(label: "test"), now: clock.now)
-        func run(hours: Double) async throws {
-            let end = clock.now() + hours * 3600
-            while clock.now() < end {
-                while try await worker.runOnce() > 0 {}
-                clock.advance(by: 60)
-            }
-        }
+        let run = Self.worker(store: store, systems: ["shopify", "pos"], channels: channels, clock: clock)
         func gbp(_ text: String) throws -> Money { try Money(parsing: text, currency: .gbp) }
 
         // Prices: each change goes to its channel only, in order, pending until acknowledged; a channel down keeps it pending.
@@ -100,11 +96,11 @@ final class RecordingPromotionChannels: ChannelPricingClient {
                                                 channel: "web", country: "GB", source: "erp").change
         let second = try await service.setPrices([.init(sku: "SHIRT", price: try gbp("18.00"), from: clock.now(), until: nil)],
                                                  channel: "web", country: "GB", source: "erp").change
-        try await run(hours: 0.2)
+        try await run(0.2)
         #expect(try await service.priceChange(first)?.channels.map(\.state) == [.pending])
         #expect(try await service.priceChange(first)?.channels.first?.reason?.contains("503") == true)
         channels.down.withLock { $0 = [] }
-        try await run(hours: 2)
+        try await run(2)
         #expect(try await service.priceChange(first)?.channels.map(\.state) == [.live])
         #expect(try await service.priceChange(second)?.channels.map(\.state) == [.live])
         #expect(channels.received.withLock { $0 } == ["web GB SHIRT 20.00 GBP v1", "web GB SHIRT 18.00 GBP v2"], "in order, once each")
@@ -117,14 +113,14 @@ final class RecordingPromotionChannels: ChannelPricingClient {
         let start = clock.now() + 86_400
         let flash = Promotion(id: "flash", name: "Flash", kind: .percentOff(basisPoints: 1000), from: start, until: start + 2 * 86_400)
         _ = try await service.putPromotion(flash, source: "erp")
-        try await run(hours: 1)
+        try await run(1)
         var window = try await service.window(of: "flash")
         #expect(window.activated == nil && window.ended == nil, "not yet")
-        try await run(hours: 24)
+        try await run(24)
         window = try await service.window(of: "flash")
         #expect(window.activated.map { $0 >= start && $0 < start + 120 } == true, "activated when the window opened: \(String(describing: window.activated))")
         #expect(window.ended == nil)
-        try await run(hours: 48)
+        try await run(48)
         window = try await service.window(of: "flash")
         #expect(window.ended.map { $0 >= start + 2 * 86_400 && $0 < start + 2 * 86_400 + 120 } == true)
         let reached = try await store.readStream("promotion/flash", fromVersion: 1, limit: 100).filter { $0.type == PromotionWindowReached.eventType }
@@ -135,19 +131,19 @@ final class RecordingPromotionChannels: ChannelPricingClient {
         _ = try await service.putPromotion(later, source: "erp")
         let moved = Promotion(id: "later", name: "Later", kind: .percentOff(basisPoints: 500), from: clock.now() + 4 * 3600, until: clock.now() + 5 * 3600)
         _ = try await service.putPromotion(moved, source: "erp")
-        try await run(hours: 2.5)
+        try await run(2.5)
         #expect(try await service.window(of: "later").activated == nil, "the first window's timer was for a version that no longer is")
-        try await run(hours: 3)
+        try await run(3)
         window = try await service.window(of: "later")
         #expect(window.activated.map { $0 >= moved.from } == true && window.ended.map { $0 >= moved.until } == true)
 
         // Ended early: the new end is recorded on time, not behind the old version's timer weeks later.
         let month = Promotion(id: "month", name: "Month", kind: .percentOff(basisPoints: 500), from: clock.now() - 60, until: clock.now() + 30 * 86_400)
         _ = try await service.putPromotion(month, source: "erp")
-        try await run(hours: 0.1)
+        try await run(0.1)
         let early = Promotion(id: "month", name: "Month", kind: .percentOff(basisPoints: 500), from: month.from, until: clock.now() + 3600)
         _ = try await service.putPromotion(early, source: "erp")
-        try await run(hours: 1.5)
+        try await run(1.5)
         window = try await service.window(of: "month")
         #expect(window.ended.map { $0 >= early.until && $0 < early.until + 120 } == true, "ended when the new window said: \(String(describing: window.ended))")
     }

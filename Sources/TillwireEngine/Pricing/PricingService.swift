@@ -138,10 +138,6 @@ public struct PricingService: Sendable {
         return (promotion, previous == nil)
     }
 
-    public func promotion(_ id: String) async throws -> Promotion? {
-        try await store.promotion(id)
-    }
-
     /// Where the promotion stands on each channel it applies to, and in its window; nil when there is none.
     public func standing(of id: String) async throws -> PromotionStanding? {
         try await PricingPropagation.standing(of: id, channels: policy.channels, store: store)

@@ -72,6 +72,13 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // A Shopify shop: webhooks, the GraphQL Admin API (inventory, fulfilment, refunds), the reconciliation poll.
+        .target(name: "ConnectorShopify", dependencies: [
+            "TillwireConnectors", "TillwireStorage", "TillwireDomain", "TillwireEngine",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
         // HTTP: routes, request ids, problem+json. Knows storage only through its protocols.
         .target(name: "TillwireAPI", dependencies: [
             "TillwireStorage", "TillwireDomain", "TillwireEngine", "TillwireConnectors",
@@ -86,7 +93,7 @@ let package = Package(
         // The one place where everything is wired: config -> store -> services -> ServiceGroup.
         .target(name: "TillwireApp", dependencies: [
             "TillwireDomain", "TillwireStorage", "TillwireStorageSQLite", "TillwireStoragePostgres",
-            "TillwireEngine", "TillwireAPI", "TillwireConnectors", "ConnectorOscar",
+            "TillwireEngine", "TillwireAPI", "TillwireConnectors", "ConnectorOscar", "ConnectorShopify",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
@@ -104,7 +111,12 @@ let package = Package(
 
         // Conformance suite every storage backend runs, fixtures, a manual clock. No test framework import,
         // so that it is an ordinary library; failures are thrown as ConformanceFailure.
-        .target(name: "TillwireTesting", dependencies: ["TillwireStorage", "TillwireDomain"]),
+        // The fake platforms (Shopify) are local HTTP servers that speak the platform's documented protocol.
+        .target(name: "TillwireTesting", dependencies: [
+            "TillwireStorage", "TillwireDomain", "TillwireConnectors",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+        ]),
 
         .testTarget(name: "TillwireDomainTests", dependencies: ["TillwireDomain", "TillwireTesting"]),
         .testTarget(name: "TillwireStorageSQLiteTests", dependencies: [
@@ -120,6 +132,12 @@ let package = Package(
         ]),
         .testTarget(name: "ConnectorOscarTests", dependencies: [
             "ConnectorOscar", "TillwireConnectors", "TillwireDomain", "TillwireEngine", "TillwireStorage", "TillwireStorageSQLite",
+        ]),
+        .testTarget(name: "ConnectorShopifyTests", dependencies: [
+            "ConnectorShopify", "TillwireConnectors", "TillwireDomain", "TillwireEngine", "TillwireStorage", "TillwireStorageSQLite", "TillwireTesting",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "TillwireAppTests", dependencies: [
             "TillwireApp", "TillwireAPI", "TillwireStorageSQLite", "TillwireStoragePostgres", "TillwireStorage",

@@ -91,11 +91,17 @@ public enum WebhookInbox {
     /// Stores a verified delivery and its processing job in one commit, once per delivery id. `partition` orders the
     /// processing (the deliveries of one order, in the order they arrived).
     public static func store(_ delivery: StoredDelivery, system: SystemID, partition: String, in store: any Store) async throws -> WebhookReceipt {
-        let job = NewJob(kind: jobKind(system), payload: try JSONEncoder().encode(delivery), partitionKey: partition,
-                         uniqueKey: "webhook/\(system.rawValue)/\(delivery.deliveryID)", runAt: delivery.receivedAt, maxAttempts: 20)
+        let job = try job(delivery, system: system, partition: partition)
         switch try await store.commit(Commit(inbox: InboxKey(source: system, messageKey: "webhook/\(delivery.deliveryID)"), jobs: [job])) {
         case .committed: return .stored
         case .duplicate: return .duplicate
         }
+    }
+
+    /// The processing job of a delivery, for a caller that commits it with other changes (a poll that also moves
+    /// its cursor). Its unique key keeps a second job for the same delivery id out while the first is queued.
+    public static func job(_ delivery: StoredDelivery, system: SystemID, partition: String) throws -> NewJob {
+        NewJob(kind: jobKind(system), payload: try JSONEncoder().encode(delivery), partitionKey: partition,
+               uniqueKey: "webhook/\(system.rawValue)/\(delivery.deliveryID)", runAt: delivery.receivedAt, maxAttempts: 20)
     }
 }

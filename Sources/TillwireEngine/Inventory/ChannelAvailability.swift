@@ -51,14 +51,18 @@ public struct ChannelAvailabilitySubscriber: EventHandler {
     public func handle(_ event: EventEnvelope) async throws -> Commit {
         guard event.type == AvailabilityChanged.eventType else { return Commit() }
         let change = try event.decode(AvailabilityChanged.self)
-        let payload = try EventCoding.encode(PublishRequest(sku: change.sku, changedAt: event.recordedAt))
         let jobs = channels.filter { $0.feeds(from: change.location) }.map { channel in
-            let key = "availability/\(channel.channel.rawValue)/\(change.sku.rawValue)"
-            return NewJob(
-                kind: Self.jobKind(channel.channel), payload: payload, partitionKey: key, coalesceKey: key,
-                runAt: event.recordedAt + window.timeInterval)
+            Self.publishJob(channel: channel.channel, sku: change.sku, at: event.recordedAt, window: window)
         }
         return Commit(jobs: jobs)
+    }
+
+    /// The job that publishes a (channel, SKU) figure `window` after `at`; one still pending absorbs it. Also for a
+    /// connector that sees the channel's figure moved by hand and wants the hub's put back.
+    public static func publishJob(channel: ChannelID, sku: SKU, at: Date, window: Duration = .zero) -> NewJob {
+        let key = "availability/\(channel.rawValue)/\(sku.rawValue)"
+        return NewJob(kind: jobKind(channel), payload: (try? EventCoding.encode(PublishRequest(sku: sku, changedAt: at))) ?? Data(), partitionKey: key,
+                      coalesceKey: key, runAt: at + window.timeInterval)
     }
 
     struct PublishRequest: Codable {

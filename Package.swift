@@ -141,7 +141,8 @@ let package = Package(
         ]),
         .testTarget(name: "TillwireAppTests", dependencies: [
             "TillwireApp", "TillwireAPI", "TillwireStorageSQLite", "TillwireStoragePostgres", "TillwireStorage",
-            "TillwireDomain", "TillwireEngine", "TillwireTesting", "tillwire",
+            "TillwireDomain", "TillwireEngine", "TillwireTesting", "tillwire", "ConnectorShopify",
+            .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),

@@ -5,8 +5,10 @@ import Metrics
 import Prometheus
 import ServiceLifecycle
 import ConnectorOscar
+import ConnectorShopify
 import TillwireAPI
 import TillwireConnectors
+import TillwireDomain
 import TillwireEngine
 import TillwireStorage
 import TillwireStoragePostgres
@@ -63,7 +65,12 @@ public enum Hub {
         pricingPolicy.taxRules = configuration.orders.taxRules
         // Promotions go to the configured channels, each through its system (`channels.<id>.system`, else its id).
         pricingPolicy.channels = Dictionary(configuration.channels.map { ($0.channel, configuration.orders.system(of: $0.channel)) }) { first, _ in first }
-        let webhooks: [any WebhookReceiver] = configuration.oscar.map { [OscarWebhookReceiver(configuration: $0, store: store)] } ?? []
+        // One Admin API client per shop and process: its cost budget is shared by every call to the shop.
+        let shopify = configuration.shopify.map { shop in
+            (configuration: shop, admin: ShopifyAdmin(configuration: shop), binder: ExternalBinder(store: store, system: shop.system))
+        }
+        let webhooks: [any WebhookReceiver] = (configuration.oscar.map { [OscarWebhookReceiver(configuration: $0, store: store)] } ?? [])
+            + (shopify.map { [ShopifyWebhookReceiver(configuration: $0.configuration, store: store)] } ?? [])
         let router = HubRouter.build(store: store, metrics: registry, api: configuration.api, inventory: inventory, systems: systems,
                                      orders: orders, returns: returns, pricing: PricingService(store: store, policy: pricingPolicy),
                                      webhooks: webhooks)
@@ -89,27 +96,40 @@ public enum Hub {
         // Until connectors are configured, releases and channel notifications go to the log (LoggingFulfilment).
         let notified = Set(configuration.channels.map(\.channel)).union(configuration.orders.strictChannels)
             .map { configuration.orders.system(of: $0) }
+        // The shop's channel is told through its connector; the others through the log until theirs land.
+        func channelClient(_ system: SystemID) -> any ChannelOrderClient & ChannelRefundClient {
+            if let shopify, configuration.orders.system(of: shopify.configuration.channel) == system {
+                return ShopifyOrderClient(configuration: shopify.configuration, admin: shopify.admin, logger: logger)
+            }
+            return LoggingChannelOrders(logger: logger)
+        }
+        var handlers: [any JobHandler] = [workflows, ReservationExpiry(service: inventory)] + (drill ? [Drill.Deliver()] : [])
+        handlers += OrderJobs.fulfilmentHandlers(orders, client: LoggingFulfilment(logger: logger))
+        handlers += Set(notified).map { OrderJobs.Notify(service: orders, system: $0, client: channelClient($0)) }
+        handlers += Set(notified).map { ReturnJobs.Refund(returns: returns, system: $0, client: channelClient($0)) }
+        for system in Set(pricingPolicy.channels.values) {
+            handlers += [PricingPropagation.PushPromotion(store: store, system: system, client: LoggingChannelOrders(logger: logger)),
+                         PricingPropagation.PushPrices(store: store, system: system, client: LoggingChannelOrders(logger: logger))]
+        }
+        handlers += [PricingPropagation.Window(store: store),
+                     Ledger.Post(store: store, system: configuration.finance.system, client: LoggingLedger(logger: logger)),
+                     Ledger.CloseDay(store: store, ledger: ledger)]
+        for channel in configuration.channels {
+            // A shop's channel is published to the shop; the others to the log until their connectors land.
+            var publisher: any AvailabilityPublisher = LoggingPublisher(logger: logger)
+            if let oscar = configuration.oscar, oscar.channel == channel.channel { publisher = OscarAvailabilityPublisher(configuration: oscar) }
+            if let shop = shopify, shop.configuration.channel == channel.channel {
+                publisher = ShopifyInventoryPublisher(configuration: shop.configuration, admin: shop.admin, binder: shop.binder)
+            }
+            handlers.append(ChannelAvailabilityJob(policy: channel, store: store, publisher: publisher))
+        }
+        if let oscar = configuration.oscar { handlers.append(OscarWebhookJob(configuration: oscar, orders: orders, logger: logger)) }
+        if let shop = shopify {
+            handlers += [ShopifyWebhookJob(configuration: shop.configuration, orders: orders, admin: shop.admin, binder: shop.binder, logger: logger),
+                         ShopifyOrderPoll(configuration: shop.configuration, admin: shop.admin, store: store, logger: logger)]
+        }
         let worker = JobWorker(
-            store: store,
-            handlers: [workflows, ReservationExpiry(service: inventory)] + (drill ? [Drill.Deliver()] : [])
-                + OrderJobs.fulfilmentHandlers(orders, client: LoggingFulfilment(logger: logger))
-                + Set(notified).map { OrderJobs.Notify(service: orders, system: $0, client: LoggingChannelOrders(logger: logger)) }
-                + Set(notified).map { ReturnJobs.Refund(returns: returns, system: $0, client: LoggingChannelOrders(logger: logger)) }
-                + Set(pricingPolicy.channels.values).flatMap { system -> [any JobHandler] in
-                    [PricingPropagation.PushPromotion(store: store, system: system, client: LoggingChannelOrders(logger: logger)),
-                     PricingPropagation.PushPrices(store: store, system: system, client: LoggingChannelOrders(logger: logger))]
-                }
-                + [PricingPropagation.Window(store: store)]
-                + [Ledger.Post(store: store, system: configuration.finance.system, client: LoggingLedger(logger: logger)),
-                   Ledger.CloseDay(store: store, ledger: ledger)]
-                + configuration.channels.map { channel in
-                    // The shop's channel is published to the shop; the others to the log until their connectors land.
-                    let publisher: any AvailabilityPublisher = configuration.oscar.flatMap { $0.channel == channel.channel ? OscarAvailabilityPublisher(configuration: $0) : nil }
-                        ?? LoggingPublisher(logger: logger)
-                    return ChannelAvailabilityJob(policy: channel, store: store, publisher: publisher)
-                }
-                + (configuration.oscar.map { [OscarWebhookJob(configuration: $0, orders: orders, logger: logger)] } ?? []),
-            configuration: .init(concurrency: configuration.workerConcurrency, lease: configuration.workerLease),
+            store: store, handlers: handlers, configuration: .init(concurrency: configuration.workerConcurrency, lease: configuration.workerLease),
             gate: systems, logger: logger)
         var subscriptions = [Subscription(
             name: WorkflowEventWaker.subscriberName, store: store, handler: WorkflowEventWaker(store: store),
@@ -137,6 +157,11 @@ public enum Hub {
             logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = .seconds(30)
         let group = ServiceGroup(configuration: groupConfiguration)
+        if let shopify {
+            // The reconciliation poll's chain starts here; a poll already pending (from a previous run, or another
+            // instance) absorbs this one and keeps its place.
+            _ = try await store.commit(Commit(jobs: [ShopifyOrderPoll.job(shopify.configuration.system, at: Date())]))
+        }
         do {
             try await group.run()
         } catch {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ConnectorOscar
+import ConnectorShopify
 import TillwireAPI
 import TillwireDomain
 import TillwireEngine
@@ -85,6 +86,12 @@ public struct HubConfiguration: Sendable, Equatable {
     /// `system` are required once one is set; put the secrets in `TILLWIRE_OSCAR_PASSWORD` and
     /// `TILLWIRE_OSCAR_WEBHOOK_SECRET`. Default: no shop.
     public var oscar: OscarConfiguration?
+    /// `shopify.*`: a Shopify shop as a sales channel (docs/connectors/shopify.md): `url` (https://<shop>.myshopify.com),
+    /// `channel` (one of `channels`), `access_token` (the app's Admin API token), `webhook_secret` (the app's client
+    /// secret), `location_id` (the Shopify location the channel's figure is set at); optional `system` (`shopify`),
+    /// `api_version` (2026-04), `poll_interval_seconds` (300) and `poll_overlap_seconds` (600). Put the secrets in
+    /// `TILLWIRE_SHOPIFY_ACCESS_TOKEN` and `TILLWIRE_SHOPIFY_WEBHOOK_SECRET`. Default: no shop.
+    public var shopify: ShopifyConfiguration?
 
     public init() {}
 
@@ -105,6 +112,8 @@ public struct HubConfiguration: Sendable, Equatable {
         "returns.unreferenced_limit_minor_units", "returns.receipt_window_days", "returns.refund_wait_days",
         "finance.system", "finance.time_zone", "finance.daily_posting_locations", "finance.day_close_minutes", "pricing.owner", "pricing.promotion_refresh_ms",
         "oscar.url", "oscar.channel", "oscar.username", "oscar.password", "oscar.webhook_secret", "oscar.system",
+        "shopify.url", "shopify.channel", "shopify.access_token", "shopify.webhook_secret", "shopify.location_id", "shopify.system",
+        "shopify.api_version", "shopify.poll_interval_seconds", "shopify.poll_overlap_seconds",
     ] + Scope.known.map { "api.scope_rates.\($0)" } + accountKeys.map { "finance.accounts.\($0.key)" }
 
     public static func environmentName(of key: String) -> String {
@@ -278,26 +287,68 @@ public struct HubConfiguration: Sendable, Equatable {
             configuration.pricing.owner = id
         }
         if let milliseconds = try integer("pricing.promotion_refresh_ms", in: 0...60_000) { configuration.pricing.promotionRefresh = .milliseconds(milliseconds) }
-        let oscarKeys = ["url", "channel", "username", "password", "webhook_secret", "system"].map { "oscar.\($0)" }
-        if oscarKeys.contains(where: { value($0) != nil }) {
+        /// A connector's section (`<prefix>.*`): nil when none of its keys is set; once one is, the others it needs.
+        struct Section {
+            let prefix: String
+            let value: (String) -> (value: String, origin: String)?
+            let fail: (String, String) -> ConfigurationError
+
             func required(_ key: String) throws(ConfigurationError) -> String {
-                guard let entry = value(key), !entry.value.isEmpty else { throw fail(key, "is required once an oscar.* key is set") }
+                guard let entry = value("\(prefix).\(key)"), !entry.value.isEmpty else { throw fail("\(prefix).\(key)", "is required once a \(prefix).* key is set") }
                 return entry.value
             }
-            let url = try required("oscar.url")
-            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
-                throw fail("oscar.url", "must be an http(s) URL like http://127.0.0.1:8001, got '\(url)'")
+
+            func url(example: String) throws(ConfigurationError) -> String {
+                let url = try required("url")
+                guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
+                    throw fail("\(prefix).url", "must be an http(s) URL like \(example), got '\(url)'")
+                }
+                return url
             }
-            let channelText = try required("oscar.channel")
-            guard let channel = try? ChannelID(channelText), configuration.channels.contains(where: { $0.channel == channel }) else {
-                throw fail("oscar.channel", "must be one of the configured channels (channels.*), got '\(channelText)'")
+
+            func channel(among channels: [ChannelPolicy]) throws(ConfigurationError) -> ChannelID {
+                let text = try required("channel")
+                guard let channel = try? ChannelID(text), channels.contains(where: { $0.channel == channel }) else {
+                    throw fail("\(prefix).channel", "must be one of the configured channels (channels.*), got '\(text)'")
+                }
+                return channel
             }
-            let systemText = value("oscar.system")?.value ?? "oscar"
-            guard let system = try? SystemID(systemText), systemText.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
-                throw fail("oscar.system", "must be a system name of letters, digits, '-' and '_', got '\(systemText)'")
+
+            func system() throws(ConfigurationError) -> SystemID {
+                let text = value("\(prefix).system")?.value ?? prefix
+                guard let system = try? SystemID(text), text.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+                    throw fail("\(prefix).system", "must be a system name of letters, digits, '-' and '_', got '\(text)'")
+                }
+                return system
             }
-            configuration.oscar = OscarConfiguration(system: system, channel: channel, baseURL: url, username: try required("oscar.username"),
-                                                     password: try required("oscar.password"), webhookSecret: try required("oscar.webhook_secret"))
+        }
+        func section(_ prefix: String) -> Section? {
+            guard keys.contains(where: { $0.hasPrefix("\(prefix).") && value($0) != nil }) else { return nil }
+            return Section(prefix: prefix, value: value, fail: fail)
+        }
+        if let oscar = section("oscar") {
+            configuration.oscar = OscarConfiguration(system: try oscar.system(), channel: try oscar.channel(among: configuration.channels),
+                                                     baseURL: try oscar.url(example: "http://127.0.0.1:8001"), username: try oscar.required("username"),
+                                                     password: try oscar.required("password"), webhookSecret: try oscar.required("webhook_secret"))
+        }
+        if let shopify = section("shopify") {
+            let location = try shopify.required("location_id")
+            guard location.allSatisfy(\.isNumber) || location.hasPrefix("gid://shopify/Location/") else {
+                throw fail("shopify.location_id", "must be the Shopify location's id (digits, or gid://shopify/Location/<digits>), got '\(location)'")
+            }
+            var shop = ShopifyConfiguration(system: try shopify.system(), channel: try shopify.channel(among: configuration.channels),
+                                            shopURL: try shopify.url(example: "https://your-shop.myshopify.com"), accessToken: try shopify.required("access_token"),
+                                            webhookSecret: try shopify.required("webhook_secret"), location: ShopifyID(location))
+            if let version = value("shopify.api_version")?.value {
+                guard version.wholeMatch(of: /[0-9]{4}-[0-9]{2}/) != nil else { throw fail("shopify.api_version", "must be a version like 2026-04, got '\(version)'") }
+                shop.apiVersion = version
+            }
+            if let seconds = try integer("shopify.poll_interval_seconds", in: 10...86_400) { shop.pollInterval = .seconds(seconds) }
+            if let seconds = try integer("shopify.poll_overlap_seconds", in: 0...86_400) { shop.pollOverlap = .seconds(seconds) }
+            guard shop.system != configuration.oscar?.system else { throw fail("shopify.system", "is also oscar.system; each shop needs its own") }
+            configuration.shopify = shop
+            // The shop's channel is told about its orders (fulfilment, refunds) through the shop's system.
+            configuration.orders.channelSystems[shop.channel] = shop.system
         }
         if let minutes = try integer("finance.day_close_minutes", in: 0...(7 * 24 * 60)) { configuration.finance.dayCloseDelay = .seconds(minutes * 60) }
         for (key, path) in accountKeys {

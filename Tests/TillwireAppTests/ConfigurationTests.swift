@@ -190,4 +190,40 @@ import TillwireEngine
             } catch { #expect(error.key == key, "\(error)") }
         }
     }
+
+    @Test func shopConnectorsAreReadWithTheirSecretsFromTheEnvironment() throws {
+        let yaml = """
+            channels:
+              web-us:
+                locations: [dc-1]
+              web-uk:
+                locations: [dc-1]
+            shopify:
+              url: https://tillwire-test.myshopify.com/
+              channel: web-us
+              location_id: gid://shopify/Location/655441491
+              poll_interval_seconds: 60
+            oscar:
+              url: http://127.0.0.1:8001
+              channel: web-uk
+              username: hub
+            """
+        let environment = ["TILLWIRE_SHOPIFY_ACCESS_TOKEN": "shpat_x", "TILLWIRE_SHOPIFY_WEBHOOK_SECRET": "s1",
+                           "TILLWIRE_OSCAR_PASSWORD": "p", "TILLWIRE_OSCAR_WEBHOOK_SECRET": "s2"]
+        let configuration = try HubConfiguration.load(yaml: yaml, environment: environment)
+        let shop = try #require(configuration.shopify)
+        #expect(shop.shopURL == "https://tillwire-test.myshopify.com" && shop.channel == "web-us" && shop.system == "shopify")
+        #expect(shop.location.rawValue == "655441491" && shop.accessToken == "shpat_x" && shop.webhookSecret == "s1")
+        #expect(shop.pollInterval == .seconds(60) && shop.apiVersion == "2026-04" && shop.pollOverlap == .seconds(600), "the rest are defaults")
+        #expect(configuration.oscar?.channel == "web-uk" && configuration.oscar?.password == "p")
+        for (change, key) in [("", "shopify.access_token"), ("TILLWIRE_SHOPIFY_LOCATION_ID=Main warehouse", "shopify.location_id"),
+                              ("TILLWIRE_SHOPIFY_CHANNEL=web-fr", "shopify.channel"), ("TILLWIRE_SHOPIFY_URL=myshop", "shopify.url"),
+                              ("TILLWIRE_SHOPIFY_API_VERSION=latest", "shopify.api_version"), ("TILLWIRE_SHOPIFY_SYSTEM=oscar", "shopify.system")] {
+            var bad = environment
+            bad["TILLWIRE_SHOPIFY_ACCESS_TOKEN"] = key == "shopify.access_token" ? nil : "shpat_x"
+            let parts = change.split(separator: "=", maxSplits: 1).map(String.init)
+            if parts.count == 2 { bad[parts[0]] = parts[1] }
+            #expect { try HubConfiguration.load(yaml: yaml, environment: bad) } throws: { ($0 as? ConfigurationError)?.key == key }
+        }
+    }
 }

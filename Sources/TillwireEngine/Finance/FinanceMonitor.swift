@@ -30,7 +30,8 @@ public struct FinanceMonitor: Service {
             } catch {
                 logger.warning("finance backlog could not be read", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: interval)
+            // A plain sleep outlasts a graceful shutdown: every stop of the hub waited for it (measured: 14 s of 15).
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 

@@ -68,6 +68,7 @@ public final class FakeShopify: Sendable {
         var refunds: [Refund] = []
         var mutationSizes: [Int] = []
         var throttled = 0
+        var drained = false
         var answered429 = 0
         var requests: [String] = []
     }
@@ -117,8 +118,8 @@ public final class FakeShopify: Sendable {
         state.withLock { $0.queued429 += Array(repeating: retryAfter, count: count) }
     }
 
-    /// Spends the cost budget, as other apps on the shop would.
-    public func drainBudget() { state.withLock { $0.budget = 0; $0.refilledAt = .now } }
+    /// Spends the cost budget, as other apps on the shop would: the next query finds no points left.
+    public func drainBudget() { state.withLock { $0.drained = true } }
 
     public var fulfillments: [Fulfillment] { state.withLock { $0.fulfillments } }
     public var refunds: [Refund] { state.withLock { $0.refunds } }
@@ -219,6 +220,10 @@ public final class FakeShopify: Sendable {
             let now = ContinuousClock.now
             state.budget = min(maximumAvailable, state.budget + restoreRate * ((now - state.refilledAt) / .seconds(1)))
             state.refilledAt = now
+            if state.drained {
+                state.budget = 0
+                state.drained = false
+            }
             state.requests.append(operation.name)
             guard state.budget >= operation.cost else {
                 state.throttled += 1

@@ -52,20 +52,17 @@ public struct ShopifyWebhookReceiver: WebhookReceiver {
     static func orderPartition(_ system: SystemID, _ order: ShopifyID) -> String { "webhook/\(system.rawValue)/order/\(order.rawValue)" }
 }
 
-/// Applies a Shopify order's state to the hub: a new order is captured (gate, reservation and fulfilment follow as
-/// for any channel); for a known one the payment figures only move forward and a cancellation cancels it. Because
-/// each delivery carries the whole order at a moment, deliveries that come late, twice or out of order change
-/// nothing that a later one did not: an `orders/paid` before its `orders/create` captures the paid order, and the
-/// `orders/create` after it changes nothing. Edits of a captured order's lines in Shopify are logged, not applied.
+/// Applies a Shopify order's state to the hub through `ChannelOrderIntake`: each `orders/*` body is the whole order
+/// at a moment, so deliveries that come late, twice or out of order change nothing a later one did not (an
+/// `orders/paid` before its `orders/create` captures the paid order, and the `orders/create` after it changes
+/// nothing).
 public struct ShopifyOrderSync: Sendable {
     let configuration: ShopifyConfiguration
-    let orders: OrderService
-    let logger: Logger
+    let intake: ChannelOrderIntake
 
     public init(configuration: ShopifyConfiguration, orders: OrderService, logger: Logger) {
         self.configuration = configuration
-        self.orders = orders
-        self.logger = logger
+        self.intake = ChannelOrderIntake(orders: orders, system: configuration.system, logger: logger)
     }
 
     public func apply(_ order: ShopifyOrder, cause: String) async throws {
@@ -75,38 +72,7 @@ public struct ShopifyOrderSync: Sendable {
             meaning = try ShopifyMapping.meaning(order)
             canonical = try ShopifyMapping.canonical(order, channel: configuration.channel)
         } catch { throw JobError.terminal("\(error)") }
-        guard let status = meaning.status else { return }
-        let system = configuration.system
-        guard let record = try await orders.record(canonical.id) else {
-            guard status != .cancelled else {
-                logger.info("shopify order cancelled before the hub took it", metadata: ["order": "\(order.id)", "cause": "\(cause)"])
-                return
-            }
-            do {
-                _ = try await orders.capture(canonical, source: system, causation: cause)
-            } catch let conflict as OrderService.ConflictingCapture {
-                throw JobError.terminal("\(conflict)")
-            }
-            return
-        }
-        if record.order.lines.map(\.sku) != canonical.lines.map(\.sku) || record.order.lines.map(\.quantity) != canonical.lines.map(\.quantity) {
-            logger.warning("the order's lines were edited in Shopify; the hub keeps the lines it took", metadata: ["order": "\(canonical.id)", "cause": "\(cause)"])
-        }
-        let known = record.payments
-        let seen = canonical.payments
-        let merged = try Payments(authorized: seen.authorized.minorUnits > known.authorized.minorUnits ? seen.authorized : known.authorized,
-                                  captured: seen.captured.minorUnits > known.captured.minorUnits ? seen.captured : known.captured,
-                                  refunded: seen.refunded.minorUnits > known.refunded.minorUnits ? seen.refunded : known.refunded)
-        if merged != known {
-            _ = try await orders.updatePayments(canonical.id, merged, cause: "shopify financial_status \(order.financial_status ?? "-") (\(cause))", source: system)
-        }
-        if status == .cancelled, record.lifecycle.status != .cancelled {
-            do {
-                _ = try await orders.cancel(canonical.id, reason: "cancelled in Shopify", source: system)
-            } catch let refused as DomainError {
-                logger.warning("Shopify cancelled an order the hub cannot cancel", metadata: ["order": "\(canonical.id)", "reason": "\(refused)", "cause": "\(cause)"])
-            }
-        }
+        try await intake.apply(canonical, status: meaning.status, cause: "\(cause), financial_status \(order.financial_status ?? "-")")
     }
 }
 

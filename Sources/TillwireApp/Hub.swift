@@ -126,7 +126,7 @@ public enum Hub {
         if let oscar = configuration.oscar { handlers.append(OscarWebhookJob(configuration: oscar, orders: orders, logger: logger)) }
         if let shop = shopify {
             handlers += [ShopifyWebhookJob(configuration: shop.configuration, orders: orders, admin: shop.admin, binder: shop.binder, logger: logger),
-                         ShopifyOrderPoll(configuration: shop.configuration, admin: shop.admin, store: store, logger: logger)]
+                         ShopifyOrderSource.poll(configuration: shop.configuration, admin: shop.admin, store: store, logger: logger)]
         }
         let worker = JobWorker(
             store: store, handlers: handlers, configuration: .init(concurrency: configuration.workerConcurrency, lease: configuration.workerLease),
@@ -160,7 +160,7 @@ public enum Hub {
         if let shopify {
             // The reconciliation poll's chain starts here; a poll already pending (from a previous run, or another
             // instance) absorbs this one and keeps its place.
-            _ = try await store.commit(Commit(jobs: [ShopifyOrderPoll.job(shopify.configuration.system, at: Date())]))
+            _ = try await store.commit(Commit(jobs: [OrderPoll.job(shopify.configuration.system, at: Date())]))
         }
         do {
             try await group.run()

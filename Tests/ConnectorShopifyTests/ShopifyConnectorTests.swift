@@ -199,9 +199,9 @@ import TillwireTesting
                               updatedAt: now.addingTimeInterval(Double(index) - 60), lines: [])
             }
             fake.addOrder(id: "999", json: ShopifyMappingTests.order(id: "999"), updatedAt: now.addingTimeInterval(-86_400), lines: [])
-            let poll = ShopifyOrderPoll(configuration: rig.configuration, admin: rig.admin, store: rig.store, logger: rig.logger)
-            _ = try await rig.store.commit(Commit(jobs: [ShopifyOrderPoll.job(rig.configuration.system, at: now)]))
-            _ = try await rig.store.commit(Commit(jobs: [ShopifyOrderPoll.job(rig.configuration.system, at: now)]))
+            let poll = ShopifyOrderSource.poll(configuration: rig.configuration, admin: rig.admin, store: rig.store, logger: rig.logger)
+            _ = try await rig.store.commit(Commit(jobs: [OrderPoll.job(rig.configuration.system, at: now)]))
+            _ = try await rig.store.commit(Commit(jobs: [OrderPoll.job(rig.configuration.system, at: now)]))
             try await rig.work([poll, rig.webhookJob])
             for id in ["1001", "1002", "1003"] {
                 #expect(try await rig.orders.record(.derived(channel: "web", channelOrderID: id)) != nil, "order \(id)")
@@ -211,7 +211,7 @@ import TillwireTesting
             let cursor = try #require(try await poll.cursor())
             #expect(abs(cursor.timeIntervalSince(now.addingTimeInterval(-58))) < 1, "the cursor is the latest updated_at seen")
             let next = try await rig.store.jobs(in: .pending, limit: 10)
-            #expect(next.map(\.kind) == [ShopifyOrderPoll.kind(rig.configuration.system)] && next[0].runAt > now.addingTimeInterval(200), "the next poll is due later")
+            #expect(next.map(\.kind) == [OrderPoll.kind(rig.configuration.system)] && next[0].runAt > now.addingTimeInterval(200), "the next poll is due later")
         }
     }
 }

@@ -79,6 +79,12 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // A WooCommerce store: webhooks, REST API v3 (stock batches, order status and notes, refunds), the poll.
+        .target(name: "ConnectorWooCommerce", dependencies: [
+            "TillwireConnectors", "TillwireStorage", "TillwireDomain", "TillwireEngine",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
         // HTTP: routes, request ids, problem+json. Knows storage only through its protocols.
         .target(name: "TillwireAPI", dependencies: [
             "TillwireStorage", "TillwireDomain", "TillwireEngine", "TillwireConnectors",
@@ -93,7 +99,7 @@ let package = Package(
         // The one place where everything is wired: config -> store -> services -> ServiceGroup.
         .target(name: "TillwireApp", dependencies: [
             "TillwireDomain", "TillwireStorage", "TillwireStorageSQLite", "TillwireStoragePostgres",
-            "TillwireEngine", "TillwireAPI", "TillwireConnectors", "ConnectorOscar", "ConnectorShopify",
+            "TillwireEngine", "TillwireAPI", "TillwireConnectors", "ConnectorOscar", "ConnectorShopify", "ConnectorWooCommerce",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
@@ -135,6 +141,12 @@ let package = Package(
         ]),
         .testTarget(name: "ConnectorShopifyTests", dependencies: [
             "ConnectorShopify", "TillwireConnectors", "TillwireDomain", "TillwireEngine", "TillwireStorage", "TillwireStorageSQLite", "TillwireTesting",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "ConnectorWooCommerceTests", dependencies: [
+            "ConnectorWooCommerce", "TillwireConnectors", "TillwireDomain", "TillwireEngine", "TillwireStorage", "TillwireStorageSQLite", "TillwireTesting",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),

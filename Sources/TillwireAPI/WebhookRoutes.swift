@@ -9,7 +9,7 @@ import TillwireDomain
 /// acknowledged too and changes nothing.
 enum WebhookRoutes {
     struct Receipt: ResponseEncodable {
-        /// `stored` or `duplicate`.
+        /// `stored`, `duplicate` or `ignored`.
         let status: String
     }
 
@@ -28,6 +28,7 @@ enum WebhookRoutes {
                 switch try await receiver.receive(WebhookDelivery(headers: headers, body: Data(buffer: body), receivedAt: Date())) {
                 case .stored: return Receipt(status: "stored")
                 case .duplicate: return Receipt(status: "duplicate")
+                case .ignored: return Receipt(status: "ignored")
                 }
             } catch let refused as WebhookRefused {
                 context.logger.warning("webhook refused", metadata: ["system": "\(name)", "reason": "\(refused.reason)"])

@@ -6,6 +6,7 @@ import Prometheus
 import ServiceLifecycle
 import ConnectorOscar
 import ConnectorShopify
+import ConnectorWooCommerce
 import TillwireAPI
 import TillwireConnectors
 import TillwireDomain
@@ -69,8 +70,13 @@ public enum Hub {
         let shopify = configuration.shopify.map { shop in
             (configuration: shop, admin: ShopifyAdmin(configuration: shop), binder: ExternalBinder(store: store, system: shop.system))
         }
-        let webhooks: [any WebhookReceiver] = (configuration.oscar.map { [OscarWebhookReceiver(configuration: $0, store: store)] } ?? [])
-            + (shopify.map { [ShopifyWebhookReceiver(configuration: $0.configuration, store: store)] } ?? [])
+        let woo = configuration.woocommerce.map { shop in
+            (configuration: shop, api: WooCommerceAPI(configuration: shop), binder: ExternalBinder(store: store, system: shop.system))
+        }
+        var webhooks: [any WebhookReceiver] = []
+        if let oscar = configuration.oscar { webhooks.append(OscarWebhookReceiver(configuration: oscar, store: store)) }
+        if let shop = shopify { webhooks.append(ShopifyWebhookReceiver(configuration: shop.configuration, store: store)) }
+        if let woo { webhooks.append(WooCommerceWebhookReceiver(configuration: woo.configuration, store: store)) }
         let router = HubRouter.build(store: store, metrics: registry, api: configuration.api, inventory: inventory, systems: systems,
                                      orders: orders, returns: returns, pricing: PricingService(store: store, policy: pricingPolicy),
                                      webhooks: webhooks)
@@ -101,6 +107,9 @@ public enum Hub {
             if let shopify, configuration.orders.system(of: shopify.configuration.channel) == system {
                 return ShopifyOrderClient(configuration: shopify.configuration, admin: shopify.admin, logger: logger)
             }
+            if let woo, configuration.orders.system(of: woo.configuration.channel) == system {
+                return WooCommerceOrderClient(configuration: woo.configuration, api: woo.api, logger: logger)
+            }
             return LoggingChannelOrders(logger: logger)
         }
         var handlers: [any JobHandler] = [workflows, ReservationExpiry(service: inventory)] + (drill ? [Drill.Deliver()] : [])
@@ -121,12 +130,19 @@ public enum Hub {
             if let shop = shopify, shop.configuration.channel == channel.channel {
                 publisher = ShopifyInventoryPublisher(configuration: shop.configuration, admin: shop.admin, binder: shop.binder)
             }
+            if let woo, woo.configuration.channel == channel.channel {
+                publisher = WooCommerceStockPublisher(configuration: woo.configuration, api: woo.api, binder: woo.binder)
+            }
             handlers.append(ChannelAvailabilityJob(policy: channel, store: store, publisher: publisher))
         }
         if let oscar = configuration.oscar { handlers.append(OscarWebhookJob(configuration: oscar, orders: orders, logger: logger)) }
         if let shop = shopify {
             handlers += [ShopifyWebhookJob(configuration: shop.configuration, orders: orders, admin: shop.admin, binder: shop.binder, logger: logger),
                          ShopifyOrderSource.poll(configuration: shop.configuration, admin: shop.admin, store: store, logger: logger)]
+        }
+        if let woo {
+            handlers += [WooCommerceWebhookJob(configuration: woo.configuration, orders: orders, binder: woo.binder, logger: logger),
+                         WooCommerceOrderSource.poll(configuration: woo.configuration, api: woo.api, store: store, logger: logger)]
         }
         let worker = JobWorker(
             store: store, handlers: handlers, configuration: .init(concurrency: configuration.workerConcurrency, lease: configuration.workerLease),
@@ -157,11 +173,10 @@ public enum Hub {
             logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = .seconds(30)
         let group = ServiceGroup(configuration: groupConfiguration)
-        if let shopify {
-            // The reconciliation poll's chain starts here; a poll already pending (from a previous run, or another
-            // instance) absorbs this one and keeps its place.
-            _ = try await store.commit(Commit(jobs: [OrderPoll.job(shopify.configuration.system, at: Date())]))
-        }
+        // The reconciliation polls' chains start here; a poll already pending (from a previous run, or another
+        // instance) absorbs this one and keeps its place.
+        let polled = [shopify?.configuration.system, woo?.configuration.system].compactMap { $0 }
+        if !polled.isEmpty { _ = try await store.commit(Commit(jobs: polled.map { OrderPoll.job($0, at: Date()) })) }
         do {
             try await group.run()
         } catch {

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ConnectorOscar
 import ConnectorShopify
+import ConnectorWooCommerce
 import TillwireAPI
 import TillwireDomain
 import TillwireEngine
@@ -92,6 +93,12 @@ public struct HubConfiguration: Sendable, Equatable {
     /// `api_version` (2026-04), `poll_interval_seconds` (300) and `poll_overlap_seconds` (600). Put the secrets in
     /// `TILLWIRE_SHOPIFY_ACCESS_TOKEN` and `TILLWIRE_SHOPIFY_WEBHOOK_SECRET`. Default: no shop.
     public var shopify: ShopifyConfiguration?
+    /// `woocommerce.*`: a WooCommerce store as a sales channel (docs/connectors/woocommerce.md): `url` (the WordPress
+    /// site), `channel` (one of `channels`), `consumer_key` and `consumer_secret` (a read/write REST API key),
+    /// `webhook_secret` (the secret set on the store's webhooks); optional `system` (`woocommerce`),
+    /// `poll_interval_seconds` (300) and `poll_overlap_seconds` (600). Put the secrets in
+    /// `TILLWIRE_WOOCOMMERCE_CONSUMER_SECRET` and `TILLWIRE_WOOCOMMERCE_WEBHOOK_SECRET`. Default: no store.
+    public var woocommerce: WooCommerceConfiguration?
 
     public init() {}
 
@@ -114,6 +121,8 @@ public struct HubConfiguration: Sendable, Equatable {
         "oscar.url", "oscar.channel", "oscar.username", "oscar.password", "oscar.webhook_secret", "oscar.system",
         "shopify.url", "shopify.channel", "shopify.access_token", "shopify.webhook_secret", "shopify.location_id", "shopify.system",
         "shopify.api_version", "shopify.poll_interval_seconds", "shopify.poll_overlap_seconds",
+        "woocommerce.url", "woocommerce.channel", "woocommerce.consumer_key", "woocommerce.consumer_secret", "woocommerce.webhook_secret",
+        "woocommerce.system", "woocommerce.poll_interval_seconds", "woocommerce.poll_overlap_seconds",
     ] + Scope.known.map { "api.scope_rates.\($0)" } + accountKeys.map { "finance.accounts.\($0.key)" }
 
     public static func environmentName(of key: String) -> String {
@@ -346,9 +355,25 @@ public struct HubConfiguration: Sendable, Equatable {
             if let seconds = try integer("shopify.poll_interval_seconds", in: 10...86_400) { shop.pollInterval = .seconds(seconds) }
             if let seconds = try integer("shopify.poll_overlap_seconds", in: 0...86_400) { shop.pollOverlap = .seconds(seconds) }
             guard shop.system != configuration.oscar?.system else { throw fail("shopify.system", "is also oscar.system; each shop needs its own") }
+            guard shop.channel != configuration.oscar?.channel else { throw fail("shopify.channel", "already has a shop connector (oscar.channel); each channel has one") }
             configuration.shopify = shop
             // The shop's channel is told about its orders (fulfilment, refunds) through the shop's system.
             configuration.orders.channelSystems[shop.channel] = shop.system
+        }
+        if let woo = section("woocommerce") {
+            var store = WooCommerceConfiguration(system: try woo.system(), channel: try woo.channel(among: configuration.channels),
+                                                 storeURL: try woo.url(example: "https://shop.example.com"), consumerKey: try woo.required("consumer_key"),
+                                                 consumerSecret: try woo.required("consumer_secret"), webhookSecret: try woo.required("webhook_secret"))
+            if let seconds = try integer("woocommerce.poll_interval_seconds", in: 10...86_400) { store.pollInterval = .seconds(seconds) }
+            if let seconds = try integer("woocommerce.poll_overlap_seconds", in: 0...86_400) { store.pollOverlap = .seconds(seconds) }
+            guard ![configuration.oscar?.system, configuration.shopify?.system].contains(store.system) else {
+                throw fail("woocommerce.system", "is also another connector's system; each shop needs its own")
+            }
+            guard ![configuration.oscar?.channel, configuration.shopify?.channel].contains(store.channel) else {
+                throw fail("woocommerce.channel", "already has a shop connector; each channel has one")
+            }
+            configuration.woocommerce = store
+            configuration.orders.channelSystems[store.channel] = store.system
         }
         if let minutes = try integer("finance.day_close_minutes", in: 0...(7 * 24 * 60)) { configuration.finance.dayCloseDelay = .seconds(minutes * 60) }
         for (key, path) in accountKeys {

@@ -9,6 +9,8 @@ import TillwireStorage
 /// Calls to an external system's HTTP API, on AsyncHTTPClient. Every answer comes back whatever its status;
 /// `failure` turns one that is not a success into the job error that says whether to try again.
 public struct HTTPTransport: Sendable {
+    public typealias Method = HTTPMethod
+
     public struct Reply: Sendable {
         public let status: Int
         public let headers: [(String, String)]

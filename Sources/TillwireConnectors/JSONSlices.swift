@@ -11,8 +11,7 @@ public enum JSONSlices {
 
     /// The raw bytes of each element of the array under `key` in the top-level object; `[]` when the key is absent.
     public static func elements(of key: String, in data: Data) throws -> [Data] {
-        let bytes = [UInt8](data)
-        var scanner = Scanner(bytes: bytes)
+        var scanner = Scanner(bytes: [UInt8](data))
         try scanner.expect(UInt8(ascii: "{"))
         scanner.skipSpace()
         if scanner.peek == UInt8(ascii: "}") { return [] }
@@ -22,26 +21,19 @@ public enum JSONSlices {
             scanner.skipSpace()
             try scanner.expect(UInt8(ascii: ":"))
             scanner.skipSpace()
-            if name == Array(key.utf8), scanner.peek == UInt8(ascii: "[") {
-                scanner.index += 1
-                var elements: [Data] = []
-                scanner.skipSpace()
-                if scanner.peek == UInt8(ascii: "]") { return [] }
-                while true {
-                    scanner.skipSpace()
-                    let start = scanner.index
-                    try scanner.skipValue()
-                    elements.append(Data(bytes[start..<scanner.index]))
-                    scanner.skipSpace()
-                    if scanner.peek == UInt8(ascii: "]") { return elements }
-                    try scanner.expect(UInt8(ascii: ","))
-                }
-            }
+            if name == Array(key.utf8), scanner.peek == UInt8(ascii: "[") { return try scanner.arrayElements() }
             try scanner.skipValue()
             scanner.skipSpace()
             if scanner.peek == UInt8(ascii: "}") { return [] }
             try scanner.expect(UInt8(ascii: ","))
         }
+    }
+
+    /// The raw bytes of each element of a document that is an array.
+    public static func elements(in data: Data) throws -> [Data] {
+        var scanner = Scanner(bytes: [UInt8](data))
+        scanner.skipSpace()
+        return try scanner.arrayElements()
     }
 
     struct Scanner {
@@ -72,6 +64,23 @@ public enum JSONSlices {
                 index += 1
             }
             throw Malformed(offset: start, reason: "unterminated string")
+        }
+
+        /// At a `[`: each element's bytes.
+        mutating func arrayElements() throws -> [Data] {
+            try expect(UInt8(ascii: "["))
+            var elements: [Data] = []
+            skipSpace()
+            if peek == UInt8(ascii: "]") { return [] }
+            while true {
+                skipSpace()
+                let start = index
+                try skipValue()
+                elements.append(Data(bytes[start..<index]))
+                skipSpace()
+                if peek == UInt8(ascii: "]") { return elements }
+                try expect(UInt8(ascii: ","))
+            }
         }
 
         mutating func skipValue() throws {

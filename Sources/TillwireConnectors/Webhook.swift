@@ -34,6 +34,8 @@ public enum WebhookReceipt: Sendable, Equatable {
     case stored
     /// Seen before: acknowledged, nothing changed.
     case duplicate
+    /// Not a delivery to keep (a platform's ping when a webhook is saved): acknowledged, nothing stored.
+    case ignored
 }
 
 /// A delivery refused before anything was stored (a 401).

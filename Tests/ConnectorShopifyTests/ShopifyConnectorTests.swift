@@ -59,7 +59,7 @@ import TillwireTesting
     @Test func deliveriesAreVerifiedDeduplicatedByEventIdAndABadBodyIsADeadLetterThatKeepsIt() async throws {
         try await withShop { _, rig in
             let receiver = ShopifyWebhookReceiver(configuration: rig.configuration, store: rig.store)
-            let body = ShopifyMappingTests.order()
+            let body = PlatformFixtures.shopifyOrder()
             await #expect(throws: WebhookRefused.self) { try await receiver.receive(delivery(body, topic: "orders/create", event: "e1", signature: "bm9wZQ==")) }
             await #expect(throws: WebhookRefused.self) {
                 try await receiver.receive(delivery(body, topic: "orders/create", event: "e1", signature: WebhookSignature.sign(Data(body.utf8), secret: "another app")))
@@ -85,14 +85,14 @@ import TillwireTesting
             let receiver = ShopifyWebhookReceiver(configuration: rig.configuration, store: rig.store)
             let id = OrderID.derived(channel: "web", channelOrderID: "820982911946154508")
             // orders/paid arrives before orders/create; then orders/create (pending) arrives late, and twice.
-            _ = try await receiver.receive(delivery(ShopifyMappingTests.order(financial: "paid", updatedAt: "2026-11-29T10:01:00-05:00"), topic: "orders/paid", event: "paid"))
-            _ = try await receiver.receive(delivery(ShopifyMappingTests.order(financial: "pending", updatedAt: "2026-11-29T10:00:00-05:00"), topic: "orders/create", event: "create"))
-            _ = try await receiver.receive(delivery(ShopifyMappingTests.order(financial: "pending", updatedAt: "2026-11-29T10:00:00-05:00"), topic: "orders/create", event: "create"))
+            _ = try await receiver.receive(delivery(PlatformFixtures.shopifyOrder(financial: "paid", updatedAt: "2026-11-29T10:01:00-05:00"), topic: "orders/paid", event: "paid"))
+            _ = try await receiver.receive(delivery(PlatformFixtures.shopifyOrder(financial: "pending", updatedAt: "2026-11-29T10:00:00-05:00"), topic: "orders/create", event: "create"))
+            _ = try await receiver.receive(delivery(PlatformFixtures.shopifyOrder(financial: "pending", updatedAt: "2026-11-29T10:00:00-05:00"), topic: "orders/create", event: "create"))
             try await rig.work([rig.webhookJob])
             let record = try #require(try await rig.orders.record(id))
             #expect(record.payments.captured == record.order.total, "the late pending state does not undo the payment")
             #expect(record.lifecycle.status != .cancelled)
-            _ = try await receiver.receive(delivery(ShopifyMappingTests.order(cancelledAt: #""2026-11-29T11:00:00-05:00""#), topic: "orders/cancelled", event: "cancel"))
+            _ = try await receiver.receive(delivery(PlatformFixtures.shopifyOrder(cancelledAt: #""2026-11-29T11:00:00-05:00""#), topic: "orders/cancelled", event: "cancel"))
             try await rig.work([rig.webhookJob])
             #expect(try await rig.orders.record(id)?.lifecycle.status == .cancelled)
             #expect(try await rig.store.jobs(in: .dead, limit: 10).isEmpty)
@@ -173,8 +173,8 @@ import TillwireTesting
 
     @Test func fulfilmentAndRefundsReachTheOrderOnceEach() async throws {
         try await withShop { fake, rig in
-            fake.addOrder(id: "820982911946154508", json: ShopifyMappingTests.order(), updatedAt: Date(), lines: [("466157049", 2), ("518995019", 1)])
-            let order = try ShopifyMapping.canonical(try ShopifyMappingTests.parsed(ShopifyMappingTests.order()), channel: "web")
+            fake.addOrder(id: "820982911946154508", json: PlatformFixtures.shopifyOrder(), updatedAt: Date(), lines: [("466157049", 2), ("518995019", 1)])
+            let order = try ShopifyMapping.canonical(try ShopifyMappingTests.parsed(PlatformFixtures.shopifyOrder()), channel: "web")
             let client = ShopifyOrderClient(configuration: rig.configuration, admin: rig.admin, logger: rig.logger)
             try await client.notify(order, status: .released, tracking: nil, key: "n1")
             #expect(fake.fulfillments.isEmpty, "only a fulfilled order is sent")
@@ -195,10 +195,10 @@ import TillwireTesting
         try await withShop(FakeShopify(pageSize: 2)) { fake, rig in
             let now = Date()
             for (index, id) in ["1001", "1002", "1003"].enumerated() {
-                fake.addOrder(id: id, json: ShopifyMappingTests.order(id: id, updatedAt: now.addingTimeInterval(Double(index) - 60).ISO8601Format()),
+                fake.addOrder(id: id, json: PlatformFixtures.shopifyOrder(id: id, updatedAt: now.addingTimeInterval(Double(index) - 60).ISO8601Format()),
                               updatedAt: now.addingTimeInterval(Double(index) - 60), lines: [])
             }
-            fake.addOrder(id: "999", json: ShopifyMappingTests.order(id: "999"), updatedAt: now.addingTimeInterval(-86_400), lines: [])
+            fake.addOrder(id: "999", json: PlatformFixtures.shopifyOrder(id: "999"), updatedAt: now.addingTimeInterval(-86_400), lines: [])
             let poll = ShopifyOrderSource.poll(configuration: rig.configuration, admin: rig.admin, store: rig.store, logger: rig.logger)
             _ = try await rig.store.commit(Commit(jobs: [OrderPoll.job(rig.configuration.system, at: now)]))
             _ = try await rig.store.commit(Commit(jobs: [OrderPoll.job(rig.configuration.system, at: now)]))

@@ -3,34 +3,11 @@ import Foundation
 import Testing
 import TillwireConnectors
 import TillwireDomain
+import TillwireTesting
 
 /// The Shopify mapping on bodies shaped as the REST Admin API and the `orders/*` webhooks send them (written here
 /// from Shopify's documented order resource): exact ids, shop money, discounts and tax as allocated, statuses.
 @Suite struct ShopifyMappingTests {
-    /// An order paid in EUR on a USD shop: the `*_set` fields carry both, and the hub books the shop's money.
-    static func order(id: String = "820982911946154508", financial: String = "paid", fulfillment: String = "null", cancelledAt: String = "null",
-                      updatedAt: String = "2026-11-29T10:05:00-05:00", refunds: String = "[]") -> String {
-        """
-        {"id": \(id), "admin_graphql_api_id": "gid://shopify/Order/\(id)", "name": "#1001", "order_number": 1001,
-         "email": "jane@example.com", "created_at": "2026-11-29T10:00:00-05:00", "updated_at": "\(updatedAt)", "cancelled_at": \(cancelledAt),
-         "currency": "USD", "presentment_currency": "EUR", "taxes_included": false,
-         "total_price": "53.44", "total_price_set": {"shop_money": {"amount": "53.44", "currency_code": "USD"}, "presentment_money": {"amount": "49.40", "currency_code": "EUR"}},
-         "subtotal_price": "44.48", "total_tax": "3.96", "total_discounts": "4.00", "total_outstanding": "0.00",
-         "financial_status": "\(financial)", "fulfillment_status": \(fulfillment),
-         "customer": {"id": 207119551, "email": "jane@example.com", "first_name": "Jane", "last_name": "Doe"},
-         "shipping_address": {"first_name": "Jane", "last_name": "Doe", "address1": "1 Main St", "city": "Springfield", "province_code": "IL", "zip": "62701", "country_code": "US"},
-         "line_items": [
-           {"id": 466157049, "variant_id": 39072856, "sku": "TSHIRT-M-BLUE", "title": "T-shirt", "quantity": 2, "price": "19.99",
-            "price_set": {"shop_money": {"amount": "19.99", "currency_code": "USD"}, "presentment_money": {"amount": "18.50", "currency_code": "EUR"}},
-            "discount_allocations": [{"amount": "4.00", "discount_application_index": 0, "amount_set": {"shop_money": {"amount": "4.00", "currency_code": "USD"}, "presentment_money": {"amount": "3.70", "currency_code": "EUR"}}}],
-            "tax_lines": [{"title": "IL State Tax", "price": "2.88", "rate": 0.08, "price_set": {"shop_money": {"amount": "2.88", "currency_code": "USD"}, "presentment_money": {"amount": "2.66", "currency_code": "EUR"}}}]},
-           {"id": 518995019, "variant_id": 49148385, "sku": "MUG-CERAMIC", "title": "Mug", "quantity": 1, "price": "8.50",
-            "discount_allocations": [], "tax_lines": [{"title": "IL State Tax", "price": "0.68", "rate": 0.08}]}],
-         "shipping_lines": [{"id": 369256396, "code": "Standard", "price": "5.00", "discount_allocations": [], "tax_lines": [{"title": "IL State Tax", "price": "0.40", "rate": 0.08}]}],
-         "refunds": \(refunds)}
-        """
-    }
-
     static func parsed(_ json: String, topic: String = "orders/create") throws -> ShopifyOrder {
         guard case .order(let order) = try ShopifyMapping.parse(topic: topic, body: Data(json.utf8)) else { throw ShopifyPayloadErrorForTest() }
         return order
@@ -39,7 +16,7 @@ import TillwireDomain
     struct ShopifyPayloadErrorForTest: Error {}
 
     @Test func aPaidOrderBecomesTheCanonicalOrderInTheShopsMoney() throws {
-        let order = try ShopifyMapping.canonical(try Self.parsed(Self.order()), channel: "web-us")
+        let order = try ShopifyMapping.canonical(try Self.parsed(PlatformFixtures.shopifyOrder()), channel: "web-us")
         #expect(order.channelOrderID == "820982911946154508" && order.id == .derived(channel: "web-us", channelOrderID: "820982911946154508"))
         #expect(order.currency == .usd && order.total == Money(minorUnits: 5_344, currency: .usd))
         #expect(order.lines.map { "\($0.id) \($0.sku) \($0.quantity) \($0.unitPrice)" } == ["466157049 TSHIRT-M-BLUE 2 19.99 USD", "518995019 MUG-CERAMIC 1 8.50 USD"])
@@ -53,7 +30,7 @@ import TillwireDomain
 
     @Test func idsPastWhatADoubleHoldsStayExact() throws {
         // 2^53 + 1: a Double would read it as 9007199254740992.
-        let order = try Self.parsed(Self.order(id: "9007199254740993"))
+        let order = try Self.parsed(PlatformFixtures.shopifyOrder(id: "9007199254740993"))
         #expect(order.id.rawValue == "9007199254740993")
         #expect(try ShopifyMapping.canonical(order, channel: "web").channelOrderID == "9007199254740993")
         #expect(ShopifyID("gid://shopify/Order/1234567890123456789").rawValue == "1234567890123456789")
@@ -63,21 +40,21 @@ import TillwireDomain
     }
 
     @Test func statusesAndPaymentsFollowTheShop() throws {
-        let pending = try ShopifyMapping.canonical(try Self.parsed(Self.order(financial: "pending")), channel: "web")
+        let pending = try ShopifyMapping.canonical(try Self.parsed(PlatformFixtures.shopifyOrder(financial: "pending")), channel: "web")
         #expect(pending.payments.authorized.minorUnits == 0 && pending.payments.captured.minorUnits == 0)
-        let authorized = try ShopifyMapping.canonical(try Self.parsed(Self.order(financial: "authorized")), channel: "web")
+        let authorized = try ShopifyMapping.canonical(try Self.parsed(PlatformFixtures.shopifyOrder(financial: "authorized")), channel: "web")
         #expect(authorized.payments.authorized == authorized.total && authorized.payments.captured.minorUnits == 0)
         let refunds = #"[{"id": 509562969, "transactions": [{"amount": "10.00", "kind": "refund", "status": "success"}, {"amount": "5.00", "kind": "refund", "status": "failure"}]}]"#
-        let refunded = try ShopifyMapping.canonical(try Self.parsed(Self.order(financial: "partially_refunded", fulfillment: #""fulfilled""#, refunds: refunds)), channel: "web")
+        let refunded = try ShopifyMapping.canonical(try Self.parsed(PlatformFixtures.shopifyOrder(financial: "partially_refunded", fulfillment: #""fulfilled""#, refunds: refunds)), channel: "web")
         #expect(refunded.payments.refunded == Money(minorUnits: 1_000, currency: .usd), "only the successful refund counts")
-        #expect(try ShopifyMapping.meaning(try Self.parsed(Self.order(cancelledAt: #""2026-11-29T11:00:00-05:00""#))).status == .cancelled)
-        #expect(try ShopifyMapping.meaning(try Self.parsed(Self.order(financial: "partially_refunded", fulfillment: #""fulfilled""#))).status == .partiallyReturned)
-        #expect(throws: ShopifyPayloadError.self, "a status no rule knows names itself") { try ShopifyMapping.meaning(try Self.parsed(Self.order(financial: "mystery"))) }
+        #expect(try ShopifyMapping.meaning(try Self.parsed(PlatformFixtures.shopifyOrder(cancelledAt: #""2026-11-29T11:00:00-05:00""#))).status == .cancelled)
+        #expect(try ShopifyMapping.meaning(try Self.parsed(PlatformFixtures.shopifyOrder(financial: "partially_refunded", fulfillment: #""fulfilled""#))).status == .partiallyReturned)
+        #expect(throws: ShopifyPayloadError.self, "a status no rule knows names itself") { try ShopifyMapping.meaning(try Self.parsed(PlatformFixtures.shopifyOrder(financial: "mystery"))) }
     }
 
     @Test func whatCannotBeTakenSaysWhyAndUnknownTopicsAreNoFailure() throws {
         #expect { try ShopifyMapping.parse(topic: "orders/create", body: Data(#"{"id": 1}"#.utf8)) } throws: { "\($0)".contains("missing") }
-        let noSKU = Self.order().replacingOccurrences(of: #""sku": "MUG-CERAMIC""#, with: #""sku": """#)
+        let noSKU = PlatformFixtures.shopifyOrder().replacingOccurrences(of: #""sku": "MUG-CERAMIC""#, with: #""sku": """#)
         #expect { try ShopifyMapping.canonical(try Self.parsed(noSKU), channel: "web") } throws: { "\($0)".contains("line item 518995019 has no SKU") }
         #expect(try ShopifyMapping.parse(topic: "customers/create", body: Data("{}".utf8)) == .other("customers/create"))
         #expect(try ShopifyMapping.parse(topic: "refunds/create", body: Data(#"{"id": 5, "order_id": 820982911946154508}"#.utf8))

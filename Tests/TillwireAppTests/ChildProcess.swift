@@ -79,6 +79,17 @@ final class ChildProcess: Sendable {
         }
     }
 
+    /// Waits until an asynchronous check (an API call, a fake's state) holds, or fails after `timeout` seconds.
+    func eventually(_ what: String, timeout: TimeInterval = 30, _ condition: () async throws -> Bool) async throws {
+        let deadline = Date() + timeout
+        while try await !condition() {
+            guard Date() < deadline, process.isRunning else {
+                throw ChildProcessError("timed out waiting for \(what); stderr:\n\(standardError.suffix(3000))")
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
     func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
     /// Waits for exit and for both pipes to close; returns the exit status.

@@ -225,5 +225,29 @@ import TillwireEngine
             if parts.count == 2 { bad[parts[0]] = parts[1] }
             #expect { try HubConfiguration.load(yaml: yaml, environment: bad) } throws: { ($0 as? ConfigurationError)?.key == key }
         }
+        let woo = yaml + "\nwoocommerce:\n  url: https://shop.example.com/\n  channel: web-us\n  consumer_key: ck_1\n"
+        let wooSecrets = environment.merging(["TILLWIRE_WOOCOMMERCE_CONSUMER_SECRET": "cs_1", "TILLWIRE_WOOCOMMERCE_WEBHOOK_SECRET": "w1"]) { $1 }
+        #expect(performing: { try HubConfiguration.load(yaml: woo, environment: wooSecrets) }, throws: { error in
+            (error as? ConfigurationError)?.key == "woocommerce.channel"
+        })
+        // Each shop's channel is told about its orders through the shop's own system.
+        let twoShops = """
+            channels:
+              web-us:
+                locations: [dc-1]
+              web-uk:
+                locations: [dc-1]
+            shopify:
+              url: https://tillwire-test.myshopify.com
+              channel: web-us
+              location_id: "655441491"
+            woocommerce:
+              url: https://shop.example.com/
+              channel: web-uk
+              consumer_key: ck_1
+            """
+        let shops = try HubConfiguration.load(yaml: twoShops, environment: wooSecrets.filter { !$0.key.hasPrefix("TILLWIRE_OSCAR") })
+        #expect(shops.woocommerce?.storeURL == "https://shop.example.com" && shops.woocommerce?.consumerSecret == "cs_1" && shops.woocommerce?.system == "woocommerce")
+        #expect(shops.orders.system(of: "web-uk") == "woocommerce" && shops.orders.system(of: "web-us") == "shopify")
     }
 }

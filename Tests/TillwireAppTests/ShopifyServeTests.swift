@@ -19,7 +19,7 @@ import TillwireTesting
         fake.addItem(sku: "TSHIRT-M-BLUE", id: "30322695", available: 0)
         fake.addItem(sku: "MUG-CERAMIC", id: "30322696", available: 0)
         // An order whose webhook never arrives: only the poll can bring it.
-        fake.addOrder(id: "450789469", json: ShopifyMappingTestsFixture.order(id: "450789469"), updatedAt: Date().addingTimeInterval(-30), lines: [])
+        fake.addOrder(id: "450789469", json: PlatformFixtures.shopifyOrder(id: "450789469", updatedAt: Date().addingTimeInterval(-30).ISO8601Format()), updatedAt: Date().addingTimeInterval(-30), lines: [])
         try await Application(router: fake.router, configuration: .init(address: .hostname("127.0.0.1", port: 0))).test(.live) { client in
             let shop = "http://127.0.0.1:\(try #require(client.port))"
             let folder = try TemporaryFolder()
@@ -50,23 +50,13 @@ import TillwireTesting
                 "TILLWIRE_SHOPIFY_ACCESS_TOKEN": fake.accessToken, "TILLWIRE_SHOPIFY_WEBHOOK_SECRET": secret,
             ])
             let base = try await hub.servingAddress()
-            func eventually(_ what: String, _ condition: () async throws -> Bool) async throws {
-                let deadline = Date() + 30
-                while Date() < deadline {
-                    if try await condition() { return }
-                    try await Task.sleep(for: .milliseconds(100))
-                }
-                Issue.record("timed out waiting for \(what)\n\(hub.standardError.suffix(3000))")
-                throw ChildProcessError("timed out waiting for \(what)")
-            }
-
-            let body = Data(ShopifyMappingTestsFixture.order().utf8)
+            let body = Data(PlatformFixtures.shopifyOrder().utf8)
             #expect(try await FakeShopify.deliver(topic: "orders/create", body: body, eventID: "evt-1", secret: "another app's secret", to: "\(base)/hooks/shopify") == 401)
             #expect(try await FakeShopify.deliver(topic: "orders/create", body: body, eventID: "evt-1", secret: secret, to: "\(base)/hooks/shopify") == 200)
             let webhookOrder = OrderID.derived(channel: "web-us", channelOrderID: "820982911946154508")
-            try await eventually("the webhook's order") { try await call(base, "GET", "/v1/orders/\(webhookOrder.rawValue)", key: key).0 == 200 }
+            try await hub.eventually("the webhook's order") { try await call(base, "GET", "/v1/orders/\(webhookOrder.rawValue)", key: key).0 == 200 }
             let polledOrder = OrderID.derived(channel: "web-us", channelOrderID: "450789469")
-            try await eventually("the polled order") { try await call(base, "GET", "/v1/orders/\(polledOrder.rawValue)", key: key).0 == 200 }
+            try await hub.eventually("the polled order") { try await call(base, "GET", "/v1/orders/\(polledOrder.rawValue)", key: key).0 == 200 }
 
             let now = Date().ISO8601Format()
             let (moved, _) = try await call(base, "POST", "/v1/inventory/movements", key: key, #"""
@@ -74,7 +64,7 @@ import TillwireTesting
                 """#)
             #expect(moved == 200)
             var hubFigure: Int64 = -1
-            try await eventually("the hub's MUG-CERAMIC figure in the shop") {
+            try await hub.eventually("the hub's MUG-CERAMIC figure in the shop") {
                 let (_, view) = try await call(base, "GET", "/v1/availability?sku=MUG-CERAMIC&location=dc-1", key: key)
                 hubFigure = ((view["positions"] as? [[String: Any]])?.first?["available"] as? Int).map(Int64.init) ?? -1
                 return hubFigure > 0 && fake.available("MUG-CERAMIC") == hubFigure
@@ -84,22 +74,5 @@ import TillwireTesting
             hub.signal(SIGTERM)
             #expect(try await hub.exit() == 0)
         }
-    }
-}
-
-/// The Shopify order body of the connector's tests, for the hub's (test targets cannot import each other).
-enum ShopifyMappingTestsFixture {
-    static func order(id: String = "820982911946154508") -> String {
-        """
-        {"id": \(id), "name": "#1001", "email": "jane@example.com", "created_at": "2026-11-29T10:00:00-05:00", "updated_at": "\(Date().addingTimeInterval(-30).ISO8601Format())",
-         "cancelled_at": null, "currency": "USD", "taxes_included": false, "total_price": "53.44", "financial_status": "paid", "fulfillment_status": null,
-         "customer": {"id": 207119551, "email": "jane@example.com", "first_name": "Jane", "last_name": "Doe"},
-         "shipping_address": {"province_code": "IL", "zip": "62701", "country_code": "US"},
-         "line_items": [
-           {"id": 466157049, "sku": "TSHIRT-M-BLUE", "quantity": 2, "price": "19.99", "discount_allocations": [{"amount": "4.00"}],
-            "tax_lines": [{"title": "IL State Tax", "price": "2.88", "rate": 0.08}]},
-           {"id": 518995019, "sku": "MUG-CERAMIC", "quantity": 1, "price": "8.50", "tax_lines": [{"title": "IL State Tax", "price": "0.68", "rate": 0.08}]}],
-         "shipping_lines": [{"price": "5.00", "tax_lines": [{"title": "IL State Tax", "price": "0.40", "rate": 0.08}]}]}
-        """
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TillwireConnectors
 import TillwireDomain
 
 /// What the django-oscar webhook plugin sends (`X-Oscar-Event`, body `{"id","event","created_at","data"}`), parsed.
@@ -90,17 +91,7 @@ public enum OscarMapping {
                 return .other(topic)
             }
         } catch let error as DecodingError {
-            throw OscarPayloadError("\(topic): the body does not parse: \(describe(error))")
-        }
-    }
-
-    static func describe(_ error: DecodingError) -> String {
-        switch error {
-        case let .keyNotFound(key, context): "missing \((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))"
-        case let .typeMismatch(_, context), let .valueNotFound(_, context):
-            "wrong type at \(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)"
-        case let .dataCorrupted(context): "not JSON, or bad at \(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)"
-        @unknown default: "\(error)"
+            throw OscarPayloadError("\(topic): the body does not parse: \(PayloadDecoding.describe(error))")
         }
     }
 

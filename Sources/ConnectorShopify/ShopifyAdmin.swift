@@ -165,7 +165,7 @@ public struct ShopifyAdmin: Sendable {
         let reply = try await get("/orders/\(id.rawValue).json", what: "order \(id)")
         struct Wrapped: Decodable { let order: ShopifyOrder }
         do { return try JSONDecoder().decode(Wrapped.self, from: reply.body).order } catch let error as DecodingError {
-            throw JobError.terminal("shopify order \(id) does not parse: \(ShopifyMapping.describe(error))")
+            throw JobError.terminal("shopify order \(id) does not parse: \(PayloadDecoding.describe(error))")
         }
     }
 

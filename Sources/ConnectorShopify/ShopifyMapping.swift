@@ -1,4 +1,5 @@
 import Foundation
+import TillwireConnectors
 import TillwireDomain
 
 /// A Shopify id exactly as sent: a JSON number (REST, webhooks), a string, or a GraphQL global id
@@ -164,17 +165,7 @@ public enum ShopifyMapping {
             default: return .other(topic)
             }
         } catch let error as DecodingError {
-            throw ShopifyPayloadError("\(topic): the body does not parse: \(describe(error))")
-        }
-    }
-
-    static func describe(_ error: DecodingError) -> String {
-        switch error {
-        case let .keyNotFound(key, context): "missing \((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))"
-        case let .typeMismatch(_, context), let .valueNotFound(_, context):
-            "wrong type at \(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)"
-        case let .dataCorrupted(context): "not JSON, or bad at \(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)"
-        @unknown default: "\(error)"
+            throw ShopifyPayloadError("\(topic): the body does not parse: \(PayloadDecoding.describe(error))")
         }
     }
 

@@ -61,7 +61,7 @@ public struct WooCommerceAPI: Sendable {
 
     func decode<T: Decodable>(_ type: T.Type, _ reply: HTTPTransport.Reply, what: String) throws -> T {
         do { return try JSONDecoder().decode(T.self, from: reply.body) } catch let error as DecodingError {
-            throw JobError.terminal("woocommerce \(what): the answer does not parse: \(WooMapping.describe(error))")
+            throw JobError.terminal("woocommerce \(what): the answer does not parse: \(PayloadDecoding.describe(error))")
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TillwireConnectors
 import TillwireDomain
 
 /// A WooCommerce id: a JSON number (the REST API and the webhooks send numbers), kept as its digits.
@@ -107,17 +108,7 @@ public enum WooMapping {
             default: return .other(topic)
             }
         } catch let error as DecodingError {
-            throw WooPayloadError("\(topic): the body does not parse: \(describe(error))")
-        }
-    }
-
-    static func describe(_ error: DecodingError) -> String {
-        switch error {
-        case let .keyNotFound(key, context): "missing \((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))"
-        case let .typeMismatch(_, context), let .valueNotFound(_, context):
-            "wrong type at \(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)"
-        case let .dataCorrupted(context): "not JSON, or bad at \(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)"
-        @unknown default: "\(error)"
+            throw WooPayloadError("\(topic): the body does not parse: \(PayloadDecoding.describe(error))")
         }
     }
 

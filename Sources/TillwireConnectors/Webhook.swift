@@ -107,3 +107,17 @@ public enum WebhookInbox {
                uniqueKey: "webhook/\(system.rawValue)/\(delivery.deliveryID)", runAt: delivery.receivedAt, maxAttempts: 20)
     }
 }
+
+/// Says where a platform's body failed to decode, in the words a dead letter's reader needs: the field path and
+/// what was wrong, never the values (a body may hold customer data).
+public enum PayloadDecoding {
+    public static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case let .keyNotFound(key, context): "missing \((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))"
+        case let .typeMismatch(_, context), let .valueNotFound(_, context):
+            "wrong type at \(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)"
+        case let .dataCorrupted(context): "not JSON, or bad at \(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)"
+        @unknown default: "\(error)"
+        }
+    }
+}

@@ -26,14 +26,7 @@ import TillwireTesting
 
     @Test func aSaleIsPublishedToItsChannelAReservationExpiresAndDivergenceIsAMetric() async throws {
         let folder = try TemporaryFolder()
-        let path = folder.path("hub.sqlite")
-        let store = try SQLiteStore.open(path: path)
-        _ = try await store.migrate()
-        let (record, key) = ApiKeys.generate(client: "ops", scopes: ["admin"], locations: nil, now: Date())
-        _ = try await store.commit(Commit(
-            catalog: [.putLocation(try Location(id: "store-12", kind: .store, name: "Camden")), .putProduct(try Product(sku: "SHIRT-M", name: "Shirt"))],
-            access: [.createKey(record)]))
-        try await store.close()
+        let (path, key) = try await preparedHubStore(in: folder, catalog: [.putLocation(try Location(id: "store-12", kind: .store, name: "Camden")), .putProduct(try Product(sku: "SHIRT-M", name: "Shirt"))])
         let configuration = folder.path("hub.yaml")
         try """
             channels:

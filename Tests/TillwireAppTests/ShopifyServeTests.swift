@@ -23,15 +23,8 @@ import TillwireTesting
         try await Application(router: fake.router, configuration: .init(address: .hostname("127.0.0.1", port: 0))).test(.live) { client in
             let shop = "http://127.0.0.1:\(try #require(client.port))"
             let folder = try TemporaryFolder()
-            let path = folder.path("hub.sqlite")
-            let store = try SQLiteStore.open(path: path)
-            _ = try await store.migrate()
-            let (record, key) = ApiKeys.generate(client: "ops", scopes: ["admin"], locations: nil, now: Date())
-            _ = try await store.commit(Commit(
-                catalog: [.putLocation(try Location(id: "dc-1", kind: .warehouse, name: "DC")), .putProduct(try Product(sku: "TSHIRT-M-BLUE", name: "T-shirt")),
-                          .putProduct(try Product(sku: "MUG-CERAMIC", name: "Mug"))],
-                access: [.createKey(record)]))
-            try await store.close()
+            let (path, key) = try await preparedHubStore(in: folder, catalog: [.putLocation(try Location(id: "dc-1", kind: .warehouse, name: "DC")), .putProduct(try Product(sku: "TSHIRT-M-BLUE", name: "T-shirt")),
+                          .putProduct(try Product(sku: "MUG-CERAMIC", name: "Mug"))])
             let configuration = folder.path("hub.yaml")
             try """
                 channels:

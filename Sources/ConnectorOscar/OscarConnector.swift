@@ -168,3 +168,25 @@ public struct OscarAvailabilityPublisher: AvailabilityPublisher {
         guard update.isSuccess else { throw HTTPTransport.failure(update, "oscar stock record \(record.id) of \(sku)") }
     }
 }
+
+/// The shop as the hub wires it: its webhooks and its channel's availability. Order status and refunds are not
+/// sent to the shop yet.
+public struct OscarConnector: ChannelConnector {
+    let configuration: OscarConfiguration
+    public var system: SystemID { configuration.system }
+    public var channel: ChannelID { configuration.channel }
+    public var capabilities: ConnectorCapabilities { [.webhooks, .availability] }
+
+    public init(configuration: OscarConfiguration) {
+        self.configuration = configuration
+    }
+
+    public func webhookReceiver(store: any Store) -> (any WebhookReceiver)? { OscarWebhookReceiver(configuration: configuration, store: store) }
+
+    public func intakeHandlers(orders: OrderService, store: any Store, logger: Logger) -> [any JobHandler] {
+        [OscarWebhookJob(configuration: configuration, orders: orders, logger: logger)]
+    }
+
+    public func availabilityPublisher() -> (any AvailabilityPublisher)? { OscarAvailabilityPublisher(configuration: configuration) }
+    public func orderClient(logger: Logger) -> (any ChannelOrderClient & ChannelRefundClient)? { nil }
+}

@@ -154,6 +154,10 @@ public struct ShopifyAdmin: Sendable {
 
     /// A REST GET of the Admin API (`path` after `/admin/api/<version>`, or a whole `next` URL from a `Link` header).
     func get(_ pathOrURL: String, what: String) async throws -> HTTPTransport.Reply {
+        // The access token goes only to the shop: a `Link` to anywhere else is refused.
+        if pathOrURL.hasPrefix("http"), !pathOrURL.hasPrefix(configuration.adminURL + "/") {
+            throw JobError.terminal("shopify \(what): a next page outside the shop's Admin API (\(pathOrURL.prefix(120)))")
+        }
         let url = pathOrURL.hasPrefix("http") ? pathOrURL : "\(configuration.adminURL)\(pathOrURL)"
         let reply = try await transport.send(.GET, url, headers: headers)
         guard reply.isSuccess else { throw HTTPTransport.failure(reply, "shopify \(what)") }

@@ -89,6 +89,8 @@ public struct ShopifyOrder: Decodable, Sendable, Equatable {
     public struct Refund: Decodable, Sendable, Equatable {
         public struct Transaction: Decodable, Sendable, Equatable {
             public let amount: String
+            /// The transaction's currency: the customer's (presentment) one on a multi-currency shop.
+            public let currency: String?
             public let kind: String
             public let status: String
         }
@@ -116,6 +118,8 @@ public struct ShopifyOrder: Decodable, Sendable, Equatable {
     public let line_items: [LineItem]
     public let shipping_lines: [ShippingLine]?
     public let refunds: [Refund]?
+    /// `web`, `pos`, an app's name: where the order was placed.
+    public let source_name: String?
 }
 
 /// What a Shopify webhook is about, parsed from its verified body. Pure: tested on recorded bodies.
@@ -221,9 +225,10 @@ public enum ShopifyMapping {
             }
             let total = try money(order.total_price, order.total_price_set, "total_price")
             let name = [order.customer?.first_name, order.customer?.last_name].compactMap { $0 }.joined(separator: " ")
-            let shipTo = try order.shipping_address?.country_code.map {
-                try Address(country: $0, region: order.shipping_address?.province_code, postalCode: order.shipping_address?.zip)
+            guard let country = order.shipping_address?.country_code else {
+                throw ShopifyPayloadError("order \(order.id) has no shipping address: local pickup and digital-only orders are not taken yet")
             }
+            let shipTo = try Address(country: country, region: order.shipping_address?.province_code, postalCode: order.shipping_address?.zip)
             guard let placed = parseTime(order.created_at) else { throw ShopifyPayloadError("order \(order.id): created_at '\(order.created_at)' is not an ISO 8601 time") }
             return try Order(
                 id: .derived(channel: channel, channelOrderID: order.id.rawValue), channel: channel, channelOrderID: order.id.rawValue, placedAt: placed,
@@ -242,7 +247,10 @@ public enum ShopifyMapping {
         func amount(_ text: String?) -> Int64 { text.flatMap { try? Money(parsing: $0, currency: total.currency).minorUnits } ?? 0 }
         var refunded: Int64 = 0
         for refund in order.refunds ?? [] {
-            for transaction in refund.transactions ?? [] where transaction.kind == "refund" && transaction.status == "success" {
+            // Only refunds in the shop's currency add up with its total; one in the customer's currency is left to
+            // the hub's own record of the refunds it made.
+            for transaction in refund.transactions ?? [] where transaction.kind == "refund" && transaction.status == "success"
+                && (transaction.currency ?? order.currency) == order.currency {
                 refunded += amount(transaction.amount)
             }
         }

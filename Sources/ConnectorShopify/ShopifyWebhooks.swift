@@ -66,6 +66,8 @@ public struct ShopifyOrderSync: Sendable {
     }
 
     public func apply(_ order: ShopifyOrder, cause: String) async throws {
+        // A sale at a Shopify POS till is a store sale: it reaches the hub through the store's own intake.
+        guard order.source_name != "pos" else { return }
         let meaning: ChannelStatusMeaning
         let canonical: Order
         do {

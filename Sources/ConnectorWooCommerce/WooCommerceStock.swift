@@ -89,9 +89,21 @@ public struct WooCommerceStockPublisher: AvailabilityPublisher {
             }
             try await binder.record(Self.productKind, pairs)
         }
-        var requests = try await batch("/products/batch", simple)
+        var stale: [String] = []
+        var requests = try await batch("/products/batch", simple, stale: &stale)
         for (parent, updates) in variations.sorted(by: { $0.key < $1.key }) {
-            requests += try await batch("/products/\(parent)/variations/batch", updates)
+            requests += try await batch("/products/\(parent)/variations/batch", updates, stale: &stale)
+        }
+        if !stale.isEmpty {
+            // Ids the store no longer knows (a product deleted, a variation remade): forget them and look again.
+            let skus = figures.map(\.sku.rawValue)
+            for sku in skus {
+                let product = try await binder.external(Self.productKind, canonical: sku)
+                let variation = try await binder.external(Self.variationKind, canonical: sku)?.split(separator: "/").last.map(String.init)
+                if let product, stale.contains(product) { try await binder.forget(Self.productKind, canonical: sku) }
+                if let variation, stale.contains(variation) { try await binder.forget(Self.variationKind, canonical: sku) }
+            }
+            throw JobError.retryable("woocommerce no longer has product or variation \(stale.prefix(10).joined(separator: ", ")); its SKU is looked up again", retryAfter: .seconds(1))
         }
         guard missing.isEmpty else {
             throw JobError.terminal("woocommerce has no product with SKU \(missing.prefix(20).map(\.rawValue).joined(separator: ", "))"
@@ -100,7 +112,7 @@ public struct WooCommerceStockPublisher: AvailabilityPublisher {
         return requests
     }
 
-    func batch(_ path: String, _ updates: [(id: String, quantity: Int64)]) async throws -> Int {
+    func batch(_ path: String, _ updates: [(id: String, quantity: Int64)], stale: inout [String]) async throws -> Int {
         var requests = 0
         var start = 0
         while start < updates.count {
@@ -109,7 +121,10 @@ public struct WooCommerceStockPublisher: AvailabilityPublisher {
             let body: [String: Any] = ["update": part.map { ["id": Int64($0.id) ?? 0, "stock_quantity": $0.quantity, "manage_stock": true] }]
             let reply = try await api.call(.POST, path, body: body, what: "stock batch \(path)")
             requests += 1
-            let failed = (try api.decode(BatchAnswer.self, reply, what: "stock batch").update ?? []).filter { $0.error != nil }
+            var failed = (try api.decode(BatchAnswer.self, reply, what: "stock batch").update ?? []).filter { $0.error != nil }
+            let gone = failed.filter { $0.error?.code?.hasSuffix("_invalid_id") == true }
+            stale += gone.compactMap { $0.id?.rawValue }
+            failed.removeAll { $0.error?.code?.hasSuffix("_invalid_id") == true }
             guard failed.isEmpty else {
                 throw JobError.terminal("woocommerce stock batch \(path): " + failed.prefix(10).map {
                     "\($0.id?.rawValue ?? "?"): \($0.error?.code ?? "error") \($0.error?.message ?? "")"

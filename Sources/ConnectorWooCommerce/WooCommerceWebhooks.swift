@@ -6,9 +6,10 @@ import TillwireEngine
 import TillwireStorage
 
 /// The store's webhook deliveries: verified by `X-WC-Webhook-Signature` (base64 HMAC-SHA256 of the raw body with
-/// the webhook's secret) before anything is stored, and deduplicated twice over: by the resource and its
-/// modification time (`order/<id>/<date_modified_gmt>`: WooCommerce fires `order.updated` several times for one
-/// save, each with a new `X-WC-Webhook-Delivery-ID`), and, for a body without one, by the delivery id. The ping
+/// the webhook's secret) before anything is stored, and deduplicated by what it is about: the resource, its
+/// modification time and the body (`order/<id>/<date_modified_gmt>/<digest>`: WooCommerce fires `order.updated`
+/// several times for one save, each with a new `X-WC-Webhook-Delivery-ID`), and, for a body without a modification
+/// time, the resource, the topic, the body and the delivery id. The ping
 /// WooCommerce sends when a webhook is saved (`webhook_id=<n>`, unsigned) is acknowledged and stored nowhere.
 public struct WooCommerceWebhookReceiver: WebhookReceiver {
     let configuration: WooCommerceConfiguration
@@ -36,13 +37,20 @@ public struct WooCommerceWebhookReceiver: WebhookReceiver {
         let topic = delivery.headers["x-wc-webhook-topic"] ?? "unknown"
         let resource = delivery.headers["x-wc-webhook-resource"] ?? String(topic.prefix { $0 != "." })
         let subject = try? JSONDecoder().decode(Subject.self, from: delivery.body)
+        // The same save fired again carries the same body; two saves in one second differ in their bodies. A body
+        // without a modification time (an `order.deleted`) is told apart by its resource and topic as well as its
+        // delivery id: WooCommerce derives that id from the webhook and the second, so deletions of several orders
+        // in one second share it.
+        let digest = WebhookSignature.digest(delivery.body)
         let key: String
         if let id = subject?.id, let modified = subject?.date_modified_gmt, !modified.isEmpty {
-            key = "\(resource)/\(id.rawValue)/\(modified)"
+            key = "\(resource)/\(id.rawValue)/\(modified)/\(digest)"
+        } else if let id = subject?.id {
+            key = "\(resource)/\(id.rawValue)/\(topic)/\(digest)/\(delivery.headers["x-wc-webhook-delivery-id"] ?? "")"
         } else if let delivery = delivery.headers["x-wc-webhook-delivery-id"], !delivery.isEmpty {
-            key = "delivery/\(delivery)"
+            key = "delivery/\(delivery)/\(digest)"
         } else {
-            throw WebhookRefused("the delivery has no X-WC-Webhook-Delivery-ID and its body no id and date_modified_gmt")
+            throw WebhookRefused("the delivery has no X-WC-Webhook-Delivery-ID and its body no id")
         }
         guard key.utf8.count <= 200 else { throw WebhookRefused("the delivery's id is too long") }
         let partition = if resource == "order", let id = subject?.id {

@@ -66,17 +66,23 @@ public enum Hub {
         pricingPolicy.taxRules = configuration.orders.taxRules
         // Promotions go to the configured channels, each through its system (`channels.<id>.system`, else its id).
         pricingPolicy.channels = Dictionary(configuration.channels.map { ($0.channel, configuration.orders.system(of: $0.channel)) }) { first, _ in first }
-        // One Admin API client per shop and process: its cost budget is shared by every call to the shop.
-        let shopify = configuration.shopify.map { shop in
-            (configuration: shop, admin: ShopifyAdmin(configuration: shop), binder: ExternalBinder(store: store, system: shop.system))
+        // The shops: one connector each, built once per process (a connector's client and its budget are shared by
+        // every call to its platform from here).
+        var connectors: [any ChannelConnector] = []
+        if let oscar = configuration.oscar { connectors.append(OscarConnector(configuration: oscar)) }
+        if let shop = configuration.shopify { connectors.append(ShopifyConnector(configuration: shop, store: store)) }
+        if let shop = configuration.woocommerce {
+            if shop.storeURL.hasPrefix("http://") {
+                logger.warning("woocommerce.url is plain http: the REST API key travels in every request; use https outside a test")
+            }
+            connectors.append(WooCommerceConnector(configuration: shop, store: store))
         }
-        let woo = configuration.woocommerce.map { shop in
-            (configuration: shop, api: WooCommerceAPI(configuration: shop), binder: ExternalBinder(store: store, system: shop.system))
+        for connector in connectors {
+            logger.info("channel connector", metadata: [
+                "system": "\(connector.system)", "channel": "\(connector.channel)", "capabilities": "\(connector.capabilities)",
+            ])
         }
-        var webhooks: [any WebhookReceiver] = []
-        if let oscar = configuration.oscar { webhooks.append(OscarWebhookReceiver(configuration: oscar, store: store)) }
-        if let shop = shopify { webhooks.append(ShopifyWebhookReceiver(configuration: shop.configuration, store: store)) }
-        if let woo { webhooks.append(WooCommerceWebhookReceiver(configuration: woo.configuration, store: store)) }
+        let webhooks = connectors.compactMap { $0.webhookReceiver(store: store) }
         let router = HubRouter.build(store: store, metrics: registry, api: configuration.api, inventory: inventory, systems: systems,
                                      orders: orders, returns: returns, pricing: PricingService(store: store, policy: pricingPolicy),
                                      webhooks: webhooks)
@@ -102,15 +108,9 @@ public enum Hub {
         // Until connectors are configured, releases and channel notifications go to the log (LoggingFulfilment).
         let notified = Set(configuration.channels.map(\.channel)).union(configuration.orders.strictChannels)
             .map { configuration.orders.system(of: $0) }
-        // The shop's channel is told through its connector; the others through the log until theirs land.
+        // A shop's channel is told through its connector; the others through the log until theirs land.
         func channelClient(_ system: SystemID) -> any ChannelOrderClient & ChannelRefundClient {
-            if let shopify, configuration.orders.system(of: shopify.configuration.channel) == system {
-                return ShopifyOrderClient(configuration: shopify.configuration, admin: shopify.admin, logger: logger)
-            }
-            if let woo, configuration.orders.system(of: woo.configuration.channel) == system {
-                return WooCommerceOrderClient(configuration: woo.configuration, api: woo.api, logger: logger)
-            }
-            return LoggingChannelOrders(logger: logger)
+            connectors.first { configuration.orders.system(of: $0.channel) == system }?.orderClient(logger: logger) ?? LoggingChannelOrders(logger: logger)
         }
         var handlers: [any JobHandler] = [workflows, ReservationExpiry(service: inventory)] + (drill ? [Drill.Deliver()] : [])
         handlers += OrderJobs.fulfilmentHandlers(orders, client: LoggingFulfilment(logger: logger))
@@ -125,25 +125,10 @@ public enum Hub {
                      Ledger.CloseDay(store: store, ledger: ledger)]
         for channel in configuration.channels {
             // A shop's channel is published to the shop; the others to the log until their connectors land.
-            var publisher: any AvailabilityPublisher = LoggingPublisher(logger: logger)
-            if let oscar = configuration.oscar, oscar.channel == channel.channel { publisher = OscarAvailabilityPublisher(configuration: oscar) }
-            if let shop = shopify, shop.configuration.channel == channel.channel {
-                publisher = ShopifyInventoryPublisher(configuration: shop.configuration, admin: shop.admin, binder: shop.binder)
-            }
-            if let woo, woo.configuration.channel == channel.channel {
-                publisher = WooCommerceStockPublisher(configuration: woo.configuration, api: woo.api, binder: woo.binder)
-            }
+            let publisher = connectors.first { $0.channel == channel.channel }?.availabilityPublisher() ?? LoggingPublisher(logger: logger)
             handlers.append(ChannelAvailabilityJob(policy: channel, store: store, publisher: publisher))
         }
-        if let oscar = configuration.oscar { handlers.append(OscarWebhookJob(configuration: oscar, orders: orders, logger: logger)) }
-        if let shop = shopify {
-            handlers += [ShopifyWebhookJob(configuration: shop.configuration, orders: orders, admin: shop.admin, binder: shop.binder, logger: logger),
-                         ShopifyOrderSource.poll(configuration: shop.configuration, admin: shop.admin, store: store, logger: logger)]
-        }
-        if let woo {
-            handlers += [WooCommerceWebhookJob(configuration: woo.configuration, orders: orders, binder: woo.binder, logger: logger),
-                         WooCommerceOrderSource.poll(configuration: woo.configuration, api: woo.api, store: store, logger: logger)]
-        }
+        handlers += connectors.flatMap { $0.intakeHandlers(orders: orders, store: store, logger: logger) }
         let worker = JobWorker(
             store: store, handlers: handlers, configuration: .init(concurrency: configuration.workerConcurrency, lease: configuration.workerLease),
             gate: systems, logger: logger)
@@ -175,7 +160,7 @@ public enum Hub {
         let group = ServiceGroup(configuration: groupConfiguration)
         // The reconciliation polls' chains start here; a poll already pending (from a previous run, or another
         // instance) absorbs this one and keeps its place.
-        let polled = [shopify?.configuration.system, woo?.configuration.system].compactMap { $0 }
+        let polled = connectors.filter { $0.capabilities.contains(.orderPoll) }.map(\.system)
         if !polled.isEmpty { _ = try await store.commit(Commit(jobs: polled.map { OrderPoll.job($0, at: Date()) })) }
         do {
             try await group.run()

@@ -45,6 +45,12 @@ public struct ChannelOrderIntake: Sendable {
         if merged != known {
             _ = try await orders.updatePayments(canonical.id, merged, cause: cause, source: system)
         }
+        if record.lifecycle.status == .cancelled, status != .cancelled, merged.captured.minorUnits > 0 {
+            // A paid order the hub cancelled (deleted, then restored in the shop): the hub does not reopen orders.
+            logger.error("the channel reports a paid order the hub has cancelled; people must look (refund it, or place it again)", metadata: [
+                "order": "\(canonical.id)", "status": "\(status.rawValue)", "cause": "\(cause)",
+            ])
+        }
         if status == .cancelled, record.lifecycle.status != .cancelled {
             do {
                 _ = try await orders.cancel(canonical.id, reason: "cancelled in the channel (\(system))", source: system)
@@ -100,8 +106,6 @@ public protocol OrderPollSource: Sendable {
 /// back `overlap` before it, so a crash mid-poll repeats the poll and loses nothing. One poll is pending at a time
 /// (coalesced), whichever instance runs it.
 public struct OrderPoll: JobHandler {
-    /// Pages read per run; more, and the next run starts at once from where this one stopped.
-    static let pagesPerRun = 20
 
     public struct CursorAdvanced: VersionedPayload, Hashable {
         public static let eventType = "connector.poll_cursor_advanced"
@@ -110,20 +114,39 @@ public struct OrderPoll: JobHandler {
         /// The latest modification time seen so far.
         public let cursor: Date
         public let orders: Int
+        /// Where a run that stopped at its page limit left off: the next run goes on from there, not from the
+        /// cursor (more orders than one run reads may share one overlap window).
+        public let resume: Resume?
+
+        public struct Resume: Codable, Hashable, Sendable {
+            public let from: Date
+            public let next: String
+        }
+    }
+
+    /// A poll that could not run: its reason, on the poll's stream, while the next poll is due as usual.
+    public struct Failed: VersionedPayload, Hashable {
+        public static let eventType = "connector.poll_failed"
+        public static let schemaVersion = 1
+        public let system: SystemID
+        public let reason: String
     }
 
     let source: any OrderPollSource
     let store: any Store
     let interval: Duration
     let overlap: Duration
+    /// Pages read per run; more, and the next run starts at once from where this one stopped. Default 20.
+    let pagesPerRun: Int
     let logger: Logger
     public var kind: String { Self.kind(source.system) }
 
-    public init(source: any OrderPollSource, store: any Store, interval: Duration, overlap: Duration, logger: Logger) {
+    public init(source: any OrderPollSource, store: any Store, interval: Duration, overlap: Duration, pagesPerRun: Int = 20, logger: Logger) {
         self.source = source
         self.store = store
         self.interval = interval
         self.overlap = overlap
+        self.pagesPerRun = max(1, pagesPerRun)
         self.logger = logger
     }
 
@@ -138,16 +161,50 @@ public struct OrderPoll: JobHandler {
 
     /// The latest modification time a poll has seen, if any poll ran.
     public func cursor() async throws -> Date? {
-        let version = try await store.streamVersion(stream)
-        guard version > 0 else { return nil }
-        return try await store.readStream(stream, fromVersion: version, limit: 1).last?.decode(CursorAdvanced.self).cursor
+        try await position()?.cursor
     }
 
+    /// The last cursor recorded (a failure records none).
+    func position() async throws -> CursorAdvanced? {
+        var version = try await store.streamVersion(stream)
+        while version > 0 {
+            guard let event = try await store.readStream(stream, fromVersion: version, limit: 1).last else { return nil }
+            if event.type == CursorAdvanced.eventType { return try event.decode(CursorAdvanced.self) }
+            version -= 1
+        }
+        return nil
+    }
+
+    /// Every run ends with the next poll due, whatever happened: a poll that gives up on a terminal answer (a
+    /// revoked key, a page that does not parse) records why on its stream and in the log, and the next one tries
+    /// again after `interval`, so one bad answer never stops the polling. Retryable answers are retried as usual.
     public func handle(_ job: Job) async throws -> Commit {
+        do {
+            return try await poll(job)
+        } catch let error as JobError {
+            guard case .terminal(let reason) = error else { throw error }
+            logger.error("reconciliation poll failed; the next one is due as usual", metadata: ["system": "\(source.system)", "reason": "\(reason)"])
+            let correlation = CorrelationID(trusted: "poll/\(source.system.rawValue)")
+            var events = [EventAppend(try NewEvent(stream: stream, correlationID: correlation, causationID: job.id.rawValue,
+                                                   occurredAt: Date(), source: source.system, payload: Failed(system: source.system, reason: reason)))]
+            // A page to resume from that fails (an expired page cursor) is given up: the next poll starts afresh.
+            if let position = try await position(), position.resume != nil {
+                events.append(EventAppend(try NewEvent(stream: stream, correlationID: correlation, causationID: job.id.rawValue, occurredAt: Date(),
+                                                       source: source.system,
+                                                       payload: CursorAdvanced(system: source.system, cursor: position.cursor, orders: 0, resume: nil))))
+            }
+            return Commit(events: events, jobs: [Self.job(source.system, at: Date().addingTimeInterval(interval.timeInterval))])
+        }
+    }
+
+    func poll(_ job: Job) async throws -> Commit {
         let now = Date()
-        let since = try await cursor() ?? now.addingTimeInterval(-overlap.timeInterval)
-        let from = since.addingTimeInterval(-overlap.timeInterval)
-        var next: String?
+        let position = try await position()
+        // The first poll reaches back `overlap`; later ones `overlap` before their cursor, or go on where the last
+        // one stopped at its page limit.
+        let since = position?.cursor ?? now.addingTimeInterval(-overlap.timeInterval)
+        let from = position?.resume?.from ?? (position == nil ? since : since.addingTimeInterval(-overlap.timeInterval))
+        var next: String? = position?.resume?.next
         var latest = since
         var jobs: [NewJob] = []
         var pages = 0
@@ -160,7 +217,7 @@ public struct OrderPoll: JobHandler {
             }
             next = page.next
             pages += 1
-        } while next != nil && pages < Self.pagesPerRun
+        } while next != nil && pages < pagesPerRun
         let more = next != nil
         if !jobs.isEmpty || more {
             logger.info("reconciliation poll", metadata: ["system": "\(source.system)", "orders": "\(jobs.count)", "since": "\(from.ISO8601Format())", "more": "\(more)"])
@@ -168,10 +225,11 @@ public struct OrderPoll: JobHandler {
         let found = jobs.count
         jobs.append(Self.job(source.system, at: more ? now : now.addingTimeInterval(interval.timeInterval)))
         var events: [EventAppend] = []
-        if latest > since || found > 0 {
+        if latest > since || found > 0 || more || position?.resume != nil {
+            let resume = next.map { CursorAdvanced.Resume(from: from, next: $0) }
             events.append(EventAppend(try NewEvent(stream: stream, correlationID: CorrelationID(trusted: "poll/\(source.system.rawValue)"), causationID: job.id.rawValue,
                                                    occurredAt: now, source: source.system,
-                                                   payload: CursorAdvanced(system: source.system, cursor: latest, orders: found))))
+                                                   payload: CursorAdvanced(system: source.system, cursor: latest, orders: found, resume: resume))))
         }
         return Commit(events: events, jobs: jobs)
     }

@@ -58,6 +58,20 @@ public final class ExternalBinder: Sendable {
         remember(kind, pairs)
     }
 
+    /// Forgets the binding of a canonical id (the system deleted or renumbered what it named): the next lookup
+    /// asks the system again.
+    public func forget(_ kind: String, canonical: String, at: Date = Date()) async throws {
+        guard let external = try await external(kind, canonical: canonical) else { return }
+        let cleared = [("\(kind)/\(external)", ExternalBinding(system: system, kind: kind, external: external, canonical: "")),
+                       ("\(kind)-of/\(canonical)", ExternalBinding(system: system, kind: kind, external: "", canonical: canonical))]
+        let events = try cleared.map { key, binding in
+            EventAppend(try NewEvent(stream: try StreamID("binding/\(system.rawValue)/\(key)"), correlationID: try CorrelationID("binding/\(system.rawValue)/\(kind)"),
+                                     occurredAt: at, source: system, payload: binding))
+        }
+        _ = try await store.commit(Commit(events: events))
+        known.withLock { $0["\(kind)/\(external)"] = ""; $0["\(kind)-of/\(canonical)"] = "" }
+    }
+
     /// Holds pairs committed by the caller.
     public func remember(_ kind: String, _ pairs: [(external: String, canonical: String)]) {
         known.withLock { known in
@@ -68,7 +82,13 @@ public final class ExternalBinder: Sendable {
         }
     }
 
+    /// The bound id, or nil when none is (a forgotten binding is an empty id).
     func read(_ key: String) async throws -> String? {
+        let value = try await lookUp(key)
+        return value?.isEmpty == false ? value : nil
+    }
+
+    func lookUp(_ key: String) async throws -> String? {
         if let value = known.withLock({ $0[key] }) { return value }
         guard let stream = try? StreamID("binding/\(system.rawValue)/\(key)") else { return nil }
         let version = try await store.streamVersion(stream)

@@ -58,6 +58,11 @@ public enum WebhookSignature {
         return HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: body, using: SymmetricKey(data: Data(secret.utf8)))
     }
 
+    /// The first 16 hex digits of the body's SHA-256: tells two bodies apart inside a dedupe key.
+    public static func digest(_ body: Data) -> String {
+        SHA256.hash(data: body).prefix(8).map { String(format: "%02x", $0) }.joined()
+    }
+
     /// The signature a platform would send for `body` (for fakes and tests).
     public static func sign(_ body: Data, secret: String) -> String {
         Data(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))).base64EncodedString()

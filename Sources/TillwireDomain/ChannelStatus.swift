@@ -93,7 +93,8 @@ public enum ChannelStatusMapping {
         .init(["on-hold"], .onHold, hold: "awaiting payment confirmation in WooCommerce"),
         .init(["completed"], .fulfilled),
         .init(["cancelled"], .cancelled),
-        .init(["failed"], .cancelled),
+        // A declined payment the customer may retry: the order waits, and a later `processing` releases it.
+        .init(["failed"], .onHold, hold: "the payment failed in WooCommerce"),
         .init(["trash"], .cancelled),
         .init(["refunded"], .returned),
     ]

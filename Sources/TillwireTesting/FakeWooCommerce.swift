@@ -51,6 +51,7 @@ public final class FakeWooCommerce: Sendable {
     // MARK: What a test sets up and reads back
 
     public func addProduct(sku: String, id: Int, stock: Int64?) { state.withLock { $0.products[sku] = (id, stock) } }
+    public func removeProduct(sku: String) { state.withLock { _ = $0.products.removeValue(forKey: sku) } }
     public func addVariation(sku: String, id: Int, parent: Int, stock: Int64?) { state.withLock { $0.variations[parent, default: [:]][sku] = (id, stock) } }
 
     public func stock(_ sku: String) -> Int64? {

@@ -214,6 +214,54 @@ import TillwireTesting
             #expect(next.map(\.kind) == [OrderPoll.kind(rig.configuration.system)] && next[0].runAt > now.addingTimeInterval(200), "the next poll is due later")
         }
     }
+
+    @Test func aPollStoppedAtItsPageLimitGoesOnFromThereAndAFailedPollDoesNotStopPolling() async throws {
+        try await withShop(FakeShopify(pageSize: 1)) { fake, rig in
+            let now = Date()
+            for (index, id) in ["2001", "2002", "2003"].enumerated() {
+                // One second apart, so a poll restarted from its cursor would read them again and again.
+                fake.addOrder(id: id, json: PlatformFixtures.shopifyOrder(id: id, updatedAt: now.addingTimeInterval(Double(index) - 30).ISO8601Format()),
+                              updatedAt: now.addingTimeInterval(Double(index) - 30), lines: [])
+            }
+            let poll = OrderPoll(source: ShopifyOrderSource(configuration: rig.configuration, admin: rig.admin), store: rig.store, interval: .seconds(300),
+                                 overlap: .seconds(600), pagesPerRun: 2, logger: rig.logger)
+            _ = try await rig.store.commit(Commit(jobs: [OrderPoll.job(rig.configuration.system, at: now)]))
+            try await rig.work([poll, rig.webhookJob])
+            #expect(fake.requests.filter { $0 == "GET orders.json" }.count == 3, "two pages, then the third from where the first run stopped")
+            for id in ["2001", "2002", "2003"] {
+                #expect(try await rig.orders.record(.derived(channel: "web", channelOrderID: id)) != nil, "order \(id)")
+            }
+
+            let revoked = ShopifyConfiguration(channel: "web", shopURL: rig.configuration.shopURL, accessToken: "revoked", webhookSecret: Self.secret,
+                                               location: rig.configuration.location)
+            let failing = OrderPoll(source: ShopifyOrderSource(configuration: revoked, admin: ShopifyAdmin(configuration: revoked)), store: rig.store,
+                                    interval: .seconds(300), overlap: .seconds(600), logger: rig.logger)
+            let pending = try await rig.store.jobs(in: .pending, limit: 10)
+            _ = try await rig.store.commit(Commit(jobs: [OrderPoll.job(rig.configuration.system, at: Date())]))
+            #expect(pending.count == 1, "the next poll was already pending")
+            try await JobWorker(store: rig.store, handlers: [failing], logger: rig.logger, now: { Date().addingTimeInterval(400) }).runOnce()
+            #expect(try await rig.store.jobs(in: .dead, limit: 10).isEmpty, "a 401 does not end the polling")
+            let stream = try await rig.store.readStream(StreamID(trusted: "poll/shopify/orders"), fromVersion: 1, limit: 100)
+            let failure = try #require(stream.last)
+            #expect(failure.type == OrderPoll.Failed.eventType)
+            #expect(try failure.decode(OrderPoll.Failed.self).reason.contains("401"))
+            #expect(try await rig.store.jobs(in: .pending, limit: 10).map(\.kind) == [OrderPoll.kind(rig.configuration.system)], "the next poll is due")
+        }
+    }
+
+    @Test func tillSalesAreNotOrdersAndAnOrderWithoutAnAddressSaysWhy() async throws {
+        try await withShop { _, rig in
+            let receiver = ShopifyWebhookReceiver(configuration: rig.configuration, store: rig.store)
+            let pos = PlatformFixtures.shopifyOrder(id: "3001").replacingOccurrences(of: #""refunds": []"#, with: #""refunds": [], "source_name": "pos""#)
+            let pickup = PlatformFixtures.shopifyOrder(id: "3002").replacingOccurrences(of: #""country_code": "US""#, with: #""country_code": null"#)
+            _ = try await receiver.receive(delivery(pos, topic: "orders/create", event: "pos"))
+            _ = try await receiver.receive(delivery(pickup, topic: "orders/create", event: "pickup"))
+            try await rig.work([rig.webhookJob])
+            #expect(try await rig.orders.record(.derived(channel: "web", channelOrderID: "3001")) == nil, "a till sale comes through the store's intake")
+            let dead = try await rig.store.jobs(in: .dead, limit: 10)
+            #expect(dead.count == 1 && dead.first?.lastError?.contains("order 3002 has no shipping address") == true, "\(dead.map { $0.lastError ?? "" })")
+        }
+    }
 }
 
 extension ReturnAuthorization {

@@ -36,6 +36,8 @@ import TillwireTesting
         #expect(try WooMapping.canonical(unpaid, channel: "web-uk").payments.captured.minorUnits == 0)
         guard case .order(let refunded) = try WooMapping.parse(topic: "order.updated", body: Data(PlatformFixtures.wooOrder(status: "refunded", refunds: #"[{"id": 730, "reason": "", "total": "-10.00"}]"#).utf8)) else { return }
         #expect(try WooMapping.canonical(refunded, channel: "web-uk").payments.refunded.minorUnits == 1_000 && (try WooMapping.meaning(refunded).status) == .returned)
+        #expect(try WooMapping.meaning(try Self.parsed(PlatformFixtures.wooOrder(status: "failed", paid: nil))) == ChannelStatusMeaning(status: .onHold, holdReason: "the payment failed in WooCommerce"),
+                "a declined payment the customer may retry: held, not cancelled")
         guard case .order(let draft) = try WooMapping.parse(topic: "order.created", body: Data(PlatformFixtures.wooOrder(status: "checkout-draft").utf8)) else { return }
         #expect(try WooMapping.meaning(draft).status == nil, "a checkout draft is not an order yet")
         #expect(throws: WooPayloadError.self) { try WooMapping.meaning(try Self.parsed(PlatformFixtures.wooOrder(status: "wc-mystery"))) }
@@ -99,6 +101,10 @@ import TillwireTesting
             #expect(try await rig.receiver.receive(delivery(PlatformFixtures.wooOrder(status: "completed", modified: "2026-11-29T16:00:00"), topic: "order.updated")) == .stored)
             #expect(try await rig.receiver.receive(delivery(#"{"id": 727}"#, topic: "order.deleted", id: "d-9")) == .stored)
             #expect(try await rig.receiver.receive(delivery(#"{"id": 727}"#, topic: "order.deleted", id: "d-9")) == .duplicate, "no modification time: the delivery id")
+            #expect(try await rig.receiver.receive(delivery(#"{"id": 729}"#, topic: "order.deleted", id: "d-9")) == .stored,
+                    "WooCommerce's delivery id is the webhook and the second: another order deleted in the same second is another delivery")
+            #expect(try await rig.receiver.receive(delivery(PlatformFixtures.wooOrder(status: "on-hold", modified: "2026-11-29T16:00:00"), topic: "order.updated")) == .stored,
+                    "a second save in the same second: another body")
             let broken = #"{"id": 728, "date_modified_gmt": "2026-11-29T15:00:00", "line_items": 5}"#
             #expect(try await rig.receiver.receive(delivery(broken, topic: "order.created")) == .stored)
             try await rig.work([rig.job])
@@ -128,6 +134,15 @@ import TillwireTesting
                 return why.contains("NOT-IN-STORE")
             }
             #expect(fake.stock("SKU-1") == 3)
+            // The store remade the product under another id: the stale id is forgotten and the retry finds the new one.
+            fake.removeProduct(sku: "SKU-2")
+            fake.addProduct(sku: "SKU-2", id: 5_002, stock: 0)
+            await #expect { try await publisher.set([("SKU-2", 9)]) } throws: { error in
+                guard case .retryable(let why, _) = error as? JobError else { return false }
+                return why.contains("1002")
+            }
+            try await publisher.set([("SKU-2", 9)])
+            #expect(fake.stock("SKU-2") == 9)
             let wrongKey = WooCommerceAPI(configuration: WooCommerceConfiguration(channel: "web-uk", storeURL: rig.configuration.storeURL, consumerKey: "ck_old",
                                                                                   consumerSecret: "cs_old", webhookSecret: Self.secret))
             await #expect { try await WooCommerceStockPublisher(configuration: rig.configuration, api: wrongKey, binder: ExternalBinder(store: rig.store, system: "other")).publish(channel: "web-uk", sku: "SKU-2", available: 1) }

@@ -85,6 +85,12 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // Tryton 8.2 as the ERP, over JSON-RPC: product master, stock snapshots, releases as confirmed sales.
+        .target(name: "ConnectorTryton", dependencies: [
+            "TillwireConnectors", "TillwireStorage", "TillwireDomain", "TillwireEngine",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
         // HTTP: routes, request ids, problem+json. Knows storage only through its protocols.
         .target(name: "TillwireAPI", dependencies: [
             "TillwireStorage", "TillwireDomain", "TillwireEngine", "TillwireConnectors",
@@ -99,7 +105,7 @@ let package = Package(
         // The one place where everything is wired: config -> store -> services -> ServiceGroup.
         .target(name: "TillwireApp", dependencies: [
             "TillwireDomain", "TillwireStorage", "TillwireStorageSQLite", "TillwireStoragePostgres",
-            "TillwireEngine", "TillwireAPI", "TillwireConnectors", "ConnectorOscar", "ConnectorShopify", "ConnectorWooCommerce",
+            "TillwireEngine", "TillwireAPI", "TillwireConnectors", "ConnectorOscar", "ConnectorShopify", "ConnectorWooCommerce", "ConnectorTryton",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
@@ -150,6 +156,9 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "ConnectorTrytonTests", dependencies: [
+            "ConnectorTryton", "TillwireConnectors", "TillwireDomain", "TillwireEngine", "TillwireStorage",
         ]),
         .testTarget(name: "TillwireAppTests", dependencies: [
             "TillwireApp", "TillwireAPI", "TillwireStorageSQLite", "TillwireStoragePostgres", "TillwireStorage",

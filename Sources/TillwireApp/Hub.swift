@@ -6,6 +6,7 @@ import Prometheus
 import ServiceLifecycle
 import ConnectorOscar
 import ConnectorShopify
+import ConnectorTryton
 import ConnectorWooCommerce
 import TillwireAPI
 import TillwireConnectors
@@ -113,7 +114,9 @@ public enum Hub {
             connectors.first { configuration.orders.system(of: $0.channel) == system }?.orderClient(logger: logger) ?? LoggingChannelOrders(logger: logger)
         }
         var handlers: [any JobHandler] = [workflows, ReservationExpiry(service: inventory)] + (drill ? [Drill.Deliver()] : [])
-        handlers += OrderJobs.fulfilmentHandlers(orders, client: LoggingFulfilment(logger: logger))
+        // Releases go to the ERP when one is configured, else to the log.
+        let fulfilment: any FulfilmentClient = configuration.tryton.map { TrytonERP(configuration: $0) } ?? LoggingFulfilment(logger: logger)
+        handlers += OrderJobs.fulfilmentHandlers(orders, client: fulfilment)
         handlers += Set(notified).map { OrderJobs.Notify(service: orders, system: $0, client: channelClient($0)) }
         handlers += Set(notified).map { ReturnJobs.Refund(returns: returns, system: $0, client: channelClient($0)) }
         for system in Set(pricingPolicy.channels.values) {

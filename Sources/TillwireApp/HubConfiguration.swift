@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ConnectorOscar
 import ConnectorShopify
+import ConnectorTryton
 import ConnectorWooCommerce
 import TillwireAPI
 import TillwireDomain
@@ -99,6 +100,11 @@ public struct HubConfiguration: Sendable, Equatable {
     /// `poll_interval_seconds` (300) and `poll_overlap_seconds` (600). Put the secrets in
     /// `TILLWIRE_WOOCOMMERCE_CONSUMER_SECRET` and `TILLWIRE_WOOCOMMERCE_WEBHOOK_SECRET`. Default: no store.
     public var woocommerce: WooCommerceConfiguration?
+    /// `tryton.*`: a Tryton 8.2 ERP as the fulfilling system (docs/connectors/tryton.md): `url`, `database`, `username`,
+    /// `password`; optional `stock_location` (the location code of stock snapshots, `STO`) and `party` (the customer
+    /// released sales are made for, `Tillwire channels`). Its jobs are those of `orders.fulfilment_system`. Put the
+    /// password in `TILLWIRE_TRYTON_PASSWORD`. Default: no ERP connector (releases go to the log).
+    public var tryton: TrytonConfiguration?
 
     public init() {}
 
@@ -123,6 +129,7 @@ public struct HubConfiguration: Sendable, Equatable {
         "shopify.api_version", "shopify.poll_interval_seconds", "shopify.poll_overlap_seconds",
         "woocommerce.url", "woocommerce.channel", "woocommerce.consumer_key", "woocommerce.consumer_secret", "woocommerce.webhook_secret",
         "woocommerce.system", "woocommerce.poll_interval_seconds", "woocommerce.poll_overlap_seconds",
+        "tryton.url", "tryton.database", "tryton.username", "tryton.password", "tryton.stock_location", "tryton.party",
     ] + Scope.known.map { "api.scope_rates.\($0)" } + accountKeys.map { "finance.accounts.\($0.key)" }
 
     public static func environmentName(of key: String) -> String {
@@ -359,6 +366,14 @@ public struct HubConfiguration: Sendable, Equatable {
             configuration.shopify = shop
             // The shop's channel is told about its orders (fulfilment, refunds) through the shop's system.
             configuration.orders.channelSystems[shop.channel] = shop.system
+        }
+        if let erp = section("tryton") {
+            var tryton = TrytonConfiguration(system: configuration.orders.fulfilmentSystem, url: try erp.url(example: "https://erp.example.com:8000"),
+                                             database: try erp.required("database"), username: try erp.required("username"),
+                                             password: try erp.required("password"))
+            if let location = value("tryton.stock_location")?.value { tryton.stockLocation = location }
+            if let party = value("tryton.party")?.value { tryton.party = party }
+            configuration.tryton = tryton
         }
         if let woo = section("woocommerce") {
             var store = WooCommerceConfiguration(system: try woo.system(), channel: try woo.channel(among: configuration.channels),

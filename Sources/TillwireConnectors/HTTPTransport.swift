@@ -30,6 +30,11 @@ public struct HTTPTransport: Sendable {
     /// The largest answer read; a larger one is an error.
     public var maximumBody = 16 << 20
 
+    /// A client that inflates gzip answers whatever the request asked (for servers that send them unasked),
+    /// up to 100 times the compressed size. Shared for the process's life, like `HTTPClient.shared`.
+    public static let decompressing = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+                                                 configuration: .init(decompression: .enabled(limit: .ratio(100))))
+
     public init(client: HTTPClient = .shared) {
         self.client = client
     }

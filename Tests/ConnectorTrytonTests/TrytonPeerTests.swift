@@ -1,0 +1,110 @@
+import ConnectorTryton
+import Foundation
+import Testing
+import TillwireConnectors
+import TillwireDomain
+import TillwireEngine
+import TillwireStorage
+
+/// The Tryton connector against a REAL Tryton 8.2 (../shared/peers/tryton, installed and started by scripts/test on
+/// its pristine database): products and prices pulled, a stock snapshot read, an order released as a confirmed sale
+/// once however often the release is retried, and a shipment done in Tryton read back; a wrong password is refused
+/// once, not hammered.
+@Suite(.serialized, .enabled(if: TrytonPeer.enabled, TrytonPeer.skipReason)) struct TrytonPeerTests {
+    /// Products made in Tryton (once per database) with their stock in storage; each test has its own, as the
+    /// tests change them.
+    func seeded(_ products: [(code: String, price: String, stock: Double)]) async throws -> (TrytonERP, TrytonRPC) {
+        let configuration = try TrytonPeer.configuration()
+        let rpc = TrytonRPC(configuration: configuration)
+        for (code, price, stock) in products {
+            let existing = try await rpc.call("model.product.product.search", [[["code", "=", code]], 0, 1, NSNull()]) as? [Any] ?? []
+            guard existing.isEmpty else { continue }
+            _ = try await rpc.call("model.product.template.create", [[[
+                "name": "Test \(code)", "type": "goods", "default_uom": 1, "salable": true, "sale_uom": 1,
+                "list_price": ["__class__": "Decimal", "decimal": price], "account_category": 1,
+                "products": [["create", [["suffix_code": code]]]],
+            ] as [String: Any]]])
+            let product = try #require((try await rpc.call("model.product.product.search", [[["code", "=", code]], 0, 1, NSNull()]) as? [Any])?.first)
+            let location = try #require((try await rpc.call("model.stock.location.search", [[["code", "=", "STO"]], 0, 1, NSNull()]) as? [Any])?.first)
+            let inventory = try #require((try await rpc.call("model.stock.inventory.create", [[["location": location, "lines": [["create", [["product": product, "quantity": stock]]]]] as [String: Any]]]) as? [Any])?.first)
+            _ = try await rpc.call("model.stock.inventory.confirm", [[inventory]])
+        }
+        return (TrytonERP(configuration: configuration, rpc: rpc), rpc)
+    }
+
+    @Test func theProductMasterAndAStockSnapshotComeFromTryton() async throws {
+        let (erp, _) = try await seeded([("SKU-T1", "19.99", 10), ("SKU-T2", "8.50", 4)])
+        let products = try await erp.products()
+        let shirt = try #require(products.first { $0.sku == "SKU-T1" })
+        #expect(shirt.name == "Test SKU-T1" && shirt.listPrice == Money(minorUnits: 1_999, currency: .usd) && shirt.cost == .zero(.usd), "\(shirt)")
+        let snapshot = try await erp.stockSnapshot()
+        #expect(snapshot.onHand["SKU-T1"] == 10 && snapshot.onHand["SKU-T2"] == 4, "\(snapshot.onHand)")
+        #expect(snapshot.location == "STO" && abs(snapshot.asOf.timeIntervalSinceNow) < 60)
+    }
+
+    @Test func aReleaseIsOneConfirmedSaleHoweverOftenItIsRetriedAndItsShipmentComesBack() async throws {
+        let (erp, rpc) = try await seeded([("SKU-T3", "19.99", 10)])
+        let order = try Order(
+            id: .derived(channel: "web", channelOrderID: "T-1001"), channel: "web", channelOrderID: "T-1001", placedAt: Date(), currency: .usd,
+            taxesIncluded: false, customer: Customer(email: "jane@example.com"), shipTo: try Address(country: "US"),
+            lines: [try OrderLine(id: "1", sku: "SKU-T3", quantity: 3, unitPrice: Money(minorUnits: 1_999, currency: .usd),
+                                  discounts: [try Discount(amount: Money(minorUnits: 100, currency: .usd))])],
+            shipping: nil, payments: try Payments(authorized: Money(minorUnits: 5_897, currency: .usd), captured: .zero(.usd), refunded: .zero(.usd)),
+            fulfilment: try Fulfilment(.shipFromDC), total: Money(minorUnits: 5_897, currency: .usd))
+        let key = "release/\(order.id.rawValue)/\(UUID().uuidString)"
+        let document = try await erp.release(order, lines: order.lines, reservations: [], key: key)
+        // The ERP accepted, the answer was lost, the job runs again: the same sale, not a second one.
+        #expect(try await erp.release(order, lines: order.lines, reservations: [], key: key) == document)
+        let sales = try #require(try await rpc.call("model.sale.sale.search_read", [[["reference", "=", key]], 0, 10, NSNull(), ["state", "total_amount", "shipments"]]) as? [[String: Any]])
+        #expect(sales.count == 1 && sales.first?["state"] as? String == "processing", "\(sales)")
+        let total = sales.first?["total_amount"] as? [String: Any]
+        let amount = try #require(total?["decimal"] as? String)
+        #expect(try Money(parsing: amount, currency: .usd) == Money(minorUnits: 5_897, currency: .usd), "3 × 19.99 less 1.00: \(amount)")
+        #expect(try await erp.shipments(of: document, order: order).isEmpty, "nothing shipped yet")
+
+        // The warehouse ships it in Tryton.
+        let shipment = try #require((sales.first?["shipments"] as? [Any])?.first)
+        for step in ["assign_try", "pick", "pack", "do"] { _ = try await rpc.call("model.stock.shipment.out.\(step)", [[shipment]]) }
+        let shipped = try await erp.shipments(of: document, order: order)
+        #expect(shipped.count == 1 && shipped.first?.lines == ["1"] && shipped.first?.id.hasPrefix("tryton:") == true, "\(shipped)")
+        await #expect(throws: JobError.self, "a processing sale is cancelled at its shipment, in Tryton") {
+            try await erp.cancel(order.id, document: document, lines: nil, reason: "test", key: "c1")
+        }
+    }
+
+    @Test func aWrongPasswordIsRefusedOnceAndNotTriedAgainAtOnce() async throws {
+        var configuration = try TrytonPeer.configuration()
+        configuration.password = "not-the-password"
+        let rpc = TrytonRPC(configuration: configuration)
+        await #expect { try await rpc.call("model.product.product.search", [[], 0, 1, NSNull()]) } throws: { error in
+            guard case .terminal(let why) = error as? JobError else { return false }
+            return why.contains("login") && !why.contains("not-the-password")
+        }
+        let started = ContinuousClock.now
+        await #expect { try await rpc.call("model.product.product.search", [[], 0, 1, NSNull()]) } throws: { error in
+            if case .retryable = error as? JobError { true } else { false }
+        }
+        #expect(ContinuousClock.now - started < .seconds(1), "the second call does not reach Tryton's login at all")
+        // The right password still works afterwards (one failed login does not lock the user out).
+        let good = TrytonRPC(configuration: try TrytonPeer.configuration())
+        #expect(try await good.call("model.product.product.search", [[], 0, 1, NSNull()]) is [Any])
+    }
+}
+
+enum TrytonPeer {
+    static let environment = ProcessInfo.processInfo.environment
+    static var enabled: Bool { environment["TILLWIRE_TEST_TRYTON_URL"] != nil || environment["TILLWIRE_REQUIRE_TRYTON"] == "1" }
+    static let skipReason: Comment = "TILLWIRE_TEST_TRYTON_URL is not set: the Tryton tests need the ERP; scripts/test installs and starts it"
+
+    static func configuration() throws -> TrytonConfiguration {
+        guard let url = environment["TILLWIRE_TEST_TRYTON_URL"] else {
+            throw TrytonPeerMissing()
+        }
+        return TrytonConfiguration(url: url, database: environment["TILLWIRE_TEST_TRYTON_DB"] ?? "tryton", username: "admin",
+                                   password: environment["TILLWIRE_TEST_TRYTON_PASSWORD"] ?? "tryton-admin")
+    }
+
+    struct TrytonPeerMissing: Error, CustomStringConvertible {
+        var description: String { "TILLWIRE_REQUIRE_TRYTON=1 but TILLWIRE_TEST_TRYTON_URL is not set: run scripts/test" }
+    }
+}

@@ -158,7 +158,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ConnectorTrytonTests", dependencies: [
-            "ConnectorTryton", "TillwireConnectors", "TillwireDomain", "TillwireEngine", "TillwireStorage",
+            "ConnectorTryton", "TillwireConnectors", "TillwireDomain", "TillwireEngine", "TillwireStorage", "TillwireStorageSQLite",
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "TillwireAppTests", dependencies: [
             "TillwireApp", "TillwireAPI", "TillwireStorageSQLite", "TillwireStoragePostgres", "TillwireStorage",

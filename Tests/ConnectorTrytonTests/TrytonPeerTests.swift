@@ -4,7 +4,9 @@ import Testing
 import TillwireConnectors
 import TillwireDomain
 import TillwireEngine
+import Logging
 import TillwireStorage
+import TillwireStorageSQLite
 
 /// The Tryton connector against a REAL Tryton 8.2 (../shared/peers/tryton, installed and started by scripts/test on
 /// its pristine database): products and prices pulled, a stock snapshot read, an order released as a confirmed sale
@@ -70,6 +72,58 @@ import TillwireStorage
         await #expect(throws: JobError.self, "a processing sale is cancelled at its shipment, in Tryton") {
             try await erp.cancel(order.id, document: document, lines: nil, reason: "test", key: "c1")
         }
+    }
+
+    @Test func anOrderTheHubReleasesIsShippedInTrytonAndTheHubRecordsTheShipment() async throws {
+        let (erp, rpc) = try await seeded([("SKU-T4", "12.50", 20)])
+        let store = try SQLiteStore.inMemory()
+        _ = try await store.migrate()
+        _ = try await store.commit(Commit(catalog: [.putLocation(try Location(id: "dc-1", kind: .warehouse, name: "DC")),
+                                                    .putProduct(try Product(sku: "SKU-T4", name: "Test SKU-T4"))]))
+        _ = try await InventoryService(store: store).record([try InventoryMovement(sku: "SKU-T4", location: "dc-1", delta: 5, reason: .receipt, occurredAt: Date(),
+                                                                                   source: "erp", sourceKey: "receipt-t4")], correlation: "receipts")
+        var policy = OrderService.Policy(taxRules: ["US": TaxRule(country: "US", kind: .salesTaxExclusive, rates: [0])], homeCountry: "US")
+        policy.shipFrom = [.shipFromDC: ["dc-1"]]
+        policy.fulfilmentSystem = "erp"
+        let orders = OrderService(store: store, policy: policy)
+        let logger = Logger(label: "tryton-test")
+        let worker = JobWorker(store: store, handlers: [WorkflowRunner(store: store, definitions: OrderFlow(service: orders).definitions)]
+                               + OrderJobs.fulfilmentHandlers(orders, client: erp) + [ERPShipmentWatch(erp: erp, orders: orders, interval: .seconds(3600), logger: logger)],
+                               logger: logger)
+        let subscriptions = [Subscription(name: WorkflowEventWaker.subscriberName, store: store, handler: WorkflowEventWaker(store: store), logger: logger),
+                             Subscription(name: ERPShipmentWatch.Starter.subscriberName, store: store, handler: ERPShipmentWatch.Starter(system: "erp"), logger: logger)]
+        func drain() async throws {
+            for _ in 0..<100 {
+                var moved = try await worker.runOnce()
+                for subscription in subscriptions { moved += try await subscription.runOnce() }
+                if moved == 0 { return }
+            }
+        }
+        let total = Money(minorUnits: 2_500, currency: .usd)
+        let order = try Order(
+            id: .derived(channel: "web", channelOrderID: "T-2002-\(UUID().uuidString.prefix(8))"), channel: "web", channelOrderID: "T-2002", placedAt: Date(),
+            currency: .usd, taxesIncluded: false, customer: Customer(email: "jane@example.com"), shipTo: try Address(country: "US", region: "IL"),
+            lines: [try OrderLine(id: "1", sku: "SKU-T4", quantity: 2, unitPrice: Money(minorUnits: 1_250, currency: .usd))], shipping: nil,
+            payments: try Payments(authorized: total, captured: total, refunded: .zero(.usd)), fulfilment: try Fulfilment(.shipFromDC), total: total)
+        _ = try await orders.capture(order, source: "web")
+        try await drain()
+        let released = try #require(try await orders.record(order.id))
+        #expect(released.lifecycle.status == .released, "\(released.lifecycle.status) \(released.holdReasons)")
+        let document = try #require(released.releases.last?.document)
+
+        // The warehouse ships it in Tryton; the watch finds the shipment and the hub records it.
+        let sale = try #require((try await rpc.call("model.sale.sale.search", [[["number", "=", document]], 0, 1, NSNull()]) as? [Any])?.first)
+        let shipment = try #require(((try await rpc.call("model.sale.sale.read", [[sale], ["shipments"]]) as? [[String: Any]])?.first?["shipments"] as? [Any])?.first)
+        for step in ["assign_try", "pick", "pack", "do"] { _ = try await rpc.call("model.stock.shipment.out.\(step)", [[shipment]]) }
+        #expect(try await orders.record(order.id)?.lifecycle.status == .released, "the watch looked before the shipment and looks again in an hour")
+        let anHourLater = JobWorker(store: store, handlers: [ERPShipmentWatch(erp: erp, orders: orders, interval: .seconds(3600), logger: logger)],
+                                    logger: logger, now: { Date().addingTimeInterval(3700) })
+        #expect(try await anHourLater.runOnce() == 1)
+        let shipped = try #require(try await orders.record(order.id))
+        #expect(shipped.lifecycle.status == .fulfilled && shipped.shipments.count == 1 && shipped.shipments.first?.shipment.hasPrefix("tryton:") == true,
+                "\(shipped.lifecycle.status) \(shipped.shipments)")
+        #expect(try await store.position(sku: "SKU-T4", location: "dc-1").onHand == 3, "the shipped units left the hub's stock")
+        #expect(try await store.jobs(in: .pending, limit: 10).filter { $0.kind == ERPShipmentWatch.kind("erp") }.isEmpty, "the watch ends with the order")
     }
 
     @Test func aWrongPasswordIsRefusedOnceAndNotTriedAgainAtOnce() async throws {

@@ -250,4 +250,20 @@ import TillwireEngine
         #expect(shops.woocommerce?.storeURL == "https://shop.example.com" && shops.woocommerce?.consumerSecret == "cs_1" && shops.woocommerce?.system == "woocommerce")
         #expect(shops.orders.system(of: "web-uk") == "woocommerce" && shops.orders.system(of: "web-us") == "shopify")
     }
+
+    @Test func trytonIsTheFulfillingSystemWithItsPasswordFromTheEnvironment() throws {
+        let yaml = """
+            orders:
+              fulfilment_system: erp
+            tryton:
+              url: http://127.0.0.1:8000/
+              database: tryton
+              username: tillwire
+            """
+        let configuration = try HubConfiguration.load(yaml: yaml, environment: ["TILLWIRE_TRYTON_PASSWORD": "s3cret"])
+        let tryton = try #require(configuration.tryton)
+        #expect(tryton.url == "http://127.0.0.1:8000" && tryton.database == "tryton" && tryton.password == "s3cret" && tryton.system == "erp")
+        #expect(tryton.stockLocation == "STO" && tryton.party == "Tillwire channels", "the defaults")
+        #expect(performing: { try HubConfiguration.load(yaml: yaml, environment: [:]) }, throws: { ($0 as? ConfigurationError)?.key == "tryton.password" })
+    }
 }

@@ -91,6 +91,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // NRF/ARTS POSLog 2.x and 6 read into transactions (Foundation's XML parser only).
+        .target(name: "ConnectorPOSLog"),
+
         // HTTP: routes, request ids, problem+json. Knows storage only through its protocols.
         .target(name: "TillwireAPI", dependencies: [
             "TillwireStorage", "TillwireDomain", "TillwireEngine", "TillwireConnectors",
@@ -161,6 +164,7 @@ let package = Package(
             "ConnectorTryton", "TillwireConnectors", "TillwireDomain", "TillwireEngine", "TillwireStorage", "TillwireStorageSQLite",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .testTarget(name: "ConnectorPOSLogTests", dependencies: ["ConnectorPOSLog", "TillwireTesting"], exclude: ["Fixtures"]),
         .testTarget(name: "TillwireAppTests", dependencies: [
             "TillwireApp", "TillwireAPI", "TillwireStorageSQLite", "TillwireStoragePostgres", "TillwireStorage",
             "TillwireDomain", "TillwireEngine", "TillwireTesting", "tillwire", "ConnectorShopify",

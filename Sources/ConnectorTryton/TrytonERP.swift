@@ -63,18 +63,32 @@ public final class TrytonERP: ERPConnector {
     /// even when the processing behind it failed.
     public func release(_ order: Order, lines: [OrderLine], reservations: [Reservation], key: String) async throws -> String {
         if let existing = try await saleID(reference: key) { return try await confirmed(existing) }
+        let currency = try await companyCurrency()
+        guard order.currency == currency else {
+            throw JobError.terminal("order \(order.id) is in \(order.currency.code), the Tryton company books \(currency.code): release it to an ERP of its currency")
+        }
         let (party, address) = try await partyAndAddress()
         var saleLines: [[String: Any]] = []
         for line in lines {
             let product = try await product(line.sku)
-            saleLines.append(["type": "line", "product": product.id, "quantity": Double(line.quantity), "unit": product.unit,
-                              "unit_price": ["__class__": "Decimal", "decimal": try Self.unitPrice(line)]])
+            for (quantity, price) in try Self.priced(line) {
+                saleLines.append(["type": "line", "product": product.id, "quantity": Double(quantity), "unit": product.unit,
+                                  "unit_price": ["__class__": "Decimal", "decimal": price.decimalString]])
+            }
         }
         let created = try await rpc.call("model.sale.sale.create", [[[
             "party": party, "invoice_address": address, "shipment_address": address, "reference": key,
             "description": "Tillwire order \(order.id.rawValue)", "lines": [["create", saleLines]],
         ] as [String: Any]]])
-        guard let id = (created as? [Any])?.first.flatMap(TrytonRPC.integer) else { throw JobError.terminal("tryton sale.sale.create answered no id") }
+        guard var id = (created as? [Any])?.first.flatMap(TrytonRPC.integer) else { throw JobError.terminal("tryton sale.sale.create answered no id") }
+        // Two attempts of one release can race (a call timed out while Tryton was still creating): the first sale
+        // of the key stands, a later one is deleted while it is still a draft.
+        let same = ids(try await rpc.call("model.sale.sale.search", [[["reference", "=", key]], 0, 10, [["id", "ASC"]]]))
+        if let first = same.first, first != id {
+            _ = try await rpc.call("model.sale.sale.delete", [[id]])
+            id = first
+            return try await confirmed(id)
+        }
         _ = try await rpc.call("model.sale.sale.quote", [[id]])
         _ = try await rpc.call("model.sale.sale.confirm", [[id]])
         return try await confirmed(id)
@@ -93,6 +107,9 @@ public final class TrytonERP: ERPConnector {
                 _ = try await rpc.call("model.sale.sale.confirm", [[id]])
             case "quotation": _ = try await rpc.call("model.sale.sale.confirm", [[id]])
             case "confirmed" where attempt < 9: try await Task.sleep(for: .milliseconds(200))
+            case "confirmed":
+                // Tryton's queue workers may still be processing it: look again later rather than give up.
+                throw JobError.retryable("tryton sale \(sale["number"] as? String ?? "\(id)") is confirmed but not processing yet", retryAfter: .seconds(30))
             default:
                 throw JobError.terminal("tryton sale \(sale["number"] as? String ?? "\(id)") is \(state.isEmpty ? "unreadable" : state), not processing: its processing failed in Tryton (see its log)")
             }
@@ -101,6 +118,7 @@ public final class TrytonERP: ERPConnector {
     }
 
     public func cancel(_ order: OrderID, document: String, lines: [String]?, reason: String, key: String) async throws {
+        guard lines == nil else { throw JobError.terminal("tryton sale \(document): cancel those lines in Tryton (a partial cancellation is not sent)") }
         guard let id = try await saleID(number: document) else { throw JobError.terminal("tryton has no sale \(document)") }
         let state = try await rows("model.sale.sale.read", [[id], ["state"]]).first?["state"] as? String ?? ""
         switch state {
@@ -112,7 +130,11 @@ public final class TrytonERP: ERPConnector {
 
     public func shipments(of document: String, order: Order) async throws -> [ERPShipment] {
         guard let id = try await saleID(number: document) else { throw JobError.terminal("tryton has no sale \(document)") }
-        let shipmentIDs = (try await rows("model.sale.sale.read", [[id], ["shipments"]]).first?["shipments"] as? [Any] ?? []).compactMap(TrytonRPC.integer)
+        let sale = try await rows("model.sale.sale.read", [[id], ["shipments", "state"]]).first ?? [:]
+        if sale["state"] as? String == "cancelled" {
+            throw JobError.terminal("tryton sale \(document) was cancelled in Tryton while order \(order.id) waits for it: cancel the order in the hub, or release it again")
+        }
+        let shipmentIDs = (sale["shipments"] as? [Any] ?? []).compactMap(TrytonRPC.integer)
         guard !shipmentIDs.isEmpty else { return [] }
         let shipments = try await rows("model.stock.shipment.out.read", [shipmentIDs, ["number", "state", "outgoing_moves"]])
         var done: [ERPShipment] = []
@@ -120,9 +142,7 @@ public final class TrytonERP: ERPConnector {
             let moves = (shipment["outgoing_moves"] as? [Any] ?? []).compactMap(TrytonRPC.integer)
             let products = Set(try await rows("model.stock.move.read", [moves, ["product"]]).compactMap { TrytonRPC.integer($0["product"]) })
             var lines: [String] = []
-            for line in order.lines {
-                if let product = try? await product(line.sku), products.contains(product.id) { lines.append(line.id) }
-            }
+            for line in order.lines where products.contains(try await product(line.sku).id) { lines.append(line.id) }
             done.append(ERPShipment(id: "tryton:\(shipment["number"] as? String ?? "\(shipment["id"] ?? "")")", lines: lines, tracking: nil))
         }
         return done
@@ -140,7 +160,7 @@ public final class TrytonERP: ERPConnector {
     }
 
     func saleID(reference: String) async throws -> Int64? {
-        ids(try await rpc.call("model.sale.sale.search", [[["reference", "=", reference]], 0, 1, NSNull()])).first
+        ids(try await rpc.call("model.sale.sale.search", [[["reference", "=", reference]], 0, 1, [["id", "ASC"]]])).first
     }
 
     func saleID(number: String) async throws -> Int64? {
@@ -192,14 +212,16 @@ public final class TrytonERP: ERPConnector {
         return currency
     }
 
-    /// The line's price after its discounts, per unit, with Tryton's four decimals.
-    static func unitPrice(_ line: OrderLine) throws -> String {
+    /// The sale lines of an order line: its price after discounts, per unit, in whole minor units, so that Tryton's
+    /// quantity × price is the hub's line exactly. When the units do not share the price evenly (3 for 58.97), the
+    /// last unit goes on a line of its own with the remainder (2 at 19.65, 1 at 19.67).
+    public static func priced(_ line: OrderLine) throws -> [(quantity: Int64, price: Money)] {
         let net = try line.net()
-        let scale = Int64(pow(10, Double(max(0, 4 - net.currency.minorUnitDigits))))
-        let tenThousandths = (net.minorUnits * scale + line.quantity / 2) / line.quantity
-        let sign = tenThousandths < 0 ? "-" : ""
-        let magnitude = abs(tenThousandths)
-        return "\(sign)\(magnitude / 10_000).\(String(format: "%04lld", magnitude % 10_000))"
+        let each = net.minorUnits / line.quantity
+        let rest = net.minorUnits - each * line.quantity
+        guard rest != 0, line.quantity > 1 else { return [(line.quantity, Money(minorUnits: each + rest, currency: net.currency))] }
+        return [(line.quantity - 1, Money(minorUnits: each, currency: net.currency)),
+                (1, Money(minorUnits: net.minorUnits - each * (line.quantity - 1), currency: net.currency))]
     }
 
     /// Tryton's Decimals carry its own precision (`19.9900`); the hub's money has the currency's.

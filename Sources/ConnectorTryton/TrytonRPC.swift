@@ -44,22 +44,27 @@ public struct TrytonError: Error, CustomStringConvertible {
 /// `{"__class__":"Decimal","decimal":"19.99"}`, dates as `{"__class__":"date",…}`.
 ///
 /// Logins are rationed: Tryton makes each failed login sleep longer and locks the user out after five, so a
-/// refused login is never retried in a loop. The first refusal is a terminal error (the password is wrong: a dead
-/// letter says so), and for five minutes after it no call logs in again: they wait (retryable) instead of
-/// knocking. An expired session (HTTP 401) logs in again once. Tryton 8.2 gzips answers over about 1.4 kB whatever
+/// refused password is never tried twice. Callers without a session share one login in flight; a refusal is a
+/// terminal error (a dead letter says to fix the password) for that call and for every later one until the hub
+/// restarts; a lock-out (HTTP 429) makes calls wait five minutes. An expired session (HTTP 401) logs in again once. Tryton 8.2 gzips answers over about 1.4 kB whatever
 /// the request asked, so the transport decompresses.
 public final class TrytonRPC: Sendable {
     struct Session {
         var token: String?
         var company: Int64?
-        var refusedAt: ContinuousClock.Instant?
+        /// The login in flight: every caller without a session waits for this one instead of logging in itself.
+        var login: Task<String, any Error>?
+        /// Why the password was refused: no login is tried again until the hub restarts (with a fixed password).
+        var refused: String?
+        /// When Tryton last answered a login with 429 (the user is locked out for now).
+        var lockedAt: ContinuousClock.Instant?
     }
 
     let configuration: TrytonConfiguration
     let transport: HTTPTransport
     let session = Mutex(Session())
     let ids = Mutex(0)
-    /// How long after a refused login no call logs in again. Five minutes.
+    /// How long no call logs in after Tryton answered a login with 429. Five minutes.
     static let loginPause: Duration = .seconds(300)
 
     public init(configuration: TrytonConfiguration, transport: HTTPTransport = HTTPTransport(client: HTTPTransport.decompressing)) {
@@ -91,8 +96,9 @@ public final class TrytonRPC: Sendable {
         for attempt in 1...2 {
             let (status, answer) = try await post(method, params, token: token)
             if status == 401, attempt == 1 {
-                // The session expired: log in once more, then give up for this attempt.
-                session.withLock { $0.token = nil }
+                // The session expired: log in once more (unless another caller already has), then give up for now.
+                let rejected = token
+                session.withLock { if $0.token == rejected { $0.token = nil } }
                 token = try await currentToken()
                 continue
             }
@@ -102,14 +108,32 @@ public final class TrytonRPC: Sendable {
     }
 
     func currentToken() async throws -> String {
-        let (current, refusedAt) = session.withLock { ($0.token, $0.refusedAt) }
-        if let current { return current }
-        if let refusedAt, ContinuousClock.now - refusedAt < Self.loginPause {
-            throw JobError.retryable("tryton: a login was refused in the last \(Self.loginPause); not trying again yet", retryAfter: Self.loginPause)
+        enum Next { case token(String), wait(Task<String, any Error>), refused(String), locked(Duration) }
+        let next: Next = session.withLock { session in
+            if let token = session.token { return .token(token) }
+            if let reason = session.refused { return .refused(reason) }
+            if let lockedAt = session.lockedAt, ContinuousClock.now - lockedAt < Self.loginPause { return .locked(Self.loginPause - (ContinuousClock.now - lockedAt)) }
+            if let login = session.login { return .wait(login) }
+            let login = Task { try await self.login() }
+            session.login = login
+            return .wait(login)
         }
+        switch next {
+        case .token(let token): return token
+        case .refused(let reason): throw JobError.terminal(reason)
+        case .locked(let left): throw JobError.retryable("tryton: the user \(configuration.username) is locked out after failed logins (HTTP 429)", retryAfter: left)
+        case .wait(let login):
+            defer { session.withLock { $0.login = nil } }
+            return try await login.value
+        }
+    }
+
+    /// One `common.db.login`. A refused password is remembered, so no second login is ever tried with it: Tryton
+    /// makes each failure sleep longer and locks the user out after five.
+    func login() async throws -> String {
         let (status, answer) = try await post("common.db.login", [configuration.username, ["password": configuration.password], "en"], token: nil)
         if status == 429 {
-            session.withLock { $0.refusedAt = .now }
+            session.withLock { $0.lockedAt = .now }
             throw JobError.retryable("tryton: too many failed logins for \(configuration.username) (HTTP 429)", retryAfter: Self.loginPause)
         }
         let login: Any
@@ -118,14 +142,15 @@ public final class TrytonRPC: Sendable {
             guard status != 401 else { throw TrytonError(kind: "HTTP 401", message: "wrong user or password") }
             login = try result(status: status, answer: answer, what: "common.db.login")
         } catch let error as TrytonError {
-            session.withLock { $0.refusedAt = .now }
-            throw JobError.terminal("tryton: the login of \(configuration.username) was refused (\(error.kind)); check tryton.password. No login is tried for \(Self.loginPause)")
+            let reason = "tryton: the login of \(configuration.username) was refused (\(error.kind)); fix tryton.password and restart the hub, then replay these jobs. No login is tried again before"
+            session.withLock { $0.refused = reason }
+            throw JobError.terminal(reason)
         }
         guard let parts = login as? [Any], parts.count >= 2, let user = Self.integer(parts[0]), let key = parts[1] as? String else {
             throw JobError.terminal("tryton: common.db.login answered no session")
         }
         let token = Data("\(configuration.username):\(user):\(key)".utf8).base64EncodedString()
-        session.withLock { $0.token = token; $0.refusedAt = nil }
+        session.withLock { $0.token = token; $0.lockedAt = nil }
         return token
     }
 

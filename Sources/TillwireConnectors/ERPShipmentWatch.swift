@@ -32,7 +32,8 @@ public struct ERPShipmentWatch: JobHandler {
     static func job(_ system: SystemID, order: OrderID, document: String, at: Date) -> NewJob {
         let key = "\(kind(system))/\(order.rawValue)"
         return NewJob(kind: kind(system), payload: (try? JSONEncoder().encode(Payload(order: order.rawValue, document: document))) ?? Data(),
-                      partitionKey: "\(order.rawValue)/\(system.rawValue)", coalesceKey: key, runAt: at, maxAttempts: 50)
+                      // Its own partition: a dead release or cancellation of the order must not hold up the watch.
+                      partitionKey: "\(order.rawValue)/\(system.rawValue).watch", coalesceKey: key, runAt: at, maxAttempts: 50)
     }
 
     public func handle(_ job: Job) async throws -> Commit {

@@ -92,7 +92,7 @@ let package = Package(
         ]),
 
         // NRF/ARTS POSLog 2.x and 6 read into transactions (Foundation's XML parser only).
-        .target(name: "ConnectorPOSLog"),
+        .target(name: "ConnectorPOSLog", dependencies: ["TillwireEngine", "TillwireStorage", "TillwireDomain"]),
 
         // HTTP: routes, request ids, problem+json. Knows storage only through its protocols.
         .target(name: "TillwireAPI", dependencies: [
@@ -164,7 +164,9 @@ let package = Package(
             "ConnectorTryton", "TillwireConnectors", "TillwireDomain", "TillwireEngine", "TillwireStorage", "TillwireStorageSQLite",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "ConnectorPOSLogTests", dependencies: ["ConnectorPOSLog", "TillwireTesting"], exclude: ["Fixtures"]),
+        .testTarget(name: "ConnectorPOSLogTests", dependencies: [
+            "ConnectorPOSLog", "TillwireTesting", "TillwireEngine", "TillwireStorage", "TillwireStorageSQLite", "TillwireDomain",
+        ], exclude: ["Fixtures"]),
         .testTarget(name: "TillwireAppTests", dependencies: [
             "TillwireApp", "TillwireAPI", "TillwireStorageSQLite", "TillwireStoragePostgres", "TillwireStorage",
             "TillwireDomain", "TillwireEngine", "TillwireTesting", "tillwire", "ConnectorShopify",

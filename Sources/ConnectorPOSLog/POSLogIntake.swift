@@ -1,0 +1,117 @@
+import Foundation
+import TillwireDomain
+import TillwireEngine
+import TillwireStorage
+
+/// Why a POSLog document was not applied: nothing from it was.
+public struct POSLogIntakeError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// Applies a read POSLog document to the hub, exactly once per transaction however often it arrives: each sale line
+/// takes its units off the store's stock, each return line puts them back (movements keyed by the transaction's
+/// natural key and the line, so a repeat is recognised line by line); a control transaction, or one cancelled at the
+/// till, is recorded once as `pos.transaction_recorded` and moves nothing.
+///
+/// The whole document is checked before anything is applied: every store must be a location of the hub (its id, or
+/// `store-<id>`) and every SKU a product. A till's sale happened: it is recorded even when it takes units reserved
+/// for orders (marked `inventory.reserved_stock_sold`, for the oversell to be dealt with). A line sold by weight or
+/// measure (a fractional quantity) moves no units: the hub counts pieces.
+public struct POSLogIntake: Sendable {
+    public struct Report: Sendable, Equatable {
+        /// Retail transactions whose movements were recorded now.
+        public var applied = 0
+        /// Retail transactions seen before: nothing recorded again.
+        public var duplicates = 0
+        /// Control transactions and transactions cancelled at the till, recorded (or seen before).
+        public var recordedOnly = 0
+        /// Lines sold or returned by weight or measure: no units moved.
+        public var unmeasuredLines = 0
+
+        public init(applied: Int = 0, duplicates: Int = 0, recordedOnly: Int = 0, unmeasuredLines: Int = 0) {
+            self.applied = applied
+            self.duplicates = duplicates
+            self.recordedOnly = recordedOnly
+            self.unmeasuredLines = unmeasuredLines
+        }
+    }
+
+    public struct Recorded: VersionedPayload, Hashable {
+        public static let eventType = "pos.transaction_recorded"
+        public static let schemaVersion = 1
+        public let key: String
+        public let kind: String
+        public let voided: Bool
+    }
+
+    let store: any Store
+    let inventory: InventoryService
+
+    public init(store: any Store, inventory: InventoryService) {
+        self.store = store
+        self.inventory = inventory
+    }
+
+    public func apply(_ document: POSLogParser.Document) async throws -> Report {
+        let locations = Set(try await store.locations().map(\.id))
+        func location(_ store: String) -> LocationID? {
+            [store, "store-\(store)"].lazy.compactMap { try? LocationID($0) }.first { locations.contains($0) }
+        }
+        let unknownStores = Set(document.transactions.map(\.store).filter { location($0) == nil })
+        guard unknownStores.isEmpty else {
+            throw POSLogIntakeError(description: "store \(unknownStores.sorted().joined(separator: ", ")) is not a location of the hub (its id, or store-<id>)")
+        }
+        var skus: Set<SKU> = []
+        var badSKUs: Set<String> = []
+        for transaction in document.transactions where transaction.kind == .retail && !transaction.isVoided {
+            for line in transaction.lines {
+                if let sku = try? SKU(line.sku) { skus.insert(sku) } else { badSKUs.insert(line.sku) }
+            }
+        }
+        let known = try await store.products(Array(skus))
+        let unknown = badSKUs.union(skus.filter { known[$0] == nil }.map(\.rawValue))
+        guard unknown.isEmpty else {
+            throw POSLogIntakeError(description: "SKU \(unknown.sorted().prefix(20).joined(separator: ", ")) is not a product of the hub" + (unknown.count > 20 ? " (and \(unknown.count - 20) more)" : ""))
+        }
+
+        var report = Report()
+        for transaction in document.transactions {
+            let source = try SystemID("pos-\(transaction.store)")
+            guard transaction.kind == .retail, !transaction.isVoided else {
+                let kind: String = if case .control(let name) = transaction.kind { name } else { "retail" }
+                let event = try NewEvent(stream: try StreamID("pos/\(transaction.store)/\(transaction.businessDay)"), correlationID: try CorrelationID("poslog/\(transaction.key)"),
+                                         occurredAt: transaction.endedAt ?? Date(), source: source,
+                                         payload: Recorded(key: transaction.key, kind: kind, voided: transaction.isVoided))
+                _ = try await store.commit(Commit(inbox: InboxKey(source: source, messageKey: "poslog/\(transaction.key)"), events: [EventAppend(event)]))
+                report.recordedOnly += 1
+                continue
+            }
+            guard let at = location(transaction.store) else { continue }
+            var movements: [InventoryMovement] = []
+            var overrides: [Int: String] = [:]
+            for (index, line) in transaction.lines.enumerated() {
+                guard line.unit == nil, line.quantity > 0, line.quantity == line.quantity.rounded(), let units = Int64(exactly: NSDecimalNumber(decimal: line.quantity)) else {
+                    report.unmeasuredLines += 1
+                    continue
+                }
+                if !line.isReturn { overrides[movements.count] = "sold at the till (POSLog \(transaction.key))" }
+                movements.append(try InventoryMovement(sku: try SKU(line.sku), location: at, delta: line.isReturn ? units : -units, reason: line.isReturn ? .return : .sale,
+                                                       occurredAt: transaction.endedAt ?? Date(), source: source, sourceKey: "\(transaction.key)/\(line.sequence ?? String(index))"))
+            }
+            guard !movements.isEmpty else { continue }
+            let outcomes = try await inventory.record(movements, correlation: try CorrelationID("poslog/\(transaction.key)"), overrides: overrides)
+            if outcomes.allSatisfy({ if case .alreadyApplied = $0 { true } else { false } }) { report.duplicates += 1 } else { report.applied += 1 }
+        }
+        return report
+    }
+}
+
+extension Decimal {
+    /// Rounded to a whole number, halves away from zero.
+    func rounded() -> Decimal {
+        var value = self
+        var result = Decimal()
+        NSDecimalRound(&result, &value, 0, .plain)
+        return result
+    }
+}

@@ -86,6 +86,8 @@ public struct OscarWebhookJob: JobHandler {
     let logger: Logger
     public var kind: String { WebhookInbox.jobKind(configuration.system) }
 
+    var intake: ChannelOrderIntake { ChannelOrderIntake(orders: orders, system: configuration.system, logger: logger) }
+
     public init(configuration: OscarConfiguration, orders: OrderService, logger: Logger) {
         self.configuration = configuration
         self.orders = orders
@@ -111,15 +113,7 @@ public struct OscarWebhookJob: JobHandler {
             guard to == "cancelled" else { break }
             let id = OrderID.derived(channel: configuration.channel, channelOrderID: changed.number)
             // A cancellation again changes nothing; one for an order the hub never took is acknowledged.
-            guard try await orders.record(id) != nil else { break }
-            do {
-                _ = try await orders.cancel(id, reason: "cancelled in the shop", source: configuration.system)
-            } catch let refused as DomainError {
-                // Cancelled in the shop after the hub shipped it: the hub's record stands, and people must look.
-                logger.warning("the shop cancelled an order the hub cannot cancel", metadata: [
-                    "order": "\(id)", "reason": "\(refused)", "delivery": "\(delivery.deliveryID)",
-                ])
-            }
+            try await intake.cancel(id, reason: "cancelled in the shop", cause: "oscar delivery \(delivery.deliveryID)")
         case .stockRecordUpdated, .other:
             logger.debug("oscar delivery acknowledged", metadata: ["topic": "\(delivery.topic)", "delivery": "\(delivery.deliveryID)"])
         }

@@ -106,13 +106,7 @@ public struct WooCommerceWebhookJob: JobHandler {
             try await binder.record(WooCommerceStockPublisher.variationKind, variations)
             try await intake.apply(canonical, status: meaning.status, cause: "\(cause), status \(order.status)")
         case .orderDeleted(let id):
-            let order = OrderID.derived(channel: configuration.channel, channelOrderID: id.rawValue)
-            guard let record = try await orders.record(order), record.lifecycle.status != .cancelled else { break }
-            do {
-                _ = try await orders.cancel(order, reason: "deleted in WooCommerce", source: configuration.system)
-            } catch let refused as DomainError {
-                logger.warning("WooCommerce deleted an order the hub cannot cancel", metadata: ["order": "\(order)", "reason": "\(refused)"])
-            }
+            try await intake.cancel(.derived(channel: configuration.channel, channelOrderID: id.rawValue), reason: "deleted in WooCommerce", cause: cause)
         case .other(let topic):
             logger.info("woocommerce delivery acknowledged (no action for its topic)", metadata: ["topic": "\(topic)", "delivery": "\(delivery.deliveryID)"])
         }

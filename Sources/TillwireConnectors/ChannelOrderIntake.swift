@@ -38,10 +38,7 @@ public struct ChannelOrderIntake: Sendable {
             logger.warning("the order's lines were edited in the channel; the hub keeps the lines it took", metadata: ["order": "\(canonical.id)", "cause": "\(cause)"])
         }
         let known = record.payments
-        let seen = canonical.payments
-        func later(_ a: Money, _ b: Money) -> Money { a.minorUnits > b.minorUnits ? a : b }
-        let merged = try Payments(authorized: later(seen.authorized, known.authorized), captured: later(seen.captured, known.captured),
-                                  refunded: later(seen.refunded, known.refunded))
+        let merged = try known.movedForward(by: canonical.payments)
         if merged != known {
             _ = try await orders.updatePayments(canonical.id, merged, cause: cause, source: system)
         }
@@ -51,12 +48,17 @@ public struct ChannelOrderIntake: Sendable {
                 "order": "\(canonical.id)", "status": "\(status.rawValue)", "cause": "\(cause)",
             ])
         }
-        if status == .cancelled, record.lifecycle.status != .cancelled {
-            do {
-                _ = try await orders.cancel(canonical.id, reason: "cancelled in the channel (\(system))", source: system)
-            } catch let refused as DomainError {
-                logger.warning("the channel cancelled an order the hub cannot cancel", metadata: ["order": "\(canonical.id)", "reason": "\(refused)", "cause": "\(cause)"])
-            }
+        if status == .cancelled { try await cancel(canonical.id, reason: "cancelled in the channel (\(system))", cause: cause) }
+    }
+
+    /// Cancels an order the channel cancelled (or deleted). One the hub never took, or cancelled already, is left as
+    /// it is; one the hub can no longer cancel (shipped) keeps the hub's record, with a warning for people to look.
+    public func cancel(_ id: OrderID, reason: String, cause: String) async throws {
+        guard let record = try await orders.record(id), record.lifecycle.status != .cancelled else { return }
+        do {
+            _ = try await orders.cancel(id, reason: reason, source: system)
+        } catch let refused as DomainError {
+            logger.warning("the channel cancelled an order the hub cannot cancel", metadata: ["order": "\(id)", "reason": "\(refused)", "cause": "\(cause)"])
         }
     }
 }

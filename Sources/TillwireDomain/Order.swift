@@ -215,6 +215,14 @@ public struct Payments: Hashable, Sendable, Codable {
 
     /// What the order may be fulfilled against: the larger of authorized and captured, less refunds.
     public var covered: Int64 { max(authorized.minorUnits, captured.minorUnits) - refunded.minorUnits }
+
+    /// Each figure at the larger of the two: a channel's payment figures only move forward, so a report that comes
+    /// late (pending after paid) takes nothing back.
+    public func movedForward(by report: Payments) throws(DomainError) -> Payments {
+        func larger(_ a: Money, _ b: Money) -> Money { a.minorUnits >= b.minorUnits ? a : b }
+        return try Payments(authorized: larger(authorized, report.authorized), captured: larger(captured, report.captured),
+                            refunded: larger(refunded, report.refunded))
+    }
 }
 
 public struct Customer: Hashable, Sendable, Codable {

@@ -61,6 +61,7 @@ let package = Package(
         // What every connector shares: webhook intake (signatures, the durable inbox), the HTTP transport.
         .target(name: "TillwireConnectors", dependencies: [
             "TillwireStorage", "TillwireDomain", "TillwireEngine",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
@@ -92,11 +93,15 @@ let package = Package(
         ]),
 
         // NRF/ARTS POSLog 2.x and 6 read into transactions (Foundation's XML parser only).
-        .target(name: "ConnectorPOSLog", dependencies: ["TillwireEngine", "TillwireStorage", "TillwireDomain"]),
+        // Taken over HTTP (`POST /v1/poslog`) and from the drop folder (`FileIntake`).
+        .target(name: "ConnectorPOSLog", dependencies: [
+            "TillwireConnectors", "TillwireEngine", "TillwireStorage", "TillwireDomain",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
 
         // HTTP: routes, request ids, problem+json. Knows storage only through its protocols.
         .target(name: "TillwireAPI", dependencies: [
-            "TillwireStorage", "TillwireDomain", "TillwireEngine", "TillwireConnectors",
+            "TillwireStorage", "TillwireDomain", "TillwireEngine", "TillwireConnectors", "ConnectorPOSLog",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -108,7 +113,7 @@ let package = Package(
         // The one place where everything is wired: config -> store -> services -> ServiceGroup.
         .target(name: "TillwireApp", dependencies: [
             "TillwireDomain", "TillwireStorage", "TillwireStorageSQLite", "TillwireStoragePostgres",
-            "TillwireEngine", "TillwireAPI", "TillwireConnectors", "ConnectorOscar", "ConnectorShopify", "ConnectorWooCommerce", "ConnectorTryton",
+            "TillwireEngine", "TillwireAPI", "TillwireConnectors", "ConnectorOscar", "ConnectorShopify", "ConnectorWooCommerce", "ConnectorTryton", "ConnectorPOSLog",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
@@ -165,7 +170,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ConnectorPOSLogTests", dependencies: [
-            "ConnectorPOSLog", "TillwireTesting", "TillwireEngine", "TillwireStorage", "TillwireStorageSQLite", "TillwireDomain",
+            "ConnectorPOSLog", "TillwireConnectors", "TillwireTesting",
+            .product(name: "Logging", package: "swift-log"), "TillwireEngine", "TillwireStorage", "TillwireStorageSQLite", "TillwireDomain",
         ], exclude: ["Fixtures"]),
         .testTarget(name: "TillwireAppTests", dependencies: [
             "TillwireApp", "TillwireAPI", "TillwireStorageSQLite", "TillwireStoragePostgres", "TillwireStorage",

@@ -5,6 +5,14 @@ import TillwireStorage
 
 /// Why a POSLog document was not applied: nothing from it was.
 public struct POSLogIntakeError: Error, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// A store or SKU the hub does not know.
+        case unknown
+        /// A store the caller may not act for.
+        case forbidden
+    }
+
+    public let kind: Kind
     public let description: String
 }
 
@@ -52,14 +60,24 @@ public struct POSLogIntake: Sendable {
         self.inventory = inventory
     }
 
-    public func apply(_ document: POSLogParser.Document) async throws -> Report {
+    /// Applies `document`; `permitted` says which stores' locations the sender may act for (a store's key, its own).
+    public func apply(_ document: POSLogParser.Document, permitted: (LocationID) -> Bool = { _ in true }) async throws -> Report {
         let locations = Set(try await store.locations().map(\.id))
-        func location(_ store: String) -> LocationID? {
-            [store, "store-\(store)"].lazy.compactMap { try? LocationID($0) }.first { locations.contains($0) }
+        var storeLocations: [String: LocationID] = [:]
+        var unknownStores: [String] = []
+        for name in Set(document.transactions.map(\.store)) {
+            if let at = [name, "store-\(name)"].lazy.compactMap({ try? LocationID($0) }).first(where: { locations.contains($0) }) {
+                storeLocations[name] = at
+            } else {
+                unknownStores.append(name)
+            }
         }
-        let unknownStores = Set(document.transactions.map(\.store).filter { location($0) == nil })
+        // Permission first, so that a store's key learns nothing of other stores.
+        if let (store, at) = storeLocations.sorted(by: { $0.key < $1.key }).first(where: { !permitted($0.value) }) {
+            throw POSLogIntakeError(kind: .forbidden, description: "this key may not act for store \(store) (location \(at))")
+        }
         guard unknownStores.isEmpty else {
-            throw POSLogIntakeError(description: "store \(unknownStores.sorted().joined(separator: ", ")) is not a location of the hub (its id, or store-<id>)")
+            throw POSLogIntakeError(kind: .unknown, description: "store \(unknownStores.sorted().joined(separator: ", ")) is not a location of the hub (its id, or store-<id>)")
         }
         var skus: Set<SKU> = []
         var badSKUs: Set<String> = []
@@ -71,7 +89,7 @@ public struct POSLogIntake: Sendable {
         let known = try await store.products(Array(skus))
         let unknown = badSKUs.union(skus.filter { known[$0] == nil }.map(\.rawValue))
         guard unknown.isEmpty else {
-            throw POSLogIntakeError(description: "SKU \(unknown.sorted().prefix(20).joined(separator: ", ")) is not a product of the hub" + (unknown.count > 20 ? " (and \(unknown.count - 20) more)" : ""))
+            throw POSLogIntakeError(kind: .unknown, description: "SKU \(unknown.sorted().prefix(20).joined(separator: ", ")) is not a product of the hub" + (unknown.count > 20 ? " (and \(unknown.count - 20) more)" : ""))
         }
 
         var report = Report()
@@ -86,7 +104,7 @@ public struct POSLogIntake: Sendable {
                 report.recordedOnly += 1
                 continue
             }
-            guard let at = location(transaction.store) else { continue }
+            guard let at = storeLocations[transaction.store] else { continue }
             var movements: [InventoryMovement] = []
             var overrides: [Int: String] = [:]
             for (index, line) in transaction.lines.enumerated() {

@@ -1,3 +1,4 @@
+import ConnectorPOSLog
 import Foundation
 import Hummingbird
 import TillwireConnectors
@@ -13,6 +14,7 @@ public enum HubRouter {
         systems: SystemGate? = nil, orders: OrderService? = nil, returns: ReturnService? = nil, pricing: PricingService? = nil,
         webhooks: [any WebhookReceiver] = []
     ) -> Router<HubRequestContext> {
+        let inventory = inventory ?? InventoryService(store: store)
         let router = Router(context: HubRequestContext.self)
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: AccessLogMiddleware())
@@ -67,7 +69,8 @@ public enum HubRouter {
         }
         DeadLetterRoutes.add(to: v1.group().add(middleware: RequireScope("admin")), store: store, systems: systems)
         OperationsPages.add(to: router, store: store, gate: gate, systems: systems)
-        InventoryRoutes.add(to: v1, service: inventory ?? InventoryService(store: store), store: store)
+        InventoryRoutes.add(to: v1, service: inventory, store: store)
+        POSLogRoutes.add(to: v1, intake: POSLogIntake(store: store, inventory: inventory))
         let orders = orders ?? OrderService(store: store)
         OrderRoutes.add(to: v1, service: orders, store: store)
         ReturnRoutes.add(to: v1, returns: returns ?? ReturnService(store: store, orders: orders), orders: orders, store: store)

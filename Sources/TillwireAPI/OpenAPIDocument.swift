@@ -301,6 +301,60 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/v1/poslog": {
+      "post": {
+        "summary": "Apply one NRF/ARTS POSLog document (2.x or 6): sales and returns move the stores' stock, once per transaction however often sent (scope inventory:write). A document that does not parse, or names an unknown store or SKU, is refused whole.",
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/IdempotencyKey"
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/xml": {
+              "schema": {
+                "type": "string",
+                "description": "A POSLog document: root POSLog in the namespace http://www.nrf-arts.org/IXRetail/namespace/ (2.x) or .../v6.0.0/poslog (6), UTF-8."
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "What the document did.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/POSLogResult"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "409": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "413": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "422": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "429": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
     "/v1/availability": {
       "get": {
         "summary": "On hand, reserved, safety stock and available-to-promise of a SKU, at one location or all (scope inventory:read).",
@@ -1586,6 +1640,46 @@ enum OpenAPIDocument {
             "in_transit": {
               "type": "integer",
               "description": "On availability reads: shipped here by a transfer and not yet received."
+            }
+          }
+        },
+        "POSLogResult": {
+          "type": "object",
+          "required": [
+            "version",
+            "transactions",
+            "applied",
+            "duplicates",
+            "recorded_only",
+            "unmeasured_lines"
+          ],
+          "properties": {
+            "version": {
+              "type": "string",
+              "enum": [
+                "2",
+                "6"
+              ]
+            },
+            "transactions": {
+              "type": "integer",
+              "description": "Transactions in the document."
+            },
+            "applied": {
+              "type": "integer",
+              "description": "Retail transactions whose stock movements were recorded now."
+            },
+            "duplicates": {
+              "type": "integer",
+              "description": "Retail transactions seen before: nothing recorded again."
+            },
+            "recorded_only": {
+              "type": "integer",
+              "description": "Control transactions and transactions cancelled at the till: recorded, no stock moved."
+            },
+            "unmeasured_lines": {
+              "type": "integer",
+              "description": "Lines sold or returned by weight or measure: no units moved (the hub counts pieces)."
             }
           }
         },

@@ -1,3 +1,4 @@
+import ConnectorPOSLog
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -117,6 +118,16 @@ extension Problem {
                       detail: count == 1 ? "\(error.problems[0].detail); nothing was applied" : "\(count) problems in the request; nothing was applied",
                       field: error.problems.first?.field)
             errors = error.problems
+        case let error as POSLogError:
+            self.init(kind: "poslog-unreadable", title: "Not a POSLog document", status: .unprocessableContent,
+                      detail: "\(error.reason); nothing was applied")
+        case let error as POSLogIntakeError:
+            switch error.kind {
+            case .unknown:
+                self.init(kind: "poslog-refused", title: "POSLog refused", status: .unprocessableContent, detail: "\(error.description); nothing was applied")
+            case .forbidden:
+                self.init(kind: "forbidden", title: "Forbidden", status: .forbidden, detail: "\(error.description); nothing was applied")
+            }
         case let error as OrderService.ConflictingCapture:
             self.init(kind: "conflict", title: "Conflict", status: .conflict, detail: error.description)
         case let error as OrderService.FulfilmentRefused:

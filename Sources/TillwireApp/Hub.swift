@@ -5,6 +5,7 @@ import Metrics
 import Prometheus
 import ServiceLifecycle
 import ConnectorOscar
+import ConnectorPOSLog
 import ConnectorShopify
 import ConnectorTryton
 import ConnectorWooCommerce
@@ -160,8 +161,21 @@ public enum Hub {
         // Graceful shutdown runs in reverse order: the HTTP server stops taking requests first, then the worker lets
         // its running jobs finish. Whatever is still running after 30 s is cancelled.
         let sweeper = RetentionSweeper(store: store, policy: configuration.retention, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: sweeper), .init(service: FinanceMonitor(store: store, logger: logger))]
+        // Files from legacy systems: POSLog from store estates that batch-load.
+        if let folder = configuration.dropFolder {
+            let drop = DropFolder(folder: URL(fileURLWithPath: folder, isDirectory: true), intakes: [POSLogIntake(store: store, inventory: inventory)],
+                                  interval: configuration.dropScanInterval, logger: logger)
+            do {
+                try drop.prepare()
+            } catch {
+                try? await store.close()
+                throw ConfigurationError(key: "drop.folder", origin: "configuration", reason: "\(error)")
+            }
+            services.append(.init(service: drop))
+        }
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [.init(service: sweeper), .init(service: FinanceMonitor(store: store, logger: logger)), .init(service: worker)] + subscriptions.map { .init(service: $0) }
+            services: services + [.init(service: worker)] + subscriptions.map { .init(service: $0) }
                 + [.init(service: application)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)

@@ -105,6 +105,11 @@ public struct HubConfiguration: Sendable, Equatable {
     /// released sales are made for, `Tillwire channels`). Its jobs are those of `orders.fulfilment_system`. Put the
     /// password in `TILLWIRE_TRYTON_PASSWORD`. Default: no ERP connector (releases go to the log).
     public var tryton: TrytonConfiguration?
+    /// `drop.folder`: a folder watched for files from legacy systems, POSLog (`*.xml`) and CSV (`*.csv`), each applied
+    /// once and moved to `processed/` or, refused with its reason, to `rejected/` (docs/connectors/poslog.md, csv.md).
+    /// `drop.scan_seconds`: how often it is looked at (default 2). Default: no drop folder.
+    public var dropFolder: String?
+    public var dropScanInterval = Duration.seconds(2)
 
     public init() {}
 
@@ -130,6 +135,7 @@ public struct HubConfiguration: Sendable, Equatable {
         "woocommerce.url", "woocommerce.channel", "woocommerce.consumer_key", "woocommerce.consumer_secret", "woocommerce.webhook_secret",
         "woocommerce.system", "woocommerce.poll_interval_seconds", "woocommerce.poll_overlap_seconds",
         "tryton.url", "tryton.database", "tryton.username", "tryton.password", "tryton.stock_location", "tryton.party",
+        "drop.folder", "drop.scan_seconds",
     ] + Scope.known.map { "api.scope_rates.\($0)" } + accountKeys.map { "finance.accounts.\($0.key)" }
 
     public static func environmentName(of key: String) -> String {
@@ -390,6 +396,11 @@ public struct HubConfiguration: Sendable, Equatable {
             configuration.woocommerce = store
             configuration.orders.channelSystems[store.channel] = store.system
         }
+        if let folder = value("drop.folder")?.value {
+            guard !folder.isEmpty else { throw fail("drop.folder", "must not be empty (leave it out for no drop folder)") }
+            configuration.dropFolder = folder
+        }
+        if let seconds = try integer("drop.scan_seconds", in: 1...3_600) { configuration.dropScanInterval = .seconds(seconds) }
         if let minutes = try integer("finance.day_close_minutes", in: 0...(7 * 24 * 60)) { configuration.finance.dayCloseDelay = .seconds(minutes * 60) }
         for (key, path) in accountKeys {
             if let entry = value("finance.accounts.\(key)") {

@@ -99,6 +99,13 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // CSV files from legacy systems (stock counts, till sales), streamed from the drop folder (`FileIntake`).
+        .target(name: "ConnectorCSV", dependencies: [
+            "TillwireConnectors", "TillwireEngine", "TillwireStorage", "TillwireDomain",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
         // HTTP: routes, request ids, problem+json. Knows storage only through its protocols.
         .target(name: "TillwireAPI", dependencies: [
             "TillwireStorage", "TillwireDomain", "TillwireEngine", "TillwireConnectors", "ConnectorPOSLog",
@@ -113,7 +120,7 @@ let package = Package(
         // The one place where everything is wired: config -> store -> services -> ServiceGroup.
         .target(name: "TillwireApp", dependencies: [
             "TillwireDomain", "TillwireStorage", "TillwireStorageSQLite", "TillwireStoragePostgres",
-            "TillwireEngine", "TillwireAPI", "TillwireConnectors", "ConnectorOscar", "ConnectorShopify", "ConnectorWooCommerce", "ConnectorTryton", "ConnectorPOSLog",
+            "TillwireEngine", "TillwireAPI", "TillwireConnectors", "ConnectorOscar", "ConnectorShopify", "ConnectorWooCommerce", "ConnectorTryton", "ConnectorPOSLog", "ConnectorCSV",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
@@ -173,6 +180,10 @@ let package = Package(
             "ConnectorPOSLog", "TillwireConnectors", "TillwireTesting",
             .product(name: "Logging", package: "swift-log"), "TillwireEngine", "TillwireStorage", "TillwireStorageSQLite", "TillwireDomain",
         ], exclude: ["Fixtures"]),
+        .testTarget(name: "ConnectorCSVTests", dependencies: [
+            "ConnectorCSV", "TillwireConnectors", "TillwireEngine", "TillwireStorage", "TillwireStorageSQLite", "TillwireDomain",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "TillwireAppTests", dependencies: [
             "TillwireApp", "TillwireAPI", "TillwireStorageSQLite", "TillwireStoragePostgres", "TillwireStorage",
             "TillwireDomain", "TillwireEngine", "TillwireTesting", "tillwire", "ConnectorShopify",

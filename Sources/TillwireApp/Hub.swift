@@ -4,6 +4,7 @@ import Logging
 import Metrics
 import Prometheus
 import ServiceLifecycle
+import ConnectorCSV
 import ConnectorOscar
 import ConnectorPOSLog
 import ConnectorShopify
@@ -162,9 +163,10 @@ public enum Hub {
         // its running jobs finish. Whatever is still running after 30 s is cancelled.
         let sweeper = RetentionSweeper(store: store, policy: configuration.retention, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: sweeper), .init(service: FinanceMonitor(store: store, logger: logger))]
-        // Files from legacy systems: POSLog from store estates that batch-load.
+        // Files from legacy systems: POSLog from store estates that batch-load, CSV from those that only export files.
         if let folder = configuration.dropFolder {
-            let drop = DropFolder(folder: URL(fileURLWithPath: folder, isDirectory: true), intakes: [POSLogIntake(store: store, inventory: inventory)],
+            let drop = DropFolder(folder: URL(fileURLWithPath: folder, isDirectory: true),
+                                  intakes: [POSLogIntake(store: store, inventory: inventory), CSVIntake(store: store, inventory: inventory)],
                                   interval: configuration.dropScanInterval, logger: logger)
             do {
                 try drop.prepare()

@@ -203,6 +203,7 @@ extension CSVIntake {
             return value
         }
 
+        static let posix = Locale(identifier: "en_US_POSIX")
         static let plainTime = Date.ISO8601FormatStyle()
         static let fractionalTime = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 
@@ -237,11 +238,13 @@ extension CSVIntake {
             let key = try ["store", "workstation", "business_day", "transaction", "line"].map { try required($0, field) }.joined(separator: "/")
             let sku = try SKU(try required("sku", field))
             let text = try required("quantity", field)
-            guard let quantity = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")), quantity.isFinite, !quantity.isZero,
-                  text.allSatisfy({ $0.isNumber || $0 == "." || $0 == "-" || $0 == "+" })
-            else { throw RowError(reason: "quantity '\(text.prefix(40))' is not a number other than 0") }
-            let whole = NSDecimalNumber(decimal: quantity).int64Value
-            guard Decimal(whole) == quantity else {
+            let whole: Int64
+            if let units = Int64(text), units != 0 {
+                whole = units
+            } else {
+                guard text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "." || $0 == "-" || $0 == "+") }),
+                      let quantity = Decimal(string: text, locale: Self.posix), quantity.isFinite, !quantity.isZero
+                else { throw RowError(reason: "quantity '\(text.prefix(40))' is not a number other than 0") }
                 // Weighed or measured goods (a fraction): the hub counts pieces, as with POSLog.
                 unmeasured += 1
                 return
@@ -262,6 +265,9 @@ extension CSVIntake {
             let lines = counts.map(\.line) + sales.map(\.line)
             let skus = counts.map(\.count.sku) + sales.map(\.movement.sku)
             let unseen = Set(skus).subtracting(knownSKUs).filter { !unknownSKUs.contains($0.rawValue) }
+            // The caches stay bounded whatever the file holds.
+            if knownSKUs.count + unseen.count > 100_000 { knownSKUs.removeAll() }
+            if unknownSKUs.count + unseen.count > 100_000 { unknownSKUs.removeAll() }
             if !unseen.isEmpty {
                 let found = try await intake.store.products(Array(unseen))
                 for sku in unseen {

@@ -45,6 +45,49 @@ public enum Hub {
         return store
     }
 
+    /// What takes files from legacy systems, in the drop folder and `tillwire import`: POSLog and CSV.
+    public static func fileIntakes(store: any Store, inventory: InventoryService) -> [any FileIntake] {
+        [POSLogIntake(store: store, inventory: inventory), CSVIntake(store: store, inventory: inventory)]
+    }
+
+    /// Applies files now, as the drop folder would, without moving them: each file's outcome is passed to `report`
+    /// as it finishes (a refused record list is written beside the file as `<file>.errors.txt`). Returns how many
+    /// files were refused whole.
+    public static func importFiles(_ paths: [String], configuration: HubConfiguration, logger: Logger, report: (String) -> Void) async throws -> Int {
+        let store = try await openStore(configuration, logger: logger)
+        do {
+            let intakes = fileIntakes(store: store, inventory: InventoryService(store: store, policy: configuration.inventory))
+            var refused = 0
+            for path in paths {
+                let url = URL(fileURLWithPath: path)
+                let name = url.lastPathComponent
+                guard let intake = intakes.first(where: { $0.accepts(fileNamed: name) }) else {
+                    refused += 1
+                    report("\(path): refused, nothing applied: no intake takes a file named \(name) (POSLog *.xml, CSV *.csv)")
+                    continue
+                }
+                do {
+                    let result = try await intake.take(url, name: name, logger: logger)
+                    var line = "\(path): \(result.summary)"
+                    if result.refusedCount > 0 {
+                        let errors = url.path + ".errors.txt"
+                        try Data(result.refusedRecords.utf8).write(to: URL(fileURLWithPath: errors), options: .atomic)
+                        line += "; refused rows listed in \(errors)"
+                    }
+                    report(line)
+                } catch let error as FileRefused {
+                    refused += 1
+                    report("\(path): refused, nothing applied: \(error.reason)")
+                }
+            }
+            try await store.close()
+            return refused
+        } catch {
+            try? await store.close()
+            throw error
+        }
+    }
+
     /// Runs the hub until SIGTERM or SIGINT, then shuts down gracefully: the HTTP server stops taking requests,
     /// running jobs finish (for at most 30 s), and the store is closed last.
     ///
@@ -165,8 +208,7 @@ public enum Hub {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: sweeper), .init(service: FinanceMonitor(store: store, logger: logger))]
         // Files from legacy systems: POSLog from store estates that batch-load, CSV from those that only export files.
         if let folder = configuration.dropFolder {
-            let drop = DropFolder(folder: URL(fileURLWithPath: folder, isDirectory: true),
-                                  intakes: [POSLogIntake(store: store, inventory: inventory), CSVIntake(store: store, inventory: inventory)],
+            let drop = DropFolder(folder: URL(fileURLWithPath: folder, isDirectory: true), intakes: fileIntakes(store: store, inventory: inventory),
                                   interval: configuration.dropScanInterval, logger: logger)
             do {
                 try drop.prepare()

@@ -113,9 +113,9 @@ final class ChildProcess: Sendable {
 
 /// Runs `tillwire` with `arguments` on the SQLite file `database` to its end; returns its exit status and everything
 /// it printed (standard output, then standard error).
-func runTillwire(_ arguments: [String], database: String) async throws -> (status: Int32, output: String) {
+func runTillwire(_ arguments: [String], database: String, timeout: TimeInterval = 30) async throws -> (status: Int32, output: String) {
     let child = try ChildProcess(try tillwireExecutable(), arguments, environment: ["TILLWIRE_STORAGE_SQLITE_PATH": database])
-    let status = try await child.exit()
+    let status = try await child.exit(timeout: timeout)
     return (status, child.lines.joined(separator: "\n") + "\n" + child.standardError)
 }
 

@@ -162,7 +162,11 @@ public enum Hub {
         // Releases go to the ERP when one is configured (and its shipments are watched), else to the log.
         let erp: (any ERPConnector)? = configuration.tryton.map { TrytonERP(configuration: $0) }
         handlers += OrderJobs.fulfilmentHandlers(orders, client: erp ?? LoggingFulfilment(logger: logger))
-        if let erp { handlers.append(ERPShipmentWatch(erp: erp, orders: orders, logger: logger)) }
+        if let erp {
+            handlers.append(ERPShipmentWatch(erp: erp, orders: orders, logger: logger))
+            handlers.append(ERPMasterPull(erp: erp, store: store, inventory: inventory, pricing: PricingService(store: store, policy: pricingPolicy),
+                                          policy: configuration.erpPull, logger: logger))
+        }
         handlers += Set(notified).map { OrderJobs.Notify(service: orders, system: $0, client: channelClient($0)) }
         handlers += Set(notified).map { ReturnJobs.Refund(returns: returns, system: $0, client: channelClient($0)) }
         for system in Set(pricingPolicy.channels.values) {
@@ -228,7 +232,10 @@ public enum Hub {
         // The reconciliation polls' chains start here; a poll already pending (from a previous run, or another
         // instance) absorbs this one and keeps its place.
         let polled = connectors.filter { $0.capabilities.contains(.orderPoll) }.map(\.system)
-        if !polled.isEmpty { _ = try await store.commit(Commit(jobs: polled.map { OrderPoll.job($0, at: Date()) })) }
+        var chains = polled.map { OrderPoll.job($0, at: Date()) }
+        // The ERP's master pull likewise: its product master, list prices and stock.
+        if let erp, configuration.erpPullEnabled { chains.append(ERPMasterPull.job(erp.system, at: Date())) }
+        if !chains.isEmpty { _ = try await store.commit(Commit(jobs: chains)) }
         do {
             try await group.run()
         } catch {

@@ -5,6 +5,7 @@ import ConnectorShopify
 import ConnectorTryton
 import ConnectorWooCommerce
 import TillwireAPI
+import TillwireConnectors
 import TillwireDomain
 import TillwireEngine
 import Yams
@@ -105,6 +106,12 @@ public struct HubConfiguration: Sendable, Equatable {
     /// released sales are made for, `Tillwire channels`). Its jobs are those of `orders.fulfilment_system`. Put the
     /// password in `TILLWIRE_TRYTON_PASSWORD`. Default: no ERP connector (releases go to the log).
     public var tryton: TrytonConfiguration?
+    /// With `tryton.*`, the product master, list prices and stock pulled from the ERP (`ERPMasterPull`):
+    /// `tryton.pull_interval_seconds` (900; 0: never), `tryton.stock_hub_location` (the hub location the ERP's stock
+    /// snapshot counts; default none: no stock pull), `tryton.price_lists` (`channel/country` pairs, comma-separated,
+    /// where the ERP's list prices are the prices; default none).
+    public var erpPull = ERPMasterPull.Policy()
+    public var erpPullEnabled = true
     /// `drop.folder`: a folder watched for files from legacy systems, POSLog (`*.xml`) and CSV (`*.csv`), each applied
     /// once and moved to `processed/` or, refused with its reason, to `rejected/` (docs/connectors/poslog.md, csv.md).
     /// `drop.scan_seconds`: how often it is looked at (default 2). Default: no drop folder.
@@ -135,6 +142,7 @@ public struct HubConfiguration: Sendable, Equatable {
         "woocommerce.url", "woocommerce.channel", "woocommerce.consumer_key", "woocommerce.consumer_secret", "woocommerce.webhook_secret",
         "woocommerce.system", "woocommerce.poll_interval_seconds", "woocommerce.poll_overlap_seconds",
         "tryton.url", "tryton.database", "tryton.username", "tryton.password", "tryton.stock_location", "tryton.party",
+        "tryton.pull_interval_seconds", "tryton.stock_hub_location", "tryton.price_lists",
         "drop.folder", "drop.scan_seconds",
     ] + Scope.known.map { "api.scope_rates.\($0)" } + accountKeys.map { "finance.accounts.\($0.key)" }
 
@@ -379,6 +387,27 @@ public struct HubConfiguration: Sendable, Equatable {
                                              password: try erp.required("password"))
             if let location = value("tryton.stock_location")?.value { tryton.stockLocation = location }
             if let party = value("tryton.party")?.value { tryton.party = party }
+            if let seconds = try integer("tryton.pull_interval_seconds", in: 0...86_400) {
+                guard seconds == 0 || seconds >= 60 else { throw fail("tryton.pull_interval_seconds", "must be 0 (never) or at least 60, got \(seconds)") }
+                configuration.erpPullEnabled = seconds > 0
+                if seconds > 0 { configuration.erpPull.interval = .seconds(seconds) }
+            }
+            if let location = value("tryton.stock_hub_location")?.value {
+                do { configuration.erpPull.stockLocation = try LocationID(location) } catch {
+                    throw fail("tryton.stock_hub_location", "must be a hub location id, got '\(location)'")
+                }
+            }
+            if let lists = value("tryton.price_lists")?.value {
+                var priceLists: [ERPMasterPull.PriceList] = []
+                for pair in lists.split(separator: ",") {
+                    let parts = pair.trimmingCharacters(in: .whitespaces).split(separator: "/").map(String.init)
+                    guard parts.count == 2, let channel = try? ChannelID(parts[0]), parts[1].count == 2, parts[1].allSatisfy(\.isUppercase) else {
+                        throw fail("tryton.price_lists", "must be channel/country pairs like web-us/US, separated by commas; got '\(pair)'")
+                    }
+                    priceLists.append(ERPMasterPull.PriceList(channel: channel, country: parts[1]))
+                }
+                configuration.erpPull.priceLists = priceLists
+            }
             configuration.tryton = tryton
         }
         if let woo = section("woocommerce") {

@@ -44,6 +44,53 @@ import TillwireStorageSQLite
         #expect(snapshot.location == "STO" && abs(snapshot.asOf.timeIntervalSinceNow) < 60)
     }
 
+    @Test func theMasterPullMakesTrytonsProductsPricesAndStockTheHubs() async throws {
+        let (erp, _) = try await seeded([("SKU-T7", "12.50", 6), ("SKU-T8", "3.00", 2)])
+        let store = try SQLiteStore.inMemory()
+        _ = try await store.migrate()
+        _ = try await store.commit(Commit(catalog: [
+            .putLocation(try Location(id: "dc-1", kind: .warehouse, name: "Main warehouse")),
+            .putProduct(try Product(sku: "SKU-T8", name: "Old name", allowBackorder: true, categories: ["mugs"])),
+        ]))
+        let inventory = InventoryService(store: store)
+        let pricing = PricingService(store: store)
+        var policy = ERPMasterPull.Policy()
+        policy.stockLocation = "dc-1"
+        policy.priceLists = [.init(channel: "web-us", country: "US")]
+        let pull = ERPMasterPull(erp: erp, store: store, inventory: inventory, pricing: pricing, policy: policy, logger: Logger(label: "test"))
+
+        let first = try await pull.pull()
+        #expect(first.added >= 1 && first.renamed == 1 && first.prices >= 2 && first.corrected >= 2, "\(first)")
+        let products = try await store.products(["SKU-T7", "SKU-T8"])
+        #expect(products["SKU-T7"]?.name == "Test SKU-T7")
+        #expect(products["SKU-T8"]?.name == "Test SKU-T8" && products["SKU-T8"]?.allowBackorder == true && products["SKU-T8"]?.categories == ["mugs"],
+                "renamed by the ERP, the hub's own fields kept: \(String(describing: products["SKU-T8"]))")
+        #expect(try await pricing.price(of: "SKU-T7", channel: "web-us", country: "US", at: Date())?.price == Money(minorUnits: 1_250, currency: .usd))
+        #expect(try await store.position(sku: "SKU-T7", location: "dc-1").onHand == 6)
+        #expect(try await store.position(sku: "SKU-T8", location: "dc-1").onHand == 2)
+
+        // Nothing changed in Tryton: the next pull changes nothing in the hub.
+        let second = try await pull.pull()
+        #expect(second.added == 0 && second.renamed == 0 && second.prices == 0 && second.corrected == 0, "\(second)")
+        #expect(try await pricing.price(of: "SKU-T7", channel: "web-us", country: "US", at: Date())?.version == 1, "no new price version")
+    }
+
+    @Test func aPullThatGivesUpIsRecordedAndTheNextOneIsStillDue() async throws {
+        // Nothing listens on this port: every call fails, and this is the job's last attempt.
+        var configuration = try TrytonPeer.configuration()
+        configuration.url = "http://127.0.0.1:9"
+        let erp = TrytonERP(configuration: configuration)
+        let store = try SQLiteStore.inMemory()
+        _ = try await store.migrate()
+        let pull = ERPMasterPull(erp: erp, store: store, inventory: InventoryService(store: store), pricing: PricingService(store: store),
+                                 policy: ERPMasterPull.Policy(), logger: Logger(label: "test"))
+        let job = Job(id: JobID(trusted: "job-1"), kind: pull.kind, payload: Data(), partitionKey: nil, uniqueKey: nil, state: .running, attempts: 5, maxAttempts: 5,
+                      runAt: Date(), leaseOwner: nil, leaseExpiresAt: nil, lastError: nil, createdAt: Date())
+        let commit = try await pull.handle(job)
+        #expect(commit.events.map(\.event.type) == [ERPMasterPull.PullFailed.eventType])
+        #expect(commit.jobs.map(\.kind) == [pull.kind] && (commit.jobs.first?.runAt ?? .distantPast) > Date().addingTimeInterval(800), "the next pull, an interval later")
+    }
+
     @Test func aReleaseIsOneConfirmedSaleHoweverOftenItIsRetriedAndItsShipmentComesBack() async throws {
         let (erp, rpc) = try await seeded([("SKU-T3", "19.99", 10)])
         let order = try Order(

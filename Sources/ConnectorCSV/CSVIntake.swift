@@ -46,12 +46,15 @@ public struct CSVIntake: FileIntake {
     let inventory: InventoryService
     let batchSize: Int
     let progressInterval: Duration
+    /// SKUs remembered as known or unknown while a file is read, at most.
+    let skuCacheLimit: Int
 
-    public init(store: any Store, inventory: InventoryService, batchSize: Int = 1_000, progressInterval: Duration = .seconds(5)) {
+    public init(store: any Store, inventory: InventoryService, batchSize: Int = 1_000, progressInterval: Duration = .seconds(5), skuCacheLimit: Int = 100_000) {
         self.store = store
         self.inventory = inventory
         self.batchSize = batchSize
         self.progressInterval = progressInterval
+        self.skuCacheLimit = skuCacheLimit
     }
 
     public var format: String { "csv" }
@@ -67,7 +70,8 @@ public struct CSVIntake: FileIntake {
             return FileReport(summary: "csv: the same content as a file taken before (sha256 \(hash.prefix(16))…): nothing applied")
         }
         let size = (try? url.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0
-        guard let handle = try? FileHandle(forReadingFrom: url) else { throw FileRefused("the file cannot be opened for reading") }
+        // A file that cannot be opened now (permissions, too many open files) is tried again, not rejected.
+        let handle = try FileHandle(forReadingFrom: url)
         defer { try? handle.close() }
 
         var run = Run(intake: self, hash: hash, locations: Set(try await store.locations().map(\.id)))
@@ -102,7 +106,8 @@ public struct CSVIntake: FileIntake {
                                  payload: Processed(name: String(name.prefix(200)), sha256: hash, kind: kind.rawValue, rows: run.rows,
                                                     applied: run.applied, refused: run.refused))
         _ = try await store.commit(Commit(inbox: inbox, events: [EventAppend(event)]))
-        var summary = "csv \(kind.rawValue): \(run.rows) rows, \(run.applied) applied, \(run.duplicates) seen before, \(run.refused) refused"
+        let same = kind == .counts ? "agreeing or seen before" : "seen before"
+        var summary = "csv \(kind.rawValue): \(run.rows) rows, \(run.applied) applied, \(run.duplicates) \(same), \(run.refused) refused"
         if run.unmeasured > 0 { summary += ", \(run.unmeasured) by weight or measure (no units moved)" }
         var listed = run.refusals.joined(separator: "\n")
         if run.refused > run.refusals.count { listed += "\n… and \(run.refused - run.refusals.count) more rows refused" }
@@ -110,7 +115,7 @@ public struct CSVIntake: FileIntake {
     }
 
     static func sha256(of url: URL) throws -> String {
-        guard let handle = try? FileHandle(forReadingFrom: url) else { throw FileRefused("the file cannot be opened for reading") }
+        let handle = try FileHandle(forReadingFrom: url)
         defer { try? handle.close() }
         var hasher = SHA256()
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
@@ -235,23 +240,25 @@ extension CSVIntake {
             guard let at = [store, "store-\(store)"].lazy.compactMap({ try? LocationID($0) }).first(where: { locations.contains($0) }) else {
                 throw RowError(reason: "store \(store.prefix(60)) is not a location of the hub (its id, or store-<id>)")
             }
-            let key = try ["store", "workstation", "business_day", "transaction", "line"].map { try required($0, field) }.joined(separator: "/")
+            // The key names the store's location however the export spells it, as POSLog's does.
+            let key = try ([at.rawValue] + ["workstation", "business_day", "transaction", "line"].map { try required($0, field) }).joined(separator: "/")
             let sku = try SKU(try required("sku", field))
             let text = try required("quantity", field)
-            let whole: Int64
-            if let units = Int64(text), units != 0 {
-                whole = units
-            } else {
-                guard text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "." || $0 == "-" || $0 == "+") }),
-                      let quantity = Decimal(string: text, locale: Self.posix), quantity.isFinite, !quantity.isZero
-                else { throw RowError(reason: "quantity '\(text.prefix(40))' is not a number other than 0") }
+            guard text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "." || $0 == "-" || $0 == "+") }),
+                  let quantity = Decimal(string: text, locale: Self.posix), quantity.isFinite, !quantity.isZero
+            else { throw RowError(reason: "quantity '\(text.prefix(40))' is not a number other than 0") }
+            guard quantity.magnitude <= Decimal(InventoryMovement.maximumMagnitude) else {
+                throw RowError(reason: "quantity \(text.prefix(40)) is more than \(InventoryMovement.maximumMagnitude) units in one line")
+            }
+            let whole = NSDecimalNumber(decimal: quantity).int64Value
+            guard Decimal(whole) == quantity else {
                 // Weighed or measured goods (a fraction): the hub counts pieces, as with POSLog.
                 unmeasured += 1
                 return
             }
             let occurred = try field("occurred_at").flatMap { $0.isEmpty ? nil : try time("occurred_at", $0) } ?? Date()
             sales.append((line, try InventoryMovement(sku: sku, location: at, delta: -whole, reason: whole > 0 ? .sale : .return, occurredAt: occurred,
-                                                      source: try SystemID("pos-\(store)"), sourceKey: key)))
+                                                      source: try SystemID("pos-\(at.rawValue)"), sourceKey: key)))
         }
 
         mutating func refuse(_ line: Int, _ reason: String) {
@@ -264,10 +271,13 @@ extension CSVIntake {
         mutating func flush() async throws {
             let lines = counts.map(\.line) + sales.map(\.line)
             let skus = counts.map(\.count.sku) + sales.map(\.movement.sku)
+            // The caches stay bounded whatever the file holds: emptied before a batch that would overfill them, so that
+            // every SKU of the batch is looked up again.
+            if knownSKUs.count + unknownSKUs.count + skus.count > intake.skuCacheLimit {
+                knownSKUs.removeAll()
+                unknownSKUs.removeAll()
+            }
             let unseen = Set(skus).subtracting(knownSKUs).filter { !unknownSKUs.contains($0.rawValue) }
-            // The caches stay bounded whatever the file holds.
-            if knownSKUs.count + unseen.count > 100_000 { knownSKUs.removeAll() }
-            if unknownSKUs.count + unseen.count > 100_000 { unknownSKUs.removeAll() }
             if !unseen.isEmpty {
                 let found = try await intake.store.products(Array(unseen))
                 for sku in unseen {
@@ -327,7 +337,8 @@ extension CSVIntake {
 
         mutating func tally(_ outcomes: [InventoryOutcome]) {
             for outcome in outcomes {
-                if case .alreadyApplied = outcome, kind == .sales { duplicates += 1 } else { applied += 1 }
+                // A sale seen before, or a count that agreed with the ledger (or was applied before).
+                if case .alreadyApplied = outcome { duplicates += 1 } else { applied += 1 }
             }
         }
     }

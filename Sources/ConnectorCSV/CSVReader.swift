@@ -26,6 +26,7 @@ public struct CSVReader: Sendable {
     private var fieldStarted = false
     /// Why the current record is being dropped, up to its end of line.
     private var dropping: String?
+    private var dropTracksQuotes = false
     private var line = 1
     private var recordLine = 1
     /// Bytes of a byte order mark matched at the start; 3 once the start is behind.
@@ -74,7 +75,14 @@ public struct CSVReader: Sendable {
 
     private mutating func take(_ byte: UInt8, into records: inout [Record]) {
         if dropping != nil {
+            // A dropped record still ends at a line break outside quotes, where it can be told; after a stray quote
+            // or an overlong record it cannot, and the next line break ends it.
+            if dropTracksQuotes && byte == Self.quote { inQuotes.toggle() }
             if byte == Self.lf {
+                if inQuotes {
+                    line += 1
+                    return
+                }
                 records.append(.malformed(line: recordLine, reason: dropping ?? ""))
                 line += 1
                 reset()
@@ -109,7 +117,7 @@ public struct CSVReader: Sendable {
             case Self.cr:
                 break
             default:
-                drop("text after a closing quote", at: byte, into: &records)
+                drop("text after a closing quote", at: byte, tracksQuotes: true, into: &records)
             }
             return
         }
@@ -132,8 +140,11 @@ public struct CSVReader: Sendable {
     }
 
     /// Drops the current record up to its end of line; `byte`, the one that made it bad, may be that end.
-    private mutating func drop(_ reason: String, at byte: UInt8, into records: inout [Record]) {
+    /// `tracksQuotes`: the reader is outside quotes here, so a quoted line break ahead is still told from the end.
+    private mutating func drop(_ reason: String, at byte: UInt8, tracksQuotes: Bool = false, into records: inout [Record]) {
         dropping = reason
+        dropTracksQuotes = tracksQuotes
+        inQuotes = false
         if byte == Self.lf {
             records.append(.malformed(line: recordLine, reason: reason))
             line += 1
@@ -145,10 +156,12 @@ public struct CSVReader: Sendable {
         guard dropping == nil else { return }
         guard let text = String(validating: field, as: UTF8.self) else {
             dropping = "field \(fields.count + 1) is not UTF-8 text"
+            dropTracksQuotes = true
             return
         }
         guard fields.count < Self.maximumFields else {
             dropping = "more than \(Self.maximumFields) fields"
+            dropTracksQuotes = true
             return
         }
         fields.append(text)
@@ -176,6 +189,7 @@ public struct CSVReader: Sendable {
         afterQuote = false
         fieldStarted = false
         dropping = nil
+        dropTracksQuotes = false
         recordLine = line
     }
 }

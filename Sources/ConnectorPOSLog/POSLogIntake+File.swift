@@ -3,8 +3,9 @@ import Logging
 import TillwireConnectors
 
 extension POSLogIntake: FileIntake {
-    /// The largest POSLog file taken from a drop folder: a store's day is a few megabytes.
-    static let maximumFileBytes = 256 << 20
+    /// The largest POSLog file taken from a drop folder: a store's day is a few megabytes, and a file is read whole
+    /// (the parser keeps the document), so a larger one is refused rather than risk the hub's memory.
+    static let maximumFileBytes = 32 << 20
 
     public var format: String { "poslog" }
 
@@ -20,6 +21,7 @@ extension POSLogIntake: FileIntake {
         guard size <= Self.maximumFileBytes else {
             throw FileRefused("the file has \(size) bytes; a POSLog file may have at most \(Self.maximumFileBytes) (split the day into several files)")
         }
+        // A file that cannot be read now (permissions, too many open files) is tried again, not rejected.
         let data = try Data(contentsOf: url)
         let document: POSLogParser.Document
         do {

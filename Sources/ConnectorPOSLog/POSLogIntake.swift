@@ -60,8 +60,9 @@ public struct POSLogIntake: Sendable {
         self.inventory = inventory
     }
 
-    /// Applies `document`; `permitted` says which stores' locations the sender may act for (a store's key, its own).
-    public func apply(_ document: POSLogParser.Document, permitted: (LocationID) -> Bool = { _ in true }) async throws -> Report {
+    /// Applies `document`. `permitted`, for a sender restricted to some locations (a store's key), says which it may
+    /// act for; nil: every location.
+    public func apply(_ document: POSLogParser.Document, permitted: ((LocationID) -> Bool)? = nil) async throws -> Report {
         let locations = Set(try await store.locations().map(\.id))
         var storeLocations: [String: LocationID] = [:]
         var unknownStores: [String] = []
@@ -72,9 +73,11 @@ public struct POSLogIntake: Sendable {
                 unknownStores.append(name)
             }
         }
-        // Permission first, so that a store's key learns nothing of other stores.
-        if let (store, at) = storeLocations.sorted(by: { $0.key < $1.key }).first(where: { !permitted($0.value) }) {
-            throw POSLogIntakeError(kind: .forbidden, description: "this key may not act for store \(store) (location \(at))")
+        // Permission first, so that a store's key learns nothing of other stores, not even whether they exist.
+        if let permitted {
+            if let store = unknownStores.sorted().first ?? storeLocations.keys.sorted().first(where: { name in storeLocations[name].map { !permitted($0) } ?? true }) {
+                throw POSLogIntakeError(kind: .forbidden, description: "this key may not act for store \(store)")
+            }
         }
         guard unknownStores.isEmpty else {
             throw POSLogIntakeError(kind: .unknown, description: "store \(unknownStores.sorted().joined(separator: ", ")) is not a location of the hub (its id, or store-<id>)")
@@ -92,33 +95,56 @@ public struct POSLogIntake: Sendable {
             throw POSLogIntakeError(kind: .unknown, description: "SKU \(unknown.sorted().prefix(20).joined(separator: ", ")) is not a product of the hub" + (unknown.count > 20 ? " (and \(unknown.count - 20) more)" : ""))
         }
 
+        // Everything is built first, so that a transaction that cannot be recorded (a quantity out of range, a key too
+        // long for an identifier) refuses the document before any of it is applied.
+        enum Step {
+            case record(Commit)
+            case move([InventoryMovement], overrides: [Int: String], correlation: CorrelationID)
+        }
+        var steps: [Step] = []
         var report = Report()
-        for transaction in document.transactions {
-            let source = try SystemID("pos-\(transaction.store)")
-            guard transaction.kind == .retail, !transaction.isVoided else {
-                let kind: String = if case .control(let name) = transaction.kind { name } else { "retail" }
-                let event = try NewEvent(stream: try StreamID("pos/\(transaction.store)/\(transaction.businessDay)"), correlationID: try CorrelationID("poslog/\(transaction.key)"),
-                                         occurredAt: transaction.endedAt ?? Date(), source: source,
-                                         payload: Recorded(key: transaction.key, kind: kind, voided: transaction.isVoided))
-                _ = try await store.commit(Commit(inbox: InboxKey(source: source, messageKey: "poslog/\(transaction.key)"), events: [EventAppend(event)]))
-                report.recordedOnly += 1
-                continue
-            }
-            guard let at = storeLocations[transaction.store] else { continue }
-            var movements: [InventoryMovement] = []
-            var overrides: [Int: String] = [:]
-            for (index, line) in transaction.lines.enumerated() {
-                guard line.unit == nil, line.quantity > 0, line.quantity == line.quantity.rounded(), let units = Int64(exactly: NSDecimalNumber(decimal: line.quantity)) else {
-                    report.unmeasuredLines += 1
+        do {
+            for transaction in document.transactions {
+                guard let at = storeLocations[transaction.store] else { continue }
+                // The source and the key name the store's location, however the till spells the store: a transaction
+                // sent as POSLog and as CSV, or with `12` and `store-12`, is one transaction.
+                let source = try SystemID("pos-\(at.rawValue)")
+                let key = "\(at.rawValue)/\(transaction.workstation)/\(transaction.businessDay)/\(transaction.sequence)"
+                let correlation = try CorrelationID("poslog/\(key)")
+                guard transaction.kind == .retail, !transaction.isVoided else {
+                    let kind: String = if case .control(let name) = transaction.kind { name } else { "retail" }
+                    let event = try NewEvent(stream: try StreamID("pos/\(at.rawValue)/\(transaction.businessDay)"), correlationID: correlation,
+                                             occurredAt: transaction.endedAt ?? Date(), source: source,
+                                             payload: Recorded(key: key, kind: kind, voided: transaction.isVoided))
+                    steps.append(.record(Commit(inbox: InboxKey(source: source, messageKey: "poslog/\(key)"), events: [EventAppend(event)])))
                     continue
                 }
-                if !line.isReturn { overrides[movements.count] = "sold at the till (POSLog \(transaction.key))" }
-                movements.append(try InventoryMovement(sku: try SKU(line.sku), location: at, delta: line.isReturn ? units : -units, reason: line.isReturn ? .return : .sale,
-                                                       occurredAt: transaction.endedAt ?? Date(), source: source, sourceKey: "\(transaction.key)/\(line.sequence ?? String(index))"))
+                var movements: [InventoryMovement] = []
+                var overrides: [Int: String] = [:]
+                for (index, line) in transaction.lines.enumerated() {
+                    guard line.unit == nil, line.quantity > 0, line.quantity == line.quantity.rounded(), let units = Int64(exactly: NSDecimalNumber(decimal: line.quantity)) else {
+                        report.unmeasuredLines += 1
+                        continue
+                    }
+                    if !line.isReturn { overrides[movements.count] = "sold at the till (POSLog \(key))" }
+                    // A line without its own sequence number is numbered from 1 in the order of the transaction.
+                    movements.append(try InventoryMovement(sku: try SKU(line.sku), location: at, delta: line.isReturn ? units : -units, reason: line.isReturn ? .return : .sale,
+                                                           occurredAt: transaction.endedAt ?? Date(), source: source, sourceKey: "\(key)/\(line.sequence ?? String(index + 1))"))
+                }
+                if !movements.isEmpty { steps.append(.move(movements, overrides: overrides, correlation: correlation)) }
             }
-            guard !movements.isEmpty else { continue }
-            let outcomes = try await inventory.record(movements, correlation: try CorrelationID("poslog/\(transaction.key)"), overrides: overrides)
-            if outcomes.allSatisfy({ if case .alreadyApplied = $0 { true } else { false } }) { report.duplicates += 1 } else { report.applied += 1 }
+        } catch let error as DomainError {
+            throw POSLogIntakeError(kind: .unknown, description: "a transaction cannot be recorded: \(error)")
+        }
+        for step in steps {
+            switch step {
+            case .record(let commit):
+                _ = try await store.commit(commit)
+                report.recordedOnly += 1
+            case .move(let movements, let overrides, let correlation):
+                let outcomes = try await inventory.record(movements, correlation: correlation, overrides: overrides)
+                if outcomes.allSatisfy({ if case .alreadyApplied = $0 { true } else { false } }) { report.duplicates += 1 } else { report.applied += 1 }
+            }
         }
         return report
     }

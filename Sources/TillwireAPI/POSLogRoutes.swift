@@ -23,8 +23,8 @@ enum POSLogRoutes {
         v1.group("/poslog").add(middleware: RequireScope("inventory:write")).post { request, context -> Result in
             let body = try await request.collectBody(context: context)
             let document = try POSLogParser.parse(Data(buffer: body))
-            let client = context.client
-            let report = try await intake.apply(document) { client?.mayAct(for: $0) ?? false }
+            guard let client = context.client else { throw Problem.unauthenticated("an API key is required") }
+            let report = try await intake.apply(document, permitted: client.locations == nil ? nil : { client.mayAct(for: $0) })
             return Result(version: document.version.rawValue, transactions: document.transactions.count, applied: report.applied,
                           duplicates: report.duplicates, recorded_only: report.recordedOnly, unmeasured_lines: report.unmeasuredLines)
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// A file format that legacy systems drop into a folder (POSLog, CSV): read, applied, and reported.
 ///
@@ -45,9 +46,10 @@ public struct FileRefused: Error, Sendable, CustomStringConvertible {
 /// A `Service` that watches a folder for files and hands each to the intake that takes its kind.
 ///
 /// Layout (the subfolders are made at start):
-/// - `<folder>/` files arrive here. Names starting with `.` or ending in `.tmp` or `.part` are left alone (write under
-///   such a name, then rename), and so is a file modified in the last `settle` (default 2 s), so that a half-written
-///   file is not read.
+/// - `<folder>/` files arrive here. Names starting with `.` or ending in `.tmp`, `.part` or `.filepart` are left alone
+///   (write under such a name, then rename). Any other file is taken once two scans in a row have seen it with the
+///   same size and modification time, and it was last modified at least `settle` (default 2 s) before, so that a
+///   file still being written, even by a writer that stalls, is not read half-written.
 /// - `<folder>/processed/` taken files; beside one whose records were partly refused, `<name>.errors.txt` lists them.
 /// - `<folder>/rejected/` files refused as a whole, each with `<name>.reason.txt`. Nothing from them was applied: fix
 ///   the file and drop it again.
@@ -61,6 +63,17 @@ public struct DropFolder: Service {
     let interval: Duration
     let settle: TimeInterval
     let logger: Logger
+    /// What the previous scan saw of each file: its size and modification time.
+    let seen = Seen()
+
+    final class Seen: Sendable {
+        let stamps = Mutex<[String: Stamp]>([:])
+    }
+
+    struct Stamp: Equatable {
+        let size: Int
+        let modified: Date
+    }
 
     public init(folder: URL, intakes: [any FileIntake], interval: Duration = .seconds(2), settle: TimeInterval = 2, logger: Logger) {
         self.folder = folder
@@ -112,19 +125,25 @@ public struct DropFolder: Service {
     }
 
     func readyFiles(now: Date) -> [String] {
-        let keys: [URLResourceKey] = [.isRegularFileKey, .contentModificationDateKey]
+        let keys: [URLResourceKey] = [.isRegularFileKey, .contentModificationDateKey, .fileSizeKey]
         guard let entries = try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: keys) else {
             logger.error("drop folder: cannot list it", metadata: ["folder": "\(folder.path)"])
             return []
         }
-        return entries.compactMap { url -> String? in
+        var stamps: [String: Stamp] = [:]
+        for url in entries {
             let name = url.lastPathComponent
-            guard !name.hasPrefix("."), !name.hasSuffix(".tmp"), !name.hasSuffix(".part"),
+            guard !name.hasPrefix("."), !name.hasSuffix(".tmp"), !name.hasSuffix(".part"), !name.hasSuffix(".filepart"),
                   let values = try? url.resourceValues(forKeys: Set(keys)), values.isRegularFile == true,
-                  let modified = values.contentModificationDate, now.timeIntervalSince(modified) >= settle
-            else { return nil }
-            return name
-        }.sorted()
+                  let modified = values.contentModificationDate, let size = values.fileSize
+            else { continue }
+            stamps[name] = Stamp(size: size, modified: modified)
+        }
+        let previous = seen.stamps.withLock { seen in
+            defer { seen = stamps }
+            return seen
+        }
+        return stamps.filter { name, stamp in previous[name] == stamp && now.timeIntervalSince(stamp.modified) >= settle }.keys.sorted()
     }
 
     func take(_ name: String) async -> Outcome {
@@ -139,7 +158,13 @@ public struct DropFolder: Service {
             let destination = try move(file, into: processed)
             if report.refusedCount > 0 {
                 let errors = processed.appendingPathComponent(destination.lastPathComponent + ".errors.txt")
-                try Data(report.refusedRecords.utf8).write(to: errors, options: .atomic)
+                do {
+                    try Data(report.refusedRecords.utf8).write(to: errors, options: .atomic)
+                } catch {
+                    // The file is taken and moved: the refused rows go to the log instead.
+                    logger.error("drop folder: the list of refused records cannot be written; here it is", metadata: [
+                        "file": "\(name)", "error": "\(error)", "refused": "\(report.refusedRecords.prefix(10_000))"])
+                }
                 logger.warning("drop folder: file taken, some records refused", metadata: [
                     "file": "\(name)", "summary": "\(report.summary)", "refused": "\(report.refusedCount)", "errors": "\(errors.lastPathComponent)"])
             } else {

@@ -33,7 +33,7 @@ import TillwireStorageSQLite
         }
     }
 
-    static func hub(batchSize: Int = 1_000) async throws -> Hub {
+    static func hub(batchSize: Int = 1_000, skuCacheLimit: Int = 100_000) async throws -> Hub {
         let store = try SQLiteStore.inMemory()
         _ = try await store.migrate()
         _ = try await store.commit(Commit(catalog: [
@@ -45,7 +45,7 @@ import TillwireStorageSQLite
         _ = try await inventory.record([
             try InventoryMovement(sku: "SHIRT-M", location: "store-12", delta: 10, reason: .receipt, occurredAt: Date(timeIntervalSinceNow: -86_400), source: "erp", sourceKey: "r1"),
         ], correlation: "receipts")
-        let intake = CSVIntake(store: store, inventory: inventory, batchSize: batchSize)
+        let intake = CSVIntake(store: store, inventory: inventory, batchSize: batchSize, skuCacheLimit: skuCacheLimit)
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("tillwire-csv-\(UUID().uuidString)", isDirectory: true)
         let drop = DropFolder(folder: root, intakes: [intake], logger: Logger(label: "csv-test"))
         try drop.prepare()
@@ -69,9 +69,9 @@ import TillwireStorageSQLite
             store-12,MUG,-4,\(asOf)
             store-12,MUG,4,\(asOf)
             """, as: "counts-2026-11-29.csv")
-        let outcomes = await hub.drop.scan()
+        let outcomes = await hub.drop.settledScan()
         guard case .processed(let report) = outcomes["counts-2026-11-29.csv"] else { Issue.record("\(outcomes)"); return }
-        #expect(report.summary == "csv counts: 9 rows, 3 applied, 0 seen before, 6 refused", "\(report.summary)")
+        #expect(report.summary == "csv counts: 9 rows, 3 applied, 0 agreeing or seen before, 6 refused", "\(report.summary)")
         #expect(try await hub.onHand("SHIRT-M") == 7, "the count corrects the ledger: 10 → 7")
         #expect(try await hub.onHand("MUG", "dc-1") == 40)
         #expect(try await hub.onHand("MUG") == 4)
@@ -93,13 +93,16 @@ import TillwireStorageSQLite
             12,3,2026-11-29,1045,1,SHIRT-M,2,2026-11-29T10:15:31Z
             12,3,2026-11-29,1045,2,BANANA,0.456,2026-11-29T10:15:31Z
             12,3,2026-11-29,1046,1,SHIRT-M,-1,2026-11-29T11:02:00Z
-            "12","3","2026-11-29","1047","1","SHIRT-M","3",
+            "12","3","2026-11-29","1047","1","SHIRT-M","3.00",
+            store-12,3,2026-11-29,1047,1,SHIRT-M,3,2026-11-29T10:15:31Z
+            12,3,2026-11-29,1049,1,SHIRT-M,-9223372036854775808,
             """
         try hub.put(day, as: "sales-1.csv")
-        var outcomes = await hub.drop.scan()
+        var outcomes = await hub.drop.settledScan()
         guard case .processed(let first) = outcomes["sales-1.csv"] else { Issue.record("\(outcomes)"); return }
-        #expect(first.summary == "csv sales: 4 rows, 3 applied, 0 seen before, 0 refused, 1 by weight or measure (no units moved)", "\(first.summary)")
-        #expect(try await hub.onHand("SHIRT-M") == 6, "10 − 2 + 1 − 3")
+        #expect(first.summary == "csv sales: 6 rows, 3 applied, 1 seen before, 1 refused, 1 by weight or measure (no units moved)", "\(first.summary)")
+        #expect(try await hub.onHand("SHIRT-M") == 6, "10 − 2 + 1 − 3: 3.00 is three units, store-12 is store 12 (the same sale again)")
+        #expect(try hub.text("processed/sales-1.csv.errors.txt").hasPrefix("line 7: quantity -9223372036854775808 is more than"))
 
         // The same bytes under another name: recognised by content, nothing read.
         try hub.put(day, as: "sales-1-copy.csv")
@@ -108,14 +111,27 @@ import TillwireStorageSQLite
         _ = try await InventoryService(store: hub.store).record([
             try InventoryMovement(sku: "MUG", location: "store-12", delta: 5, reason: .receipt, occurredAt: Date(timeIntervalSinceNow: -86_400), source: "erp", sourceKey: "r2"),
         ], correlation: "receipts")
-        outcomes = await hub.drop.scan()
+        outcomes = await hub.drop.settledScan()
         guard case .processed(let copy) = outcomes["sales-1-copy.csv"], case .processed(let second) = outcomes["sales-2.csv"] else { Issue.record("\(outcomes)"); return }
         #expect(copy.summary.contains("the same content as a file taken before"), "\(copy.summary)")
-        #expect(second.summary == "csv sales: 5 rows, 1 applied, 3 seen before, 0 refused, 1 by weight or measure (no units moved)", "\(second.summary)")
+        #expect(second.summary == "csv sales: 7 rows, 1 applied, 4 seen before, 1 refused, 1 by weight or measure (no units moved)", "\(second.summary)")
         #expect(try await hub.onHand("SHIRT-M") == 6, "nothing applied twice")
         #expect(try await hub.onHand("MUG") == 4)
         let done = try await hub.store.readStream(StreamID(trusted: "files/csv"), fromVersion: 1, limit: 10)
         #expect(done.count == 2, "one record per content taken")
+    }
+
+    /// The SKU caches are emptied when full, and every row of the batch still reaches the ledger or the report.
+    @Test func everyRowIsAppliedOrRefusedWhenTheSKUCachesOverflow() async throws {
+        let hub = try await Self.hub(batchSize: 2, skuCacheLimit: 3)
+        defer { try? FileManager.default.removeItem(at: hub.root) }
+        let asOf = Date().ISO8601Format()
+        let rows = (0..<12).map { "store-12,\(["SHIRT-M", "MUG", "HAT"][$0 % 3]),\($0),\(asOf)" }
+        try hub.put("location,sku,counted,as_of\n" + rows.joined(separator: "\n") + "\n", as: "counts.csv")
+        let outcomes = await hub.drop.settledScan()
+        guard case .processed(let report) = outcomes["counts.csv"] else { Issue.record("\(outcomes)"); return }
+        #expect(report.summary == "csv counts: 12 rows, 8 applied, 0 agreeing or seen before, 4 refused", "\(report.summary)")
+        #expect(try await hub.onHand("MUG") == 10, "the last MUG count")
     }
 
     @Test(arguments: [
@@ -129,10 +145,18 @@ import TillwireStorageSQLite
         let hub = try await Self.hub()
         defer { try? FileManager.default.removeItem(at: hub.root) }
         try hub.put(header.isEmpty ? "" : header + "store-12,SHIRT-M,1,2026-11-29T10:00:00Z\n", as: "bad.csv")
-        let outcomes = await hub.drop.scan()
+        let outcomes = await hub.drop.settledScan()
         guard case .rejected(let refused) = outcomes["bad.csv"] else { Issue.record("\(outcomes)"); return }
         #expect(refused.contains(reason), "\(refused)")
         #expect(try hub.text("rejected/bad.csv.reason.txt").contains(reason))
         #expect(try await hub.onHand("SHIRT-M") == 10, "nothing applied")
+    }
+}
+
+extension DropFolder {
+    /// Two scans, as the service makes them: the first sees the files, the second takes those unchanged since.
+    func settledScan() async -> [String: Outcome] {
+        let first = await scan()
+        return first.merging(await scan()) { earlier, _ in earlier }
     }
 }

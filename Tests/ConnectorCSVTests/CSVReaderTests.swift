@@ -42,6 +42,8 @@ import Testing
         #expect(records[5] == .malformed(line: 6, reason: "a quoted field is not closed by the end of the file"))
         guard case .malformed(4, let reason) = records[3] else { Issue.record("\(records[3])"); return }
         #expect(reason.contains("not UTF-8"))
+        // After text that follows a closing quote, a quoted line break further on does not end the dropped record.
+        #expect(Self.read("a,\"b\"x,\"note\nend\",5\nnext,1\n") == [.malformed(line: 1, reason: "text after a closing quote"), .fields(line: 3, ["next", "1"])])
         let long = Self.read("a\n\"" + String(repeating: "x", count: CSVReader.maximumRecordBytes + 10) + "\nb\n")
         guard case .malformed(2, let overflow) = long[1] else { Issue.record("\(long)"); return }
         #expect(overflow.contains("longer than"))

@@ -41,8 +41,11 @@ import TillwireStorageSQLite
         try put(day, as: "store12-again.xml.part", in: root)
         try put(day, as: "store12-fresh.xml", in: root, age: 0)
 
+        #expect(await drop.scan().isEmpty, "nothing is taken on its first sighting")
+        // A writer that stalled more than the settle time, then went on: not taken while it changes between scans.
+        try put(day.prefix(200), as: "store12-slow.xml", in: root)
         let outcomes = await drop.scan()
-        #expect(Set(outcomes.keys) == ["store12-2026-11-27.xml", "store12-cut.xml", "notes.txt"], "the .part file and the fresh one are left alone")
+        #expect(Set(outcomes.keys) == ["store12-2026-11-27.xml", "store12-cut.xml", "notes.txt"], "the .part file, the fresh one and the new one are left alone")
         guard case .processed(let report) = outcomes["store12-2026-11-27.xml"] else { Issue.record("\(outcomes)"); return }
         #expect(report.summary.contains("2 applied"), "\(report.summary)")
         #expect(try await store.position(sku: "SHIRT-M", location: "store-12").onHand == 9)
@@ -52,11 +55,12 @@ import TillwireStorageSQLite
         #expect(names(in: root.appendingPathComponent("rejected")) == ["notes.txt", "notes.txt.reason.txt", "store12-cut.xml", "store12-cut.xml.reason.txt"])
         let written = try String(contentsOf: root.appendingPathComponent("rejected/store12-cut.xml.reason.txt"), encoding: .utf8)
         #expect(written == reason + "\n")
-        #expect(names(in: root) == ["processed", "rejected", "store12-again.xml.part", "store12-fresh.xml"])
+        #expect(names(in: root) == ["processed", "rejected", "store12-again.xml.part", "store12-fresh.xml", "store12-slow.xml"])
+        try FileManager.default.removeItem(at: root.appendingPathComponent("store12-slow.xml"))
 
         // The same day under the same name again: applied nothing, kept beside the first.
         try put(day, as: "store12-2026-11-27.xml", in: root)
-        let again = await drop.scan()
+        let again = await drop.settledScan()
         guard case .processed(let second) = again["store12-2026-11-27.xml"] else { Issue.record("\(again)"); return }
         #expect(second.summary.contains("0 applied, 2 seen before"), "\(second.summary)")
         #expect(try await store.position(sku: "SHIRT-M", location: "store-12").onHand == 9, "nothing applied twice")
@@ -74,9 +78,17 @@ import TillwireStorageSQLite
         let last = try #require(text.range(of: "<RetailStoreID>12</RetailStoreID>", options: .backwards))
         #expect(text.range(of: "<RetailStoreID>12</RetailStoreID>")?.lowerBound != last.lowerBound, "the fixture has several transactions")
         try put(Data(text.replacingCharacters(in: last, with: "<RetailStoreID>99</RetailStoreID>").utf8), as: "mixed.xml", in: root)
-        let outcomes = await drop.scan()
+        let outcomes = await drop.settledScan()
         guard case .rejected(let reason) = outcomes["mixed.xml"] else { Issue.record("\(outcomes)"); return }
         #expect(reason.contains("store 99 is not a location of the hub"), "\(reason)")
         #expect(try await store.position(sku: "SHIRT-M", location: "store-12").onHand == 10, "nothing applied")
+    }
+}
+
+extension DropFolder {
+    /// Two scans, as the service makes them: the first sees the files, the second takes those unchanged since.
+    func settledScan() async -> [String: Outcome] {
+        let first = await scan()
+        return first.merging(await scan()) { earlier, _ in earlier }
     }
 }

@@ -36,7 +36,7 @@ import TillwireStorageSQLite
         let again = try await intake.apply(document)
         #expect(again == .init(applied: 0, duplicates: 2, recordedOnly: 2, unmeasuredLines: 1), "\(again)")
         #expect(try await store.position(sku: "SHIRT-M", location: "store-12").onHand == 9, "the same file again changes nothing")
-        let control = try await store.readStream(StreamID(trusted: "pos/12/2026-11-27"), fromVersion: 1, limit: 10)
+        let control = try await store.readStream(StreamID(trusted: "pos/store-12/2026-11-27"), fromVersion: 1, limit: 10)
         #expect(control.map(\.type) == [POSLogIntake.Recorded.eventType, POSLogIntake.Recorded.eventType], "the sign-off and the cancelled sale, once each")
     }
 
@@ -48,5 +48,28 @@ import TillwireStorageSQLite
         let otherSKU = try POSLogParser.parse(Data(text.replacingOccurrences(of: "<ItemID>SHIRT-M</ItemID>", with: "<ItemID>HAT</ItemID>").utf8))
         await #expect { try await intake.apply(otherSKU) } throws: { "\($0)".contains("SKU HAT is not a product") }
         #expect(try await store.position(sku: "SHIRT-M", location: "store-12").onHand == 10, "nothing applied")
+    }
+
+    @Test func aTransactionThatCannotBeRecordedRefusesTheDocumentBeforeAnyIsApplied() async throws {
+        let (store, intake) = try await hub()
+        let text = String(decoding: try POSLogParserTests.fixture("store12-v2.xml"), as: UTF8.self)
+        // The first transaction is fine; a later one returns two million shirts, more than one movement may carry.
+        let last = try #require(text.range(of: "<Quantity>1</Quantity>", options: .backwards))
+        let document = try POSLogParser.parse(Data(text.replacingCharacters(in: last, with: "<Quantity>2000000</Quantity>").utf8))
+        await #expect { try await intake.apply(document) } throws: { "\($0)".contains("cannot be recorded") }
+        #expect(try await store.position(sku: "SHIRT-M", location: "store-12").onHand == 10, "nothing applied, not even the first sale")
+        #expect(try await store.readStream(StreamID(trusted: "pos/store-12/2026-11-27"), fromVersion: 1, limit: 10).isEmpty)
+    }
+
+    @Test func aStoresKeyLearnsNothingOfOtherStores() async throws {
+        let (_, intake) = try await hub()
+        let text = String(decoding: try POSLogParserTests.fixture("store12-v2.xml"), as: UTF8.self)
+        let unknown = try POSLogParser.parse(Data(text.replacingOccurrences(of: "<RetailStoreID>12</RetailStoreID>", with: "<RetailStoreID>99</RetailStoreID>").utf8))
+        let onlyStore14: (LocationID) -> Bool = { $0 == "store-14" }
+        for document in [unknown, try POSLogParser.parse(Data(text.utf8))] {
+            await #expect { try await intake.apply(document, permitted: onlyStore14) } throws: { error in
+                (error as? POSLogIntakeError)?.kind == .forbidden
+            }
+        }
     }
 }

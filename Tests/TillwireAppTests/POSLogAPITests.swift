@@ -63,6 +63,7 @@ import TillwireStorage
                 ("not XML", fixture.keys["inventory"], #"{"movements":[]}"#, .unprocessableContent, "poslog-unreadable"),
                 ("an unknown SKU", fixture.keys["inventory"], Self.sale(store: "12", sequence: 6, sku: "HAT"), .unprocessableContent, "poslog-refused"),
                 ("an unknown store", fixture.keys["inventory"], Self.sale(store: "99", sequence: 7), .unprocessableContent, "poslog-refused"),
+                ("an unknown store, to a store's key", fixture.keys["store12"], Self.sale(store: "99", sequence: 8), .forbidden, "forbidden"),
             ] as [(String, String?, String, HTTPResponse.Status, String?)] {
                 let (status, problem) = try await post(client, key: key, body)
                 #expect(status == expected, "\(why): \(problem)")

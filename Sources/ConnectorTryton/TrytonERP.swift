@@ -15,6 +15,8 @@ public final class TrytonERP: ERPConnector {
         var party: (id: Int64, address: Int64)?
         var location: Int64?
         var currency: Currency?
+        var accounts: [String: (id: Int64, partyRequired: Bool)] = [:]
+        var journal: Int64?
     }
 
     let configuration: TrytonConfiguration

@@ -18,7 +18,10 @@ public struct TrytonConfiguration: Sendable, Equatable {
     /// The stock location (its code) snapshots are read at. Default `STO`, the stock module's storage location.
     public var stockLocation = "STO"
     /// The party (customer) sales released by the hub are made for: its name; created with an address if missing.
+    /// Journal lines on accounts that need a party (receivables) carry it too.
     public var party = "Tillwire channels"
+    /// The journal (its code) the hub's journal entries are posted in. Default `MISC`, the account module's general one.
+    public var journal = "MISC"
 
     public init(system: SystemID = "erp", url: String, database: String, username: String, password: String) {
         self.system = system

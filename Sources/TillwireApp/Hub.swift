@@ -160,7 +160,8 @@ public enum Hub {
         }
         var handlers: [any JobHandler] = [workflows, ReservationExpiry(service: inventory)] + (drill ? [Drill.Deliver()] : [])
         // Releases go to the ERP when one is configured (and its shipments are watched), else to the log.
-        let erp: (any ERPConnector)? = configuration.tryton.map { TrytonERP(configuration: $0) }
+        let tryton = configuration.tryton.map { TrytonERP(configuration: $0) }
+        let erp: (any ERPConnector)? = tryton
         handlers += OrderJobs.fulfilmentHandlers(orders, client: erp ?? LoggingFulfilment(logger: logger))
         if let erp {
             handlers.append(ERPShipmentWatch(erp: erp, orders: orders, logger: logger))
@@ -174,7 +175,9 @@ public enum Hub {
                          PricingPropagation.PushPrices(store: store, system: system, client: LoggingChannelOrders(logger: logger))]
         }
         handlers += [PricingPropagation.Window(store: store),
-                     Ledger.Post(store: store, system: configuration.finance.system, client: LoggingLedger(logger: logger)),
+                     // Journal entries go to the ERP when it is the finance system, else to the log.
+                     Ledger.Post(store: store, system: configuration.finance.system,
+                                 client: tryton.flatMap { $0.system == configuration.finance.system ? $0 : nil } ?? LoggingLedger(logger: logger)),
                      Ledger.CloseDay(store: store, ledger: ledger)]
         for channel in configuration.channels {
             // A shop's channel is published to the shop; the others to the log until their connectors land.

@@ -141,7 +141,7 @@ public struct HubConfiguration: Sendable, Equatable {
         "shopify.api_version", "shopify.poll_interval_seconds", "shopify.poll_overlap_seconds",
         "woocommerce.url", "woocommerce.channel", "woocommerce.consumer_key", "woocommerce.consumer_secret", "woocommerce.webhook_secret",
         "woocommerce.system", "woocommerce.poll_interval_seconds", "woocommerce.poll_overlap_seconds",
-        "tryton.url", "tryton.database", "tryton.username", "tryton.password", "tryton.stock_location", "tryton.party",
+        "tryton.url", "tryton.database", "tryton.username", "tryton.password", "tryton.stock_location", "tryton.party", "tryton.journal",
         "tryton.pull_interval_seconds", "tryton.stock_hub_location", "tryton.price_lists",
         "drop.folder", "drop.scan_seconds",
     ] + Scope.known.map { "api.scope_rates.\($0)" } + accountKeys.map { "finance.accounts.\($0.key)" }
@@ -387,6 +387,7 @@ public struct HubConfiguration: Sendable, Equatable {
                                              password: try erp.required("password"))
             if let location = value("tryton.stock_location")?.value { tryton.stockLocation = location }
             if let party = value("tryton.party")?.value { tryton.party = party }
+            if let journal = value("tryton.journal")?.value { tryton.journal = journal }
             if let seconds = try integer("tryton.pull_interval_seconds", in: 0...86_400) {
                 guard seconds == 0 || seconds >= 60 else { throw fail("tryton.pull_interval_seconds", "must be 0 (never) or at least 60, got \(seconds)") }
                 configuration.erpPullEnabled = seconds > 0

@@ -1,4 +1,4 @@
-import ConnectorTryton
+@testable import ConnectorTryton
 import Foundation
 import Testing
 import TillwireConnectors
@@ -89,6 +89,80 @@ import TillwireStorageSQLite
         let commit = try await pull.handle(job)
         #expect(commit.events.map(\.event.type) == [ERPMasterPull.PullFailed.eventType])
         #expect(commit.jobs.map(\.kind) == [pull.kind] && (commit.jobs.first?.runAt ?? .distantPast) > Date().addingTimeInterval(800), "the next pull, an interval later")
+    }
+
+    /// The peer's chart: receivable 1.2.1 (needs a party), revenue 4.1.1, taxes 2.2.3.
+    static func entry(_ id: String, _ kind: JournalEntry.Kind, day: String, location: LocationID?, debit: [(String, Int64)], credit: [(String, Int64)]) throws -> JournalEntry {
+        try JournalEntry(id: id, kind: kind, currency: .usd, businessDay: day, location: location, channel: location == nil ? "web" : nil,
+                         lines: debit.map { JournalLine(account: $0.0, debit: $0.1) } + credit.map { JournalLine(account: $0.0, credit: $0.1) },
+                         sources: [JournalSource(.order, id)], memo: "test \(id)")
+    }
+
+    static var yesterday: String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let day = calendar.dateComponents([.year, .month, .day], from: Date().addingTimeInterval(-86_400))
+        return String(format: "%04d-%02d-%02d", day.year ?? 0, day.month ?? 0, day.day ?? 0)
+    }
+
+    /// A store's day posted as one summary move, a channel's refund (the credit note of a return) as its own move, each
+    /// once: a post retried after Tryton accepted it, or cut short before Tryton's post, finds the move and makes no second.
+    @Test func aStoreDayAndARefundArePostedToTrytonOnce() async throws {
+        let (erp, rpc) = try await seeded([])
+        let store = try SQLiteStore.inMemory()
+        _ = try await store.migrate()
+        _ = try await store.commit(Commit(catalog: [.putLocation(try Location(id: "store-12", kind: .store, name: "Camden"))]))
+        var policy = Ledger.Policy()
+        policy.dailyLocations = ["store-12"]
+        policy.dayCloseDelay = .seconds(0)
+        let ledger = Ledger(policy: policy)
+        let day = Self.yesterday
+        let run = UUID().uuidString.prefix(8)
+        let entries = [
+            try Self.entry("je-sale-\(run)-1", .sale, day: day, location: "store-12", debit: [("1.2.1", 12_000)], credit: [("4.1.1", 10_000), ("2.2.3", 2_000)]),
+            try Self.entry("je-sale-\(run)-2", .sale, day: day, location: "store-12", debit: [("1.2.1", 6_000)], credit: [("4.1.1", 5_000), ("2.2.3", 1_000)]),
+            try Self.entry("je-refund-\(run)", .refund, day: day, location: nil, debit: [("4.1.1", 2_500), ("2.2.3", 500)], credit: [("1.2.1", 3_000)]),
+        ]
+        for entry in entries {
+            var commit = Commit()
+            try ledger.book(entry, into: &commit, correlation: CorrelationID(trusted: "test/\(entry.id)"), causation: nil, at: Date())
+            _ = try await store.commit(commit)
+        }
+        let logger = Logger(label: "tryton-ledger-test")
+        let worker = JobWorker(store: store, handlers: [Ledger.CloseDay(store: store, ledger: ledger), Ledger.Post(store: store, system: erp.system, client: erp)],
+                               logger: logger)
+        for _ in 0..<20 where try await worker.runOnce() > 0 {}
+
+        let storeDay = try await store.journalRows(location: "store-12", businessDay: day)
+        let summary = try #require(storeDay.first { $0.kind == .summary }, "\(storeDay)")
+        #expect(storeDay.filter { $0.kind == .sale }.allSatisfy { $0.summary == summary.id && $0.document == nil }, "the sales go in the day's summary: \(storeDay)")
+        let refund = try #require(try await store.journalRows(location: nil, businessDay: day).first { $0.id == "je-refund-\(run)" })
+        for (row, total) in [(summary, "180.00"), (refund, "30.00")] {
+            let document = try #require(row.document, "\(row.id) is posted")
+            #expect(document.hasPrefix("move-"))
+            let moves = try await erp.rows("model.account.move.search_read", [[["description", "=", "tillwire:\(row.id)"]], 0, 10, NSNull(), ["state", "number", "lines"]])
+            #expect(moves.count == 1 && moves.first?["state"] as? String == "posted" && "move-\(moves.first?["number"] as? String ?? "")" == document, "\(moves)")
+            let lines = try await erp.rows("model.account.move.line.search_read", [[["move", "=", TrytonRPC.integer(moves.first?["id"]) ?? 0]], 0, 10, NSNull(), ["debit", "credit", "party"]])
+            let debits = lines.compactMap { TrytonRPC.decimalText($0["debit"]) }.compactMap { try? Money(parsing: $0, currency: .usd) }.reduce(0) { $0 + $1.minorUnits }
+            let credits = lines.compactMap { TrytonRPC.decimalText($0["credit"]) }.compactMap { try? Money(parsing: $0, currency: .usd) }.reduce(0) { $0 + $1.minorUnits }
+            #expect(debits == credits && Money(minorUnits: debits, currency: .usd).decimalString == total, "\(row.id): \(lines)")
+        }
+
+        // Tryton accepted the refund's post and the answer was lost: the retry finds it.
+        #expect(try await erp.post(entries[2], reference: "tillwire:je-refund-\(run)") == refund.document)
+        // A post cut short after the move was made, before Tryton's post: found as a draft, posted, not made again.
+        let draftReference = "tillwire:je-draft-\(run)"
+        let journal = try await erp.journalID()
+        let period = try await erp.period(on: day, date: try TrytonERP.date(day))
+        _ = try await rpc.call("model.account.move.create", [[["journal": journal, "period": period, "date": try TrytonERP.date(day), "description": draftReference,
+                                                               "lines": [["create", [["account": try await erp.account("4.1.1").id, "debit": ["__class__": "Decimal", "decimal": "1.00"], "credit": ["__class__": "Decimal", "decimal": "0"]],
+                                                                                     ["account": try await erp.account("2.2.3").id, "debit": ["__class__": "Decimal", "decimal": "0"], "credit": ["__class__": "Decimal", "decimal": "1.00"]]]]]] as [String: Any]]])
+        let draft = try #require(try await erp.find(reference: draftReference))
+        #expect(try await erp.post(try Self.entry("je-draft-\(run)", .sale, day: day, location: nil, debit: [("4.1.1", 100)], credit: [("2.2.3", 100)]), reference: draftReference) == draft)
+        #expect(try await erp.rows("model.account.move.search_read", [[["description", "=", draftReference]], 0, 10, NSNull(), ["state"]]).map { $0["state"] as? String } == ["posted"])
+
+        await #expect { try await erp.post(try Self.entry("je-bad-\(run)", .sale, day: day, location: nil, debit: [("9.9.9", 100)], credit: [("4.1.1", 100)]), reference: "tillwire:je-bad-\(run)") }
+            throws: { "\($0)".contains("no open account with code 9.9.9") }
     }
 
     @Test func aReleaseIsOneConfirmedSaleHoweverOftenItIsRetriedAndItsShipmentComesBack() async throws {

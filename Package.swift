@@ -140,7 +140,7 @@ let package = Package(
         // so that it is an ordinary library; failures are thrown as ConformanceFailure.
         // The fake platforms (Shopify) are local HTTP servers that speak the platform's documented protocol.
         .target(name: "TillwireTesting", dependencies: [
-            "TillwireStorage", "TillwireDomain", "TillwireConnectors",
+            "TillwireStorage", "TillwireDomain", "TillwireEngine", "TillwireConnectors",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
@@ -173,7 +173,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ConnectorTrytonTests", dependencies: [
-            "ConnectorTryton", "TillwireConnectors", "TillwireDomain", "TillwireEngine", "TillwireStorage", "TillwireStorageSQLite",
+            "ConnectorTryton", "TillwireConnectors", "TillwireTesting", "TillwireDomain", "TillwireEngine", "TillwireStorage", "TillwireStorageSQLite",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ConnectorPOSLogTests", dependencies: [

@@ -108,3 +108,22 @@ extension TrytonERP: LedgerClient {
         return (id, partyRequired)
     }
 }
+
+extension TrytonERP: LedgerReader {
+    /// The posted move of `reference` and its debits; nil when Tryton has none, or only a draft.
+    public func document(reference: String) async throws -> LedgerDocument? {
+        let currency = try await companyCurrency()
+        let moves = try await rows("model.account.move.search_read", [[["description", "=", Self.description(reference)], ["state", "=", "posted"]], 0, 1,
+                                                                      [["id", "ASC"]], ["number"]])
+        guard let move = moves.first, let id = TrytonRPC.integer(move["id"]), let number = move["number"] as? String else { return nil }
+        let lines = try await rows("model.account.move.line.search_read", [[["move", "=", id]], 0, NSNull(), NSNull(), ["debit"]])
+        var total: Int64 = 0
+        for line in lines {
+            guard let text = TrytonRPC.decimalText(line["debit"]), let debit = try? Money(parsing: Self.trimmed(text, currency), currency: currency) else {
+                throw JobError.terminal("tryton move \(number) has a debit that is not an amount in \(currency.code)")
+            }
+            total += debit.minorUnits
+        }
+        return LedgerDocument(document: "move-\(number)", total: total)
+    }
+}

@@ -12,7 +12,7 @@ public enum HubRouter {
     public static func build(
         store: any Store, metrics: PrometheusCollectorRegistry, api: APIPolicy = APIPolicy(), inventory: InventoryService? = nil,
         systems: SystemGate? = nil, orders: OrderService? = nil, returns: ReturnService? = nil, pricing: PricingService? = nil,
-        webhooks: [any WebhookReceiver] = []
+        webhooks: [any WebhookReceiver] = [], erpDiff: ERPDiff? = nil
     ) -> Router<HubRequestContext> {
         let inventory = inventory ?? InventoryService(store: store)
         let router = Router(context: HubRequestContext.self)
@@ -75,6 +75,7 @@ public enum HubRouter {
         OrderRoutes.add(to: v1, service: orders, store: store)
         ReturnRoutes.add(to: v1, returns: returns ?? ReturnService(store: store, orders: orders), orders: orders, store: store)
         PricingRoutes.add(to: v1, service: pricing ?? PricingService(store: store))
+        ERPDiffRoutes.add(to: v1, diff: erpDiff)
         WebhookRoutes.add(to: router, receivers: webhooks, maxBodyBytes: api.maxBodyBytes)
         table.record(router.routes.map { ("\($0.path)", $0.method.rawValue) })
         return router

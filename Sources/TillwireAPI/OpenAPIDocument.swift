@@ -1139,6 +1139,23 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/v1/finance/erp-diff": {
+      "get": {
+        "summary": "During an ERP migration: where the shadow ERP disagrees with the primary over the journal entries posted on some business days (missing documents, different totals), asking both ERPs (scope finance:read). 409 when no shadow ERP is configured.",
+        "parameters": [
+          {"name": "from", "in": "query", "required": true, "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}},
+          {"name": "to", "in": "query", "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}}
+        ],
+        "responses": {
+          "200": {"description": "The comparison.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ERPDiff"}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "409": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
     "/v1/finance/reconciliation": {
       "get": {
         "summary": "One location's business day in finance: the source documents' totals per tender and tax rate against what was booked and what was posted, and every document that differs (scope finance:read). Without location: the channels' entries that have none.",
@@ -1681,6 +1698,26 @@ enum OpenAPIDocument {
               "type": "integer",
               "description": "Lines sold or returned by weight or measure: no units moved (the hub counts pieces)."
             }
+          }
+        },
+        "ERPDiff": {
+          "type": "object",
+          "required": ["primary", "shadow", "from", "to", "compared", "agreeing", "not_posted_yet", "truncated", "differences"],
+          "properties": {
+            "primary": {"type": "string"},
+            "shadow": {"type": "string"},
+            "from": {"type": "string"},
+            "to": {"type": "string"},
+            "compared": {"type": "integer"},
+            "agreeing": {"type": "integer"},
+            "not_posted_yet": {"type": "integer"},
+            "truncated": {"type": "boolean", "description": "More posted entries than one comparison takes (500): narrow the days."},
+            "differences": {"type": "array", "items": {"type": "object", "required": ["entry", "business_day", "currency", "hub_total", "problem"], "properties": {
+              "entry": {"type": "string"}, "business_day": {"type": "string"}, "location": {"type": ["string", "null"]}, "currency": {"type": "string"},
+              "hub_total": {"type": "string"},
+              "primary": {"oneOf": [{"type": "null"}, {"type": "object", "required": ["document", "total"], "properties": {"document": {"type": "string"}, "total": {"type": "string"}}}]},
+              "shadow": {"oneOf": [{"type": "null"}, {"type": "object", "required": ["document", "total"], "properties": {"document": {"type": "string"}, "total": {"type": "string"}}}]},
+              "problem": {"type": "string", "enum": ["missing in the shadow", "missing in the primary", "totals differ", "the primary's total differs from the hub's"]}}}}
           }
         },
         "BatchResult": {

@@ -45,6 +45,29 @@ public enum Hub {
         return store
     }
 
+    /// The comparison of the primary ERP with the shadow during a migration; nil without a shadow.
+    static func erpDiff(store: any Store, primary: TrytonERP?, shadow: TrytonERP?) -> ERPDiff? {
+        guard let primary, let shadow else { return nil }
+        return ERPDiff(store: store, primary: (primary.system, primary), shadow: (shadow.system, shadow))
+    }
+
+    /// `tillwire erp-diff`: the comparison over business days `from` … `to`.
+    public static func erpDiffReport(_ configuration: HubConfiguration, from: String, to: String, logger: Logger) async throws -> ERPDiff.Report {
+        guard let primary = configuration.tryton, let shadow = configuration.trytonShadow else {
+            throw ConfigurationError(key: "tryton_shadow.url", origin: "configuration", reason: "no shadow ERP is configured (tryton_shadow.*): there is nothing to compare the primary with")
+        }
+        let store = try await openStore(configuration, logger: logger)
+        do {
+            let primaryERP = TrytonERP(configuration: primary), shadowERP = TrytonERP(configuration: shadow)
+            let report = try await ERPDiff(store: store, primary: (primaryERP.system, primaryERP), shadow: (shadowERP.system, shadowERP)).run(from: from, to: to)
+            try await store.close()
+            return report
+        } catch {
+            try? await store.close()
+            throw error
+        }
+    }
+
     /// What takes files from legacy systems, in the drop folder and `tillwire import`: POSLog and CSV.
     public static func fileIntakes(store: any Store, inventory: InventoryService) -> [any FileIntake] {
         [POSLogIntake(store: store, inventory: inventory), CSVIntake(store: store, inventory: inventory)]
@@ -129,9 +152,15 @@ public enum Hub {
             ])
         }
         let webhooks = connectors.compactMap { $0.webhookReceiver(store: store) }
+        // The ERP, and during a migration the shadow ERP its journal postings are copied to (docs/erp-migration.md).
+        let tryton = configuration.tryton.map { TrytonERP(configuration: $0) }
+        let shadow = configuration.trytonShadow.map { TrytonERP(configuration: $0) }
+        if let tryton, let shadow {
+            logger.info("erp migration: journal postings go to the primary, then the shadow", metadata: ["primary": "\(tryton.system)", "shadow": "\(shadow.system)"])
+        }
         let router = HubRouter.build(store: store, metrics: registry, api: configuration.api, inventory: inventory, systems: systems,
                                      orders: orders, returns: returns, pricing: PricingService(store: store, policy: pricingPolicy),
-                                     webhooks: webhooks)
+                                     webhooks: webhooks, erpDiff: erpDiff(store: store, primary: tryton, shadow: shadow))
         if drill {
             Drill.addRoutes(to: router, store: store)
             logger.warning("fault-drill workload enabled: POST /drill/messages is unauthenticated; not for business data")
@@ -160,7 +189,6 @@ public enum Hub {
         }
         var handlers: [any JobHandler] = [workflows, ReservationExpiry(service: inventory)] + (drill ? [Drill.Deliver()] : [])
         // Releases go to the ERP when one is configured (and its shipments are watched), else to the log.
-        let tryton = configuration.tryton.map { TrytonERP(configuration: $0) }
         let erp: (any ERPConnector)? = tryton
         handlers += OrderJobs.fulfilmentHandlers(orders, client: erp ?? LoggingFulfilment(logger: logger))
         if let erp {
@@ -177,7 +205,8 @@ public enum Hub {
         handlers += [PricingPropagation.Window(store: store),
                      // Journal entries go to the ERP when it is the finance system, else to the log.
                      Ledger.Post(store: store, system: configuration.finance.system,
-                                 client: tryton.flatMap { $0.system == configuration.finance.system ? $0 : nil } ?? LoggingLedger(logger: logger)),
+                                 client: tryton.flatMap { $0.system == configuration.finance.system ? $0 : nil } ?? LoggingLedger(logger: logger),
+                                 shadow: shadow?.system),
                      Ledger.CloseDay(store: store, ledger: ledger)]
         for channel in configuration.channels {
             // A shop's channel is published to the shop; the others to the log until their connectors land.
@@ -185,6 +214,7 @@ public enum Hub {
             handlers.append(ChannelAvailabilityJob(policy: channel, store: store, publisher: publisher))
         }
         handlers += connectors.flatMap { $0.intakeHandlers(orders: orders, store: store, logger: logger) }
+        if let shadow { handlers.append(Ledger.ShadowPost(store: store, system: shadow.system, client: shadow)) }
         let worker = JobWorker(
             store: store, handlers: handlers, configuration: .init(concurrency: configuration.workerConcurrency, lease: configuration.workerLease),
             gate: systems, logger: logger)

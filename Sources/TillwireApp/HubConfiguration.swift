@@ -112,6 +112,11 @@ public struct HubConfiguration: Sendable, Equatable {
     /// where the ERP's list prices are the prices; default none).
     public var erpPull = ERPMasterPull.Policy()
     public var erpPullEnabled = true
+    /// `tryton_shadow.*`: during an ERP migration, a second Tryton every journal entry is also posted to after the
+    /// primary (`tryton.*`) took it; `tillwire erp-diff` compares them (docs/erp-migration.md). Keys as `tryton.*`
+    /// (`url`, `database`, `username`, `password`, `party`, `journal`) and `system` (default `erp-shadow`); the
+    /// password in `TILLWIRE_TRYTON_SHADOW_PASSWORD`. Needs `finance.system` to be the primary's. Default: none.
+    public var trytonShadow: TrytonConfiguration?
     /// `drop.folder`: a folder watched for files from legacy systems, POSLog (`*.xml`) and CSV (`*.csv`), each applied
     /// once and moved to `processed/` or, refused with its reason, to `rejected/` (docs/connectors/poslog.md, csv.md).
     /// `drop.scan_seconds`: how often it is looked at (default 2). Default: no drop folder.
@@ -143,6 +148,8 @@ public struct HubConfiguration: Sendable, Equatable {
         "woocommerce.system", "woocommerce.poll_interval_seconds", "woocommerce.poll_overlap_seconds",
         "tryton.url", "tryton.database", "tryton.username", "tryton.password", "tryton.stock_location", "tryton.party", "tryton.journal",
         "tryton.pull_interval_seconds", "tryton.stock_hub_location", "tryton.price_lists",
+        "tryton_shadow.url", "tryton_shadow.database", "tryton_shadow.username", "tryton_shadow.password", "tryton_shadow.system",
+        "tryton_shadow.party", "tryton_shadow.journal",
         "drop.folder", "drop.scan_seconds",
     ] + Scope.known.map { "api.scope_rates.\($0)" } + accountKeys.map { "finance.accounts.\($0.key)" }
 
@@ -446,6 +453,20 @@ public struct HubConfiguration: Sendable, Equatable {
         }
         if let days = try integer("retention.finished_workflows_days", in: 0...36_500) {
             configuration.retention.finishedWorkflows = days == 0 ? nil : .seconds(days * 86_400)
+        }
+        if let shadow = section("tryton_shadow") {
+            guard let primary = configuration.tryton else { throw fail("tryton_shadow.url", "a shadow ERP needs the primary one: set tryton.* too") }
+            let system = value("tryton_shadow.system") == nil ? SystemID(trusted: "erp-shadow") : try shadow.system()
+            var tryton = TrytonConfiguration(system: system, url: try shadow.url(example: "https://new-erp.example.com:8000"),
+                                             database: try shadow.required("database"), username: try shadow.required("username"),
+                                             password: try shadow.required("password"))
+            if let party = value("tryton_shadow.party")?.value { tryton.party = party }
+            if let journal = value("tryton_shadow.journal")?.value { tryton.journal = journal }
+            guard system != primary.system else { throw fail("tryton_shadow.system", "is the primary's system (\(primary.system)); the shadow needs its own") }
+            guard configuration.finance.system == primary.system else {
+                throw fail("tryton_shadow.url", "a shadow ERP takes the primary's journal postings: finance.system must be the primary's system (\(primary.system)), it is \(configuration.finance.system)")
+            }
+            configuration.trytonShadow = tryton
         }
         return configuration
     }

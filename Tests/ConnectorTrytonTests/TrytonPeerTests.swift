@@ -7,6 +7,7 @@ import TillwireEngine
 import Logging
 import TillwireStorage
 import TillwireStorageSQLite
+import TillwireTesting
 
 /// The Tryton connector against a REAL Tryton 8.2 (../shared/peers/tryton, installed and started by scripts/test on
 /// its pristine database): products and prices pulled, a stock snapshot read, an order released as a confirmed sale
@@ -163,6 +164,48 @@ import TillwireStorageSQLite
 
         await #expect { try await erp.post(try Self.entry("je-bad-\(run)", .sale, day: day, location: nil, debit: [("9.9.9", 100)], credit: [("4.1.1", 100)]), reference: "tillwire:je-bad-\(run)") }
             throws: { "\($0)".contains("no open account with code 9.9.9") }
+    }
+
+    /// An ERP migration's shadow run: every entry the primary (the real Tryton) takes goes to the shadow too, the
+    /// primary's document is the hub's, and the diff shows the entry the shadow refused and the one it booked with
+    /// another total; seen from the other side (after a cut-over), the first is missing in the primary.
+    @Test func aShadowERPGetsEveryPostingAndTheDiffShowsWhereItDisagrees() async throws {
+        let (erp, _) = try await seeded([])
+        let shadow = MemoryLedger()
+        let store = try SQLiteStore.inMemory()
+        _ = try await store.migrate()
+        let ledger = Ledger()
+        let day = Self.yesterday
+        let run = UUID().uuidString.prefix(8)
+        let entries = try (1...3).map { try Self.entry("je-sale-\(run)-m\($0)", .sale, day: day, location: nil, debit: [("1.2.1", Int64($0) * 1_000)], credit: [("4.1.1", Int64($0) * 1_000)]) }
+        shadow.refuse(reference: Ledger.Post.reference(entries[1]))
+        shadow.skew(reference: Ledger.Post.reference(entries[2]), by: 1)
+        for entry in entries {
+            var commit = Commit()
+            try ledger.book(entry, into: &commit, correlation: CorrelationID(trusted: "test/\(entry.id)"), causation: nil, at: Date())
+            _ = try await store.commit(commit)
+        }
+        let worker = JobWorker(store: store, handlers: [Ledger.Post(store: store, system: erp.system, client: erp, shadow: "erp-shadow"),
+                                                        Ledger.ShadowPost(store: store, system: "erp-shadow", client: shadow)],
+                               logger: Logger(label: "migration-test"))
+        for _ in 0..<20 where try await worker.runOnce() > 0 {}
+
+        let rows = try await store.journalRows(location: nil, businessDay: day)
+        #expect(rows.count == 3 && rows.allSatisfy { $0.document?.hasPrefix("move-") == true }, "the primary's documents are the hub's: \(rows)")
+        #expect(shadow.posts == 2, "the shadow took the two it did not refuse")
+        let dead = try await store.deadJobs(matching: DeadJobFilter(kind: Ledger.shadowPostKind("erp-shadow")))
+        #expect(dead.count == 1, "the refused one is the shadow's dead letter, not the primary's")
+
+        let report = try await ERPDiff(store: store, primary: (erp.system, erp), shadow: ("erp-shadow", shadow)).run(from: day, to: day)
+        #expect(report.compared == 3 && report.notPostedYet == 0, "\(report)")
+        #expect(report.differences.map(\.entry) == [entries[1].id, entries[2].id], "\(report.differences)")
+        #expect(report.differences.map(\.problem) == ["missing in the shadow", "totals differ"])
+        #expect(report.differences[1].primary?.total == 3_000 && report.differences[1].shadow?.total == 3_001)
+        #expect(report.text().contains("3 entries compared, 1 agree, 2 differ"), "\(report.text())")
+
+        // After the cut-over the shadow is the primary: the entry it never had is missing there.
+        let after = try await ERPDiff(store: store, primary: ("erp-shadow", shadow), shadow: (erp.system, erp)).run(from: day, to: day)
+        #expect(after.differences.map(\.problem) == ["missing in the primary", "totals differ"], "\(after.differences)")
     }
 
     @Test func aReleaseIsOneConfirmedSaleHoweverOftenItIsRetriedAndItsShipmentComesBack() async throws {

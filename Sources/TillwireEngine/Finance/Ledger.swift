@@ -170,13 +170,16 @@ public struct Ledger: Sendable, Hashable {
         let store: any Store
         let system: SystemID
         let client: any LedgerClient
+        /// During an ERP migration, the shadow ERP each posted entry goes to next (`Ledger.ShadowPost`).
+        let shadow: SystemID?
         let now: @Sendable () -> Date
         public var kind: String { Ledger.postKind(system) }
 
-        public init(store: any Store, system: SystemID, client: any LedgerClient, now: @escaping @Sendable () -> Date = Date.init) {
+        public init(store: any Store, system: SystemID, client: any LedgerClient, shadow: SystemID? = nil, now: @escaping @Sendable () -> Date = Date.init) {
             self.store = store
             self.system = system
             self.client = client
+            self.shadow = shadow
             self.now = now
         }
 
@@ -202,6 +205,7 @@ public struct Ledger: Sendable, Hashable {
                                      payload: JournalPosted(system: system, document: document ?? "", found: found))
             var commit = Commit(events: [EventAppend(event, expected: .exactly(1))])
             commit.journal = [.posted(id: id, document: document ?? "", at: at)]
+            if let shadow { commit.jobs.append(Ledger.shadowJob(id, shadow: shadow, at: at)) }
             return commit
         }
     }

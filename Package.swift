@@ -181,7 +181,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"), "TillwireEngine", "TillwireStorage", "TillwireStorageSQLite", "TillwireDomain",
         ], exclude: ["Fixtures"]),
         .testTarget(name: "ConnectorCSVTests", dependencies: [
-            "ConnectorCSV", "TillwireConnectors", "TillwireEngine", "TillwireStorage", "TillwireStorageSQLite", "TillwireDomain",
+            "ConnectorCSV", "TillwireConnectors", "TillwireTesting", "TillwireEngine", "TillwireStorage", "TillwireStorageSQLite", "TillwireDomain",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "TillwireAppTests", dependencies: [

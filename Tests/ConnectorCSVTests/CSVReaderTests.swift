@@ -1,6 +1,7 @@
 import ConnectorCSV
 import Foundation
 import Testing
+import TillwireTesting
 
 /// The CSV reader: RFC 4180 quoting, line ends, a byte order mark, and bad rows reported with their line while
 /// reading goes on; the same records whatever the size of the pieces the bytes arrive in; no crash and no hang on
@@ -54,7 +55,7 @@ import Testing
     /// a valid file. Each is read whole and in random pieces: no crash, the same records either way, and every
     /// malformed record carries a line within the input.
     @Test func malformedVariantsGiveTheSameRecordsInAnyPiecesAndNeverCrash() {
-        var random = SplitMix(seed: 20261129)
+        var random = SeededGenerator(seed: 20261129)
         let base = Array("store,workstation,business_day,transaction,line,sku,quantity\n12,3,2026-11-29,1045,1,SHIRT-M,2\n12,3,2026-11-29,\"10,46\",1,\"MUG \"\"large\"\"\",-1\r\n".utf8)
         let specials: [UInt8] = [0x22, 0x2C, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF, 0xFF, 0x00, 0xC3]
         for _ in 0..<10_000 {
@@ -78,18 +79,5 @@ import Testing
                 if case .malformed(let line, _) = record { #expect((1...lines).contains(line), "\(record) in \(bytes)") }
             }
         }
-    }
-}
-
-/// A small seeded generator (SplitMix64), so that a failure can be replayed.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -2,12 +2,13 @@ import Foundation
 import TillwireDomain
 import TillwireEngine
 
-/// The hub's journal entries posted to Tryton as account moves: one posted `account.move` per entry, in the journal
-/// `tryton.journal` (`MISC`) and the open period of the entry's business day, its lines on the accounts whose codes the
-/// entry names (`finance.accounts.*` are Tryton's account codes), with the party `tryton.party` on accounts that need
-/// one. The move's `description` carries the hub's reference (`tillwire:<entry id>`): a post that Tryton accepted before
-/// its answer was lost is found there, and a move left in draft by a post cut short is posted then, not made again.
-/// The document id is the move's number (`move-<number>`).
+/// The hub's journal entries posted to Tryton: a refund as a posted credit note (`postCreditNote`), any other entry as
+/// a posted `account.move` in the journal `tryton.journal` (`MISC`) and the open period of the entry's business day,
+/// its lines on the accounts whose codes the entry names (`finance.accounts.*` are Tryton's account codes), with the
+/// party `tryton.party` on accounts that need one. The hub's reference (`tillwire:<entry id>`) is the move's
+/// `description` or the credit note's `reference`: a post that Tryton accepted before its answer was lost is found
+/// there, and a document left in draft by a post cut short is posted then, not made again. The document id is
+/// `move-<number>` or `credit-note-<number>`.
 extension TrytonERP: LedgerClient {
     public func post(_ entry: JournalEntry, reference: String) async throws -> String {
         if let existing = try await find(reference: reference) { return existing }
@@ -20,6 +21,7 @@ extension TrytonERP: LedgerClient {
         guard entry.lines.reduce(0, { $0 + $1.debit }) == entry.lines.reduce(0, { $0 + $1.credit }) else {
             throw JobError.terminal("journal entry \(entry.id) does not balance")
         }
+        if entry.kind == .refund { return try await postCreditNote(entry, reference: reference, currency: currency) }
         let date = try Self.date(entry.businessDay)
         let period = try await period(on: entry.businessDay, date: date)
         let journal = try await journalID()
@@ -45,6 +47,7 @@ extension TrytonERP: LedgerClient {
     }
 
     public func find(reference: String) async throws -> String? {
+        if let invoice = try await creditNoteID(reference: reference) { return try await postedCreditNote(invoice) }
         let moves = try await rows("model.account.move.search_read", [[["description", "=", Self.description(reference)]], 0, 2, [["id", "ASC"]], ["state"]])
         guard let first = moves.first, let id = TrytonRPC.integer(first["id"]) else { return nil }
         return try await posted(id)
@@ -52,6 +55,105 @@ extension TrytonERP: LedgerClient {
 
     /// The reference as the move keeps it (the hub's references start with `tillwire:`).
     static func description(_ reference: String) -> String { reference }
+
+    // MARK: Credit notes
+
+    /// A refund as Tryton's credit note: a customer invoice of negative lines, posted. Its lines are the entry's debit
+    /// lines without a tax rate (on revenue accounts: sales returns, shipping refunded), its manual taxes the debit
+    /// lines with one, its account the party's receivable. A refund paid out from another account than the receivable
+    /// (a tender's own account) first gets a move from the receivable to that account (`<reference>:payout`), so the
+    /// two together book exactly the hub's entry. The invoice's `reference` is the hub's; it is made last, so a post
+    /// cut short between the two finds the payout done and makes only the invoice.
+    func postCreditNote(_ entry: JournalEntry, reference: String, currency: Currency) async throws -> String {
+        let (party, address) = try await partyAndAddress()
+        let receivable = try await receivableAccount(party: party)
+        let date = try Self.date(entry.businessDay)
+        func decimal(_ units: Int64) -> [String: Any] { ["__class__": "Decimal", "decimal": Money(minorUnits: units, currency: currency).decimalString] }
+
+        var payouts: [(id: Int64, amount: Int64)] = []
+        for line in entry.lines where line.credit > 0 {
+            let account = try await account(line.account)
+            if account.id != receivable { payouts.append((account.id, line.credit)) }
+        }
+        if !payouts.isEmpty {
+            let payout = reference + ":payout"
+            if let move = ids(try await rpc.call("model.account.move.search", [[["description", "=", payout]], 0, 1, [["id", "ASC"]]])).first {
+                _ = try await posted(move)
+            } else {
+                let journal = try await journalID()
+                let period = try await period(on: entry.businessDay, date: date)
+                let lines: [[String: Any]] = [["account": receivable, "party": party, "debit": decimal(payouts.reduce(0) { $0 + $1.amount }), "credit": decimal(0),
+                                               "description": "refund paid out"]]
+                    + payouts.map { ["account": $0.id, "debit": decimal(0), "credit": decimal($0.amount), "description": "refund paid out"] }
+                let created = try await rpc.call("model.account.move.create", [[[
+                    "journal": journal, "period": period, "date": date, "description": payout, "lines": [["create", lines]],
+                ] as [String: Any]]])
+                guard let move = ids(created).first else { throw JobError.terminal("tryton account.move.create answered no id") }
+                _ = try await posted(move)
+            }
+        }
+
+        var lines: [[String: Any]] = []
+        var taxes: [[String: Any]] = []
+        let net = entry.lines.filter { $0.debit > 0 && $0.taxRate == nil }.reduce(0) { $0 + $1.debit }
+        for line in entry.lines where line.debit > 0 {
+            let account = try await account(line.account)
+            let text = String((line.memo ?? entry.memo).prefix(200))
+            if let rate = line.taxRate {
+                taxes.append(["manual": true, "account": account.id, "description": "Tax \(Decimal(rate) / 100)% (\(text))",
+                              "base": decimal(-net), "amount": decimal(-line.debit)])
+            } else {
+                lines.append(["account": account.id, "description": text, "quantity": -1, "unit_price": decimal(line.debit)])
+            }
+        }
+        guard !lines.isEmpty else { throw JobError.terminal("refund \(entry.id) has no line to credit: nothing for a credit note") }
+        let created = try await rpc.call("model.account.invoice.create", [[[
+            "type": "out", "party": party, "invoice_address": address, "account": receivable, "journal": try await invoiceJournalID(),
+            "reference": reference, "description": String(entry.memo.prefix(200)),
+            // Not invoice_date: Tryton refuses an invoice dated before one already numbered; the accounting date puts
+            // the move on the business day and in its period, and the invoice date becomes the day of posting.
+            "accounting_date": date,
+            "lines": [["create", lines]], "taxes": [["create", taxes]],
+        ] as [String: Any]]])
+        guard let invoice = ids(created).first else { throw JobError.terminal("tryton account.invoice.create answered no id") }
+        return try await postedCreditNote(invoice)
+    }
+
+    func creditNoteID(reference: String) async throws -> Int64? {
+        ids(try await rpc.call("model.account.invoice.search", [[["reference", "=", reference], ["type", "=", "out"]], 0, 1, [["id", "ASC"]]])).first
+    }
+
+    /// Posts the credit note if it is still a draft; its document id.
+    func postedCreditNote(_ invoice: Int64) async throws -> String {
+        var row = try await rows("model.account.invoice.read", [[invoice], ["state", "number"]]).first
+        if row?["state"] as? String == "draft" {
+            _ = try await rpc.call("model.account.invoice.post", [[invoice]])
+            row = try await rows("model.account.invoice.read", [[invoice], ["state", "number"]]).first
+        }
+        guard let state = row?["state"] as? String, ["posted", "paid"].contains(state), let number = row?["number"] as? String else {
+            throw JobError.terminal("tryton credit note \(invoice) is \(row?["state"] as? String ?? "unreadable") after posting")
+        }
+        return "credit-note-\(number)"
+    }
+
+    /// The account the party's receivables go to: its own, else the accounting configuration's default receivable
+    /// (what Tryton itself uses; its `account_receivable_used` is not a field a client can read).
+    func receivableAccount(party: Int64) async throws -> Int64 {
+        if let own = TrytonRPC.integer(try await rows("model.party.party.read", [[party], ["account_receivable"]]).first?["account_receivable"]) { return own }
+        guard let id = TrytonRPC.integer(try await rows("model.account.configuration.read", [[1], ["default_account_receivable"]]).first?["default_account_receivable"]) else {
+            throw JobError.terminal("tryton party \(configuration.party) has no receivable account, nor a default one: set it in Tryton's accounting configuration")
+        }
+        return id
+    }
+
+    func invoiceJournalID() async throws -> Int64 {
+        if let journal = known.withLock({ $0.invoiceJournal }) { return journal }
+        guard let id = ids(try await rpc.call("model.account.journal.search", [[["code", "=", configuration.invoiceJournal]], 0, 1, NSNull()])).first else {
+            throw JobError.terminal("tryton has no journal with code \(configuration.invoiceJournal) (tryton.invoice_journal)")
+        }
+        known.withLock { $0.invoiceJournal = id }
+        return id
+    }
 
     /// Posts the move if it is still a draft; its document id.
     func posted(_ move: Int64) async throws -> String {
@@ -113,17 +215,25 @@ extension TrytonERP: LedgerReader {
     /// The posted move of `reference` and its debits; nil when Tryton has none, or only a draft.
     public func document(reference: String) async throws -> LedgerDocument? {
         let currency = try await companyCurrency()
-        let moves = try await rows("model.account.move.search_read", [[["description", "=", Self.description(reference)], ["state", "=", "posted"]], 0, 1,
-                                                                      [["id", "ASC"]], ["number"]])
-        guard let move = moves.first, let id = TrytonRPC.integer(move["id"]), let number = move["number"] as? String else { return nil }
+        let id: Int64, document: String
+        if let invoice = try await rows("model.account.invoice.search_read", [[["reference", "=", reference], ["type", "=", "out"], ["state", "in", ["posted", "paid"]]],
+                                                                              0, 1, [["id", "ASC"]], ["number", "move"]]).first,
+           let move = TrytonRPC.integer(invoice["move"]), let number = invoice["number"] as? String {
+            (id, document) = (move, "credit-note-\(number)")
+        } else {
+            let moves = try await rows("model.account.move.search_read", [[["description", "=", Self.description(reference)], ["state", "=", "posted"]], 0, 1,
+                                                                          [["id", "ASC"]], ["number"]])
+            guard let move = moves.first, let moveID = TrytonRPC.integer(move["id"]), let number = move["number"] as? String else { return nil }
+            (id, document) = (moveID, "move-\(number)")
+        }
         let lines = try await rows("model.account.move.line.search_read", [[["move", "=", id]], 0, NSNull(), NSNull(), ["debit"]])
         var total: Int64 = 0
         for line in lines {
             guard let text = TrytonRPC.decimalText(line["debit"]), let debit = try? Money(parsing: Self.trimmed(text, currency), currency: currency) else {
-                throw JobError.terminal("tryton move \(number) has a debit that is not an amount in \(currency.code)")
+                throw JobError.terminal("tryton \(document) has a debit that is not an amount in \(currency.code)")
             }
             total += debit.minorUnits
         }
-        return LedgerDocument(document: "move-\(number)", total: total)
+        return LedgerDocument(document: document, total: total)
     }
 }

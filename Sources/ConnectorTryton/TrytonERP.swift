@@ -17,6 +17,7 @@ public final class TrytonERP: ERPConnector {
         var currency: Currency?
         var accounts: [String: (id: Int64, partyRequired: Bool)] = [:]
         var journal: Int64?
+        var invoiceJournal: Int64?
     }
 
     let configuration: TrytonConfiguration

@@ -22,6 +22,8 @@ public struct TrytonConfiguration: Sendable, Equatable {
     public var party = "Tillwire channels"
     /// The journal (its code) the hub's journal entries are posted in. Default `MISC`, the account module's general one.
     public var journal = "MISC"
+    /// The journal (its code) refunds are posted in as credit notes. Default `REV`, the account module's revenue one.
+    public var invoiceJournal = "REV"
 
     public init(system: SystemID = "erp", url: String, database: String, username: String, password: String) {
         self.system = system

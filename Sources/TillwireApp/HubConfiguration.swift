@@ -114,7 +114,7 @@ public struct HubConfiguration: Sendable, Equatable {
     public var erpPullEnabled = true
     /// `tryton_shadow.*`: during an ERP migration, a second Tryton every journal entry is also posted to after the
     /// primary (`tryton.*`) took it; `tillwire erp-diff` compares them (docs/erp-migration.md). Keys as `tryton.*`
-    /// (`url`, `database`, `username`, `password`, `party`, `journal`) and `system` (default `erp-shadow`); the
+    /// (`url`, `database`, `username`, `password`, `party`, `journal`, `invoice_journal`) and `system` (default `erp-shadow`); the
     /// password in `TILLWIRE_TRYTON_SHADOW_PASSWORD`. Needs `finance.system` to be the primary's. Default: none.
     public var trytonShadow: TrytonConfiguration?
     /// `drop.folder`: a folder watched for files from legacy systems, POSLog (`*.xml`) and CSV (`*.csv`), each applied
@@ -146,10 +146,10 @@ public struct HubConfiguration: Sendable, Equatable {
         "shopify.api_version", "shopify.poll_interval_seconds", "shopify.poll_overlap_seconds",
         "woocommerce.url", "woocommerce.channel", "woocommerce.consumer_key", "woocommerce.consumer_secret", "woocommerce.webhook_secret",
         "woocommerce.system", "woocommerce.poll_interval_seconds", "woocommerce.poll_overlap_seconds",
-        "tryton.url", "tryton.database", "tryton.username", "tryton.password", "tryton.stock_location", "tryton.party", "tryton.journal",
+        "tryton.url", "tryton.database", "tryton.username", "tryton.password", "tryton.stock_location", "tryton.party", "tryton.journal", "tryton.invoice_journal",
         "tryton.pull_interval_seconds", "tryton.stock_hub_location", "tryton.price_lists",
         "tryton_shadow.url", "tryton_shadow.database", "tryton_shadow.username", "tryton_shadow.password", "tryton_shadow.system",
-        "tryton_shadow.party", "tryton_shadow.journal",
+        "tryton_shadow.party", "tryton_shadow.journal", "tryton_shadow.invoice_journal",
         "drop.folder", "drop.scan_seconds",
     ] + Scope.known.map { "api.scope_rates.\($0)" } + accountKeys.map { "finance.accounts.\($0.key)" }
 
@@ -395,6 +395,7 @@ public struct HubConfiguration: Sendable, Equatable {
             if let location = value("tryton.stock_location")?.value { tryton.stockLocation = location }
             if let party = value("tryton.party")?.value { tryton.party = party }
             if let journal = value("tryton.journal")?.value { tryton.journal = journal }
+            if let journal = value("tryton.invoice_journal")?.value { tryton.invoiceJournal = journal }
             if let seconds = try integer("tryton.pull_interval_seconds", in: 0...86_400) {
                 guard seconds == 0 || seconds >= 60 else { throw fail("tryton.pull_interval_seconds", "must be 0 (never) or at least 60, got \(seconds)") }
                 configuration.erpPullEnabled = seconds > 0
@@ -462,6 +463,7 @@ public struct HubConfiguration: Sendable, Equatable {
                                              password: try shadow.required("password"))
             if let party = value("tryton_shadow.party")?.value { tryton.party = party }
             if let journal = value("tryton_shadow.journal")?.value { tryton.journal = journal }
+            if let journal = value("tryton_shadow.invoice_journal")?.value { tryton.invoiceJournal = journal }
             guard system != primary.system else { throw fail("tryton_shadow.system", "is the primary's system (\(primary.system)); the shadow needs its own") }
             guard configuration.finance.system == primary.system else {
                 throw fail("tryton_shadow.url", "a shadow ERP takes the primary's journal postings: finance.system must be the primary's system (\(primary.system)), it is \(configuration.finance.system)")

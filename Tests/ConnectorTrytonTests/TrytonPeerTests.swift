@@ -106,8 +106,9 @@ import TillwireTesting
         return String(format: "%04d-%02d-%02d", day.year ?? 0, day.month ?? 0, day.day ?? 0)
     }
 
-    /// A store's day posted as one summary move, a channel's refund (the credit note of a return) as its own move, each
-    /// once: a post retried after Tryton accepted it, or cut short before Tryton's post, finds the move and makes no second.
+    /// A store's day posted as one summary move, a return's refund as a posted credit note (with its tax; one paid out in
+    /// cash gets the move from the receivable to the till too), each once: a post retried after Tryton accepted it, or
+    /// cut short before Tryton's post, finds the document and makes no second.
     @Test func aStoreDayAndARefundArePostedToTrytonOnce() async throws {
         let (erp, rpc) = try await seeded([])
         let store = try SQLiteStore.inMemory()
@@ -122,7 +123,15 @@ import TillwireTesting
         let entries = [
             try Self.entry("je-sale-\(run)-1", .sale, day: day, location: "store-12", debit: [("1.2.1", 12_000)], credit: [("4.1.1", 10_000), ("2.2.3", 2_000)]),
             try Self.entry("je-sale-\(run)-2", .sale, day: day, location: "store-12", debit: [("1.2.1", 6_000)], credit: [("4.1.1", 5_000), ("2.2.3", 1_000)]),
-            try Self.entry("je-refund-\(run)", .refund, day: day, location: nil, debit: [("4.1.1", 2_500), ("2.2.3", 500)], credit: [("1.2.1", 3_000)]),
+            // A web return refunded to the card (the receivable), and a store return refunded in cash: each with its tax.
+            try JournalEntry(id: "je-refund-\(run)", kind: .refund, currency: .usd, businessDay: day, location: nil, channel: "web",
+                             lines: [JournalLine(account: "4.1.1", debit: 2_500), JournalLine(account: "2.2.3", debit: 500, taxRate: 2_000),
+                                     JournalLine(account: "1.2.1", credit: 3_000, tender: "card")],
+                             sources: [JournalSource(.return, "r-\(run)")], memo: "refund of a web return"),
+            try JournalEntry(id: "je-refund-\(run)-cash", kind: .refund, currency: .usd, businessDay: day, location: nil, channel: "web",
+                             lines: [JournalLine(account: "4.1.1", debit: 1_000), JournalLine(account: "2.2.3", debit: 200, taxRate: 2_000),
+                                     JournalLine(account: "1.1.1", credit: 1_200, tender: "cash")],
+                             sources: [JournalSource(.return, "r-\(run)-cash")], memo: "refund in cash"),
         ]
         for entry in entries {
             var commit = Commit()
@@ -137,17 +146,45 @@ import TillwireTesting
         let storeDay = try await store.journalRows(location: "store-12", businessDay: day)
         let summary = try #require(storeDay.first { $0.kind == .summary }, "\(storeDay)")
         #expect(storeDay.filter { $0.kind == .sale }.allSatisfy { $0.summary == summary.id && $0.document == nil }, "the sales go in the day's summary: \(storeDay)")
-        let refund = try #require(try await store.journalRows(location: nil, businessDay: day).first { $0.id == "je-refund-\(run)" })
-        for (row, total) in [(summary, "180.00"), (refund, "30.00")] {
-            let document = try #require(row.document, "\(row.id) is posted")
-            #expect(document.hasPrefix("move-"))
-            let moves = try await erp.rows("model.account.move.search_read", [[["description", "=", "tillwire:\(row.id)"]], 0, 10, NSNull(), ["state", "number", "lines"]])
-            #expect(moves.count == 1 && moves.first?["state"] as? String == "posted" && "move-\(moves.first?["number"] as? String ?? "")" == document, "\(moves)")
-            let lines = try await erp.rows("model.account.move.line.search_read", [[["move", "=", TrytonRPC.integer(moves.first?["id"]) ?? 0]], 0, 10, NSNull(), ["debit", "credit", "party"]])
-            let debits = lines.compactMap { TrytonRPC.decimalText($0["debit"]) }.compactMap { try? Money(parsing: $0, currency: .usd) }.reduce(0) { $0 + $1.minorUnits }
-            let credits = lines.compactMap { TrytonRPC.decimalText($0["credit"]) }.compactMap { try? Money(parsing: $0, currency: .usd) }.reduce(0) { $0 + $1.minorUnits }
-            #expect(debits == credits && Money(minorUnits: debits, currency: .usd).decimalString == total, "\(row.id): \(lines)")
+        let channelRows = try await store.journalRows(location: nil, businessDay: day)
+        let refund = try #require(channelRows.first { $0.id == "je-refund-\(run)" })
+        let cashRefund = try #require(channelRows.first { $0.id == "je-refund-\(run)-cash" })
+        /// The lines of a Tryton move: account code, debit and credit in cents.
+        func lines(ofMove move: Int64) async throws -> [String: (debit: Int64, credit: Int64)] {
+            var byAccount: [String: (debit: Int64, credit: Int64)] = [:]
+            for line in try await erp.rows("model.account.move.line.search_read", [[["move", "=", move]], 0, 20, NSNull(), ["account", "debit", "credit"]]) {
+                let account = try #require(try await erp.rows("model.account.account.read", [[TrytonRPC.integer(line["account"]) ?? 0], ["code"]]).first?["code"] as? String)
+                let amount = { (field: String) in try Money(parsing: TrytonRPC.decimalText(line[field]) ?? "0", currency: .usd).minorUnits }
+                let sum = byAccount[account] ?? (0, 0)
+                byAccount[account] = (sum.debit + (try amount("debit")), sum.credit + (try amount("credit")))
+            }
+            return byAccount
         }
+
+        // The store's day: one move, the day's entries summed per account.
+        let summaryDocument = try #require(summary.document)
+        let moves = try await erp.rows("model.account.move.search_read", [[["description", "=", "tillwire:\(summary.id)"]], 0, 10, NSNull(), ["state", "number"]])
+        #expect(moves.count == 1 && moves.first?["state"] as? String == "posted" && "move-\(moves.first?["number"] as? String ?? "")" == summaryDocument, "\(moves)")
+        let day12 = try await lines(ofMove: TrytonRPC.integer(moves.first?["id"]) ?? 0)
+        #expect(day12["1.2.1"]?.debit == 18_000 && day12["4.1.1"]?.credit == 15_000 && day12["2.2.3"]?.credit == 3_000, "\(day12)")
+
+        // Each refund: a posted credit note whose move is the hub's entry; the cash one paid out from the receivable.
+        for (row, reference, net, tax) in [(refund, "tillwire:je-refund-\(run)", Int64(2_500), Int64(500)), (cashRefund, "tillwire:je-refund-\(run)-cash", 1_000, 200)] {
+            let document = try #require(row.document, "\(row.id) is posted")
+            let invoices = try await erp.rows("model.account.invoice.search_read", [[["reference", "=", reference]], 0, 10, NSNull(), ["state", "number", "move", "total_amount"]])
+            #expect(invoices.count == 1 && invoices.first?["state"] as? String == "posted" && document == "credit-note-\(invoices.first?["number"] as? String ?? "")", "\(invoices)")
+            #expect(TrytonRPC.decimalText(invoices.first?["total_amount"]) == Money(minorUnits: -(net + tax), currency: .usd).decimalString, "\(invoices)")
+            let note = try await lines(ofMove: TrytonRPC.integer(invoices.first?["move"]) ?? 0)
+            #expect(note["4.1.1"]?.debit == net && note["2.2.3"]?.debit == tax && note["1.2.1"]?.credit == net + tax, "\(note)")
+        }
+        let payouts = try await erp.rows("model.account.move.search_read", [[["description", "=", "tillwire:je-refund-\(run)-cash:payout"]], 0, 10, NSNull(), ["state"]])
+        #expect(payouts.count == 1 && payouts.first?["state"] as? String == "posted", "\(payouts)")
+        let payout = try await lines(ofMove: TrytonRPC.integer(payouts.first?["id"]) ?? 0)
+        #expect(payout["1.2.1"]?.debit == 1_200 && payout["1.1.1"]?.credit == 1_200, "the cash left the till: \(payout)")
+        #expect(try await erp.rows("model.account.move.search_read", [[["description", "=", "tillwire:je-refund-\(run):payout"]], 0, 10, NSNull(), ["state"]]).isEmpty,
+                "a refund to the card needs no payout")
+        let diffTotal = try await erp.document(reference: "tillwire:je-refund-\(run)-cash")
+        #expect(diffTotal == LedgerDocument(document: cashRefund.document ?? "", total: 1_200))
 
         // Tryton accepted the refund's post and the answer was lost: the retry finds it.
         #expect(try await erp.post(entries[2], reference: "tillwire:je-refund-\(run)") == refund.document)

@@ -59,21 +59,41 @@ extension TrytonERP: LedgerClient {
     // MARK: Credit notes
 
     /// A refund as Tryton's credit note: a customer invoice of negative lines, posted. Its lines are the entry's debit
-    /// lines without a tax rate (on revenue accounts: sales returns, shipping refunded), its manual taxes the debit
-    /// lines with one, its account the party's receivable. A refund paid out from another account than the receivable
-    /// (a tender's own account) first gets a move from the receivable to that account (`<reference>:payout`), so the
-    /// two together book exactly the hub's entry. The invoice's `reference` is the hub's; it is made last, so a post
-    /// cut short between the two finds the payout done and makes only the invoice.
+    /// lines on revenue accounts (sales returns, shipping refunded); its manual taxes the other debit lines (tax), each
+    /// with the base of the revenue lines booked before it; its account the party's receivable. A refund paid out from
+    /// another account than the receivable (a tender's own account) also gets a move from the receivable to that
+    /// account (`<reference>:payout`), so that the two together book exactly the hub's entry. Everything Tryton is asked
+    /// for is looked up first, so a refund Tryton cannot take leaves nothing behind; the payout is then made before the
+    /// invoice, which carries the hub's `reference`: a post cut short between the two finds the payout and makes only
+    /// the invoice.
     func postCreditNote(_ entry: JournalEntry, reference: String, currency: Currency) async throws -> String {
         let (party, address) = try await partyAndAddress()
         let receivable = try await receivableAccount(party: party)
         let date = try Self.date(entry.businessDay)
+        let invoiceJournal = try await invoiceJournalID()
         func decimal(_ units: Int64) -> [String: Any] { ["__class__": "Decimal", "decimal": Money(minorUnits: units, currency: currency).decimalString] }
 
-        var payouts: [(id: Int64, amount: Int64)] = []
-        for line in entry.lines where line.credit > 0 {
+        var lines: [[String: Any]] = []
+        var taxes: [[String: Any]] = []
+        var payouts: [(account: (id: Int64, partyRequired: Bool, revenue: Bool), amount: Int64)] = []
+        var base: Int64 = 0
+        for line in entry.lines {
             let account = try await account(line.account)
-            if account.id != receivable { payouts.append((account.id, line.credit)) }
+            let text = String((line.memo ?? entry.memo).prefix(200))
+            if line.credit > 0 {
+                if account.id != receivable { payouts.append((account, line.credit)) }
+            } else if account.revenue && line.taxRate == nil {
+                lines.append(["account": account.id, "description": text, "quantity": -1, "unit_price": decimal(line.debit)])
+                base += line.debit
+            } else {
+                // Tax (any account a manual tax may use), on the revenue booked since the last tax line.
+                let rate = line.taxRate.map { " \(Decimal($0) / 100)%" } ?? ""
+                taxes.append(["manual": true, "account": account.id, "description": "Tax\(rate) (\(text))", "base": decimal(-base), "amount": decimal(-line.debit)])
+                base = 0
+            }
+        }
+        guard !lines.isEmpty else {
+            throw JobError.terminal("refund \(entry.id) has no debit on a revenue account: nothing for a credit note (is finance.accounts.sales_returns a revenue account in Tryton?)")
         }
         if !payouts.isEmpty {
             let payout = reference + ":payout"
@@ -84,7 +104,11 @@ extension TrytonERP: LedgerClient {
                 let period = try await period(on: entry.businessDay, date: date)
                 let lines: [[String: Any]] = [["account": receivable, "party": party, "debit": decimal(payouts.reduce(0) { $0 + $1.amount }), "credit": decimal(0),
                                                "description": "refund paid out"]]
-                    + payouts.map { ["account": $0.id, "debit": decimal(0), "credit": decimal($0.amount), "description": "refund paid out"] }
+                    + payouts.map { payout in
+                        var line: [String: Any] = ["account": payout.account.id, "debit": decimal(0), "credit": decimal(payout.amount), "description": "refund paid out"]
+                        if payout.account.partyRequired { line["party"] = party }
+                        return line
+                    }
                 let created = try await rpc.call("model.account.move.create", [[[
                     "journal": journal, "period": period, "date": date, "description": payout, "lines": [["create", lines]],
                 ] as [String: Any]]])
@@ -92,23 +116,8 @@ extension TrytonERP: LedgerClient {
                 _ = try await posted(move)
             }
         }
-
-        var lines: [[String: Any]] = []
-        var taxes: [[String: Any]] = []
-        let net = entry.lines.filter { $0.debit > 0 && $0.taxRate == nil }.reduce(0) { $0 + $1.debit }
-        for line in entry.lines where line.debit > 0 {
-            let account = try await account(line.account)
-            let text = String((line.memo ?? entry.memo).prefix(200))
-            if let rate = line.taxRate {
-                taxes.append(["manual": true, "account": account.id, "description": "Tax \(Decimal(rate) / 100)% (\(text))",
-                              "base": decimal(-net), "amount": decimal(-line.debit)])
-            } else {
-                lines.append(["account": account.id, "description": text, "quantity": -1, "unit_price": decimal(line.debit)])
-            }
-        }
-        guard !lines.isEmpty else { throw JobError.terminal("refund \(entry.id) has no line to credit: nothing for a credit note") }
         let created = try await rpc.call("model.account.invoice.create", [[[
-            "type": "out", "party": party, "invoice_address": address, "account": receivable, "journal": try await invoiceJournalID(),
+            "type": "out", "party": party, "invoice_address": address, "account": receivable, "journal": invoiceJournal,
             "reference": reference, "description": String(entry.memo.prefix(200)),
             // Not invoice_date: Tryton refuses an invoice dated before one already numbered; the accounting date puts
             // the move on the business day and in its period, and the invoice date becomes the day of posting.
@@ -197,17 +206,19 @@ extension TrytonERP: LedgerClient {
     }
 
     /// An account that takes move lines (a leaf with a type, not closed), by code.
-    func account(_ code: String) async throws -> (id: Int64, partyRequired: Bool) {
+    func account(_ code: String) async throws -> (id: Int64, partyRequired: Bool, revenue: Bool) {
         if let known = known.withLock({ $0.accounts[code] }) { return known }
         guard let row = try await rows("model.account.account.search_read", [[["code", "=", code], ["type", "!=", NSNull()], ["closed", "!=", true]], 0, 1,
-                                                                              NSNull(), ["party_required"]]).first,
-              let id = TrytonRPC.integer(row["id"]) else {
+                                                                              NSNull(), ["party_required", "type"]]).first,
+              let id = TrytonRPC.integer(row["id"]), let type = TrytonRPC.integer(row["type"]) else {
             throw JobError.terminal("tryton has no open account with code \(code) that takes entries: set finance.accounts.* to Tryton's account codes")
         }
         // Booleans arrive as 0 or 1 from Tryton on SQLite.
-        let partyRequired = (row["party_required"] as? Bool) ?? ((TrytonRPC.integer(row["party_required"]) ?? 0) != 0)
-        known.withLock { $0.accounts[code] = (id, partyRequired) }
-        return (id, partyRequired)
+        func flag(_ value: Any?) -> Bool { (value as? Bool) ?? ((TrytonRPC.integer(value) ?? 0) != 0) }
+        let revenue = flag(try await rows("model.account.account.type.read", [[type], ["revenue"]]).first?["revenue"])
+        let account = (id: id, partyRequired: flag(row["party_required"]), revenue: revenue)
+        known.withLock { $0.accounts[code] = account }
+        return account
     }
 }
 

@@ -15,7 +15,7 @@ public final class TrytonERP: ERPConnector {
         var party: (id: Int64, address: Int64)?
         var location: Int64?
         var currency: Currency?
-        var accounts: [String: (id: Int64, partyRequired: Bool)] = [:]
+        var accounts: [String: (id: Int64, partyRequired: Bool, revenue: Bool)] = [:]
         var journal: Int64?
         var invoiceJournal: Int64?
     }

@@ -60,10 +60,12 @@ enum ERPDiffRoutes {
             let query = request.uri.queryParameters
             guard let from = query["from"].map(String.init) else { throw Problem.invalid("the first business day, YYYY-MM-DD", field: "from") }
             let to = query["to"].map(String.init) ?? from
-            do {
-                _ = try ERPDiff.days(from: from, to: to)
-            } catch let refused as ERPDiffRefused {
-                throw Problem.invalid(refused.description, field: "from")
+            for (field, last) in [("from", from), ("to", to)] {
+                do {
+                    _ = try ERPDiff.days(from: from, to: last)
+                } catch let refused as ERPDiffRefused {
+                    throw Problem.invalid(refused.description, field: field)
+                }
             }
             guard let diff else {
                 throw Problem(kind: "no-shadow-erp", title: "No shadow ERP", status: .conflict,

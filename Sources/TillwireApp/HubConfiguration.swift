@@ -469,6 +469,12 @@ public struct HubConfiguration: Sendable, Equatable {
                 throw fail("tryton_shadow.url", "a shadow ERP takes the primary's journal postings: finance.system must be the primary's system (\(primary.system)), it is \(configuration.finance.system)")
             }
             configuration.trytonShadow = tryton
+            // A shadow that stops answering must not take every worker: one call at a time, behind a breaker, unless
+            // systems.<shadow> says otherwise.
+            if configuration.systems[system.rawValue] == nil { configuration.systems[system.rawValue] = SystemPolicy(concurrency: 1) }
+        }
+        if let tryton = configuration.tryton, !configuration.erpPull.priceLists.isEmpty, let owner = configuration.pricing.owner, owner != tryton.system {
+            throw fail("tryton.price_lists", "sets prices as the ERP (\(tryton.system)), but pricing.owner is \(owner): make the ERP the owner of prices, or leave the key out")
         }
         return configuration
     }

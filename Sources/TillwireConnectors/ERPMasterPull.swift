@@ -111,35 +111,39 @@ public struct ERPMasterPull: JobHandler {
 
     /// One pull, applied; returns what it changed.
     public func pull() async throws -> Pulled {
-        let products = try await erp.products()
+        // A code the ERP gives two products (codes are not unique in every ERP) is no SKU: left out, and said, rather
+        // than letting the two take turns in the hub's catalog, prices and counts.
+        let all = try await erp.products()
+        let duplicated = Set(Dictionary(grouping: all, by: \.sku).filter { $0.value.count > 1 }.keys)
+        if !duplicated.isEmpty {
+            logger.warning("erp: SKUs on more than one product in the ERP are left out", metadata: [
+                "system": "\(erp.system)", "skus": "\(duplicated.map(\.rawValue).sorted().prefix(20).joined(separator: ","))", "count": "\(duplicated.count)"])
+        }
+        var products = all.filter { !duplicated.contains($0.sku) }
         let existing = try await store.products(products.map(\.sku))
         var catalog: [CatalogChange] = []
         var added = 0, renamed = 0
+        var refused: [String] = []
         for product in products {
-            if let known = existing[product.sku] {
-                guard known.name != product.name else { continue }
-                catalog.append(.putProduct(try Product(sku: product.sku, name: product.name, allowBackorder: known.allowBackorder, categories: known.categories)))
-                renamed += 1
-            } else {
-                catalog.append(.putProduct(try Product(sku: product.sku, name: product.name)))
-                added += 1
+            do {
+                if let known = existing[product.sku] {
+                    guard known.name != product.name else { continue }
+                    catalog.append(.putProduct(try Product(sku: product.sku, name: product.name, allowBackorder: known.allowBackorder, categories: known.categories)))
+                    renamed += 1
+                } else {
+                    catalog.append(.putProduct(try Product(sku: product.sku, name: product.name)))
+                    added += 1
+                }
+            } catch {
+                // A name the hub cannot take (too long, a line break): that product waits, the others go on.
+                refused.append(product.sku.rawValue)
             }
+        }
+        if !refused.isEmpty {
+            logger.warning("erp: products the hub cannot take are left out", metadata: ["system": "\(erp.system)", "skus": "\(refused.prefix(20).joined(separator: ","))"])
+            products.removeAll { refused.contains($0.sku.rawValue) }
         }
         if !catalog.isEmpty { _ = try await store.commit(Commit(catalog: catalog)) }
-
-        var prices = 0
-        for list in policy.priceLists {
-            var changed: [PricingService.NewPrice] = []
-            for product in products {
-                guard let price = product.listPrice else { continue }
-                let current = try await pricing.price(of: product.sku, channel: list.channel, country: list.country, at: now())
-                if current?.price != price { changed.append(.init(sku: product.sku, price: price, from: now(), until: nil)) }
-            }
-            if !changed.isEmpty {
-                _ = try await pricing.setPrices(changed, channel: list.channel, country: list.country, source: erp.system)
-                prices += changed.count
-            }
-        }
 
         var counts = 0, corrected = 0
         if let location = policy.stockLocation {
@@ -161,6 +165,20 @@ public struct ERPMasterPull: JobHandler {
                 corrected += outcomes.filter { if case .corrected = $0 { true } else { false } }.count
             }
         }
+        var prices = 0
+        for list in policy.priceLists {
+            var changed: [PricingService.NewPrice] = []
+            for product in products {
+                guard let price = product.listPrice else { continue }
+                let current = try await pricing.price(of: product.sku, channel: list.channel, country: list.country, at: now())
+                if current?.price != price { changed.append(.init(sku: product.sku, price: price, from: now(), until: nil)) }
+            }
+            if !changed.isEmpty {
+                _ = try await pricing.setPrices(changed, channel: list.channel, country: list.country, source: erp.system)
+                prices += changed.count
+            }
+        }
+
         return Pulled(products: products.count, added: added, renamed: renamed, prices: prices, counts: counts, corrected: corrected)
     }
 }

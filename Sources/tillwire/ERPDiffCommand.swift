@@ -12,7 +12,7 @@ struct ERPDiffCommand: AsyncParsableCommand {
             looked up in both ERPs by its reference; an entry the shadow lacks, one the primary lacks, and totals that \
             differ are listed, one line each. Entries the primary has not taken yet are counted, not compared. Asks the \
             ERPs, changes nothing. The same report: GET /v1/finance/erp-diff. Needs tryton.* and tryton_shadow.* \
-            (docs/erp-migration.md). Exits 1 when there is a difference.
+            (docs/erp-migration.md). Exits 3 when there is a difference, 1 when the comparison could not be made.
             """)
 
     @OptionGroup var options: ConfigurationOptions
@@ -33,6 +33,6 @@ struct ERPDiffCommand: AsyncParsableCommand {
         let logger = bootstrapLogging(configuration)
         let report = try await Hub.erpDiffReport(configuration, from: from, to: to ?? from, logger: logger)
         print(report.text(), terminator: "")
-        if !report.differences.isEmpty { throw ExitCode(1) }
+        if !report.differences.isEmpty { throw ExitCode(3) }
     }
 }

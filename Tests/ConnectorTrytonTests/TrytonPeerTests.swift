@@ -129,7 +129,8 @@ import TillwireTesting
                                      JournalLine(account: "1.2.1", credit: 3_000, tender: "card")],
                              sources: [JournalSource(.return, "r-\(run)")], memo: "refund of a web return"),
             try JournalEntry(id: "je-refund-\(run)-cash", kind: .refund, currency: .usd, businessDay: day, location: nil, channel: "web",
-                             lines: [JournalLine(account: "4.1.1", debit: 1_000), JournalLine(account: "2.2.3", debit: 200, taxRate: 2_000),
+                             // A tax line without its rate (a channel that sends amounts only): told apart by its account.
+                             lines: [JournalLine(account: "4.1.1", debit: 1_000), JournalLine(account: "2.2.3", debit: 200),
                                      JournalLine(account: "1.1.1", credit: 1_200, tender: "cash")],
                              sources: [JournalSource(.return, "r-\(run)-cash")], memo: "refund in cash"),
         ]
@@ -183,6 +184,17 @@ import TillwireTesting
         #expect(payout["1.2.1"]?.debit == 1_200 && payout["1.1.1"]?.credit == 1_200, "the cash left the till: \(payout)")
         #expect(try await erp.rows("model.account.move.search_read", [[["description", "=", "tillwire:je-refund-\(run):payout"]], 0, 10, NSNull(), ["state"]]).isEmpty,
                 "a refund to the card needs no payout")
+        // A refund Tryton cannot take (no such journal for credit notes) leaves nothing behind, not even its payout.
+        var misconfigured = try TrytonPeer.configuration()
+        misconfigured.invoiceJournal = "NOPE"
+        let refusing = TrytonERP(configuration: misconfigured)
+        let stray = try JournalEntry(id: "je-refund-\(run)-stray", kind: .refund, currency: .usd, businessDay: day, location: nil, channel: "web",
+                                     lines: [JournalLine(account: "4.1.1", debit: 500), JournalLine(account: "1.1.1", credit: 500, tender: "cash")],
+                                     sources: [JournalSource(.return, "r-stray")], memo: "refund in cash")
+        await #expect { try await refusing.post(stray, reference: "tillwire:\(stray.id)") } throws: { "\($0)".contains("tryton.invoice_journal") }
+        #expect(try await erp.rows("model.account.move.search_read", [[["description", "like", "tillwire:\(stray.id)%"]], 0, 10, NSNull(), ["state"]]).isEmpty)
+        #expect(try await erp.find(reference: "tillwire:\(stray.id)") == nil)
+
         let diffTotal = try await erp.document(reference: "tillwire:je-refund-\(run)-cash")
         #expect(diffTotal == LedgerDocument(document: cashRefund.document ?? "", total: 1_200))
 

@@ -266,4 +266,43 @@ import TillwireEngine
         #expect(tryton.stockLocation == "STO" && tryton.party == "Tillwire channels", "the defaults")
         #expect(performing: { try HubConfiguration.load(yaml: yaml, environment: [:]) }, throws: { ($0 as? ConfigurationError)?.key == "tryton.password" })
     }
+
+    @Test func theERPsPullAndItsShadowAreReadNamingTheBadKey() throws {
+        let base = """
+            orders:
+              fulfilment_system: erp
+            finance:
+              system: erp
+            tryton:
+              url: http://127.0.0.1:8000
+              database: tryton
+              username: tillwire
+              password: s3cret
+              stock_hub_location: dc-1
+              price_lists: web-us/US, web-ca/CA
+              pull_interval_seconds: 600
+            """
+        let configuration = try HubConfiguration.load(yaml: base + """
+
+            tryton_shadow:
+              url: http://127.0.0.1:8001
+              database: next
+              username: tillwire
+              password: other
+            """, environment: [:])
+        #expect(configuration.erpPull.stockLocation == "dc-1" && configuration.erpPull.interval == .seconds(600))
+        #expect(configuration.erpPull.priceLists == [.init(channel: "web-us", country: "US"), .init(channel: "web-ca", country: "CA")])
+        let shadow = try #require(configuration.trytonShadow)
+        #expect(shadow.system == "erp-shadow" && shadow.database == "next")
+        #expect(configuration.systems["erp-shadow"]?.concurrency == 1, "a shadow takes one worker at most unless told otherwise")
+        for (yaml, key) in [
+            (base.replacingOccurrences(of: "web-ca/CA", with: "web-ca/Canada"), "tryton.price_lists"),
+            (base.replacingOccurrences(of: "600", with: "30"), "tryton.pull_interval_seconds"),
+            (base + "\npricing:\n  owner: pim\n", "tryton.price_lists"),
+            (base.replacingOccurrences(of: "finance:\n  system: erp", with: "finance:\n  system: ledger") + "\ntryton_shadow:\n  url: http://127.0.0.1:8001\n  database: n\n  username: u\n  password: p\n", "tryton_shadow.url"),
+            ("tryton_shadow:\n  url: http://127.0.0.1:8001\n", "tryton_shadow.url"),
+        ] {
+            #expect(performing: { try HubConfiguration.load(yaml: yaml, environment: [:]) }, throws: { ($0 as? ConfigurationError)?.key == key })
+        }
+    }
 }

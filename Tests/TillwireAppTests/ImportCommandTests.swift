@@ -16,7 +16,7 @@ import TillwireTesting
     /// Writes a sales file of `blocks` × 20,000 rows: in each block, a sale of a known SKU with its own transaction
     /// number, then 19,999 rows of discontinued SKUs.
     func salesFile(_ path: String, blocks: Int, day: String) throws -> Int {
-        FileManager.default.createFile(atPath: path, contents: nil)
+        guard FileManager.default.createFile(atPath: path, contents: nil) else { throw CocoaError(.fileWriteUnknown) }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         try handle.write(contentsOf: Data("store,workstation,business_day,transaction,line,sku,quantity,occurred_at\n".utf8))
         let discontinued = Data((1..<20_000).map { "12,\($0 % 8),2026-11-29,d\($0),1,DISCONTINUED-\($0 % 50),-1,2026-11-29T10:15:31Z\n" }.joined().utf8)

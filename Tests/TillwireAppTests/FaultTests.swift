@@ -126,7 +126,15 @@ import TillwireTesting
             let tally = try await store.checkpoint(Drill.tallySubscriber)
             if pending.isEmpty && running.isEmpty && open == 0 && head == tally { return }
             let jobs = (pending + running).map { "\($0.kind) \($0.state) attempts \($0.attempts) due \($0.runAt) error \($0.lastError ?? "-") wait \($0.waitReason ?? "-")" }
-            state = "jobs: \(jobs.isEmpty ? "none" : jobs.joined(separator: "; ")); open runs: \(open); log head \(head), tally at \(tally)"
+            // A run left open with nothing queued: say what its jobs died of, and where the run stands.
+            let dead = try await store.deadJobs(matching: DeadJobFilter(limit: 5)).map { "\($0.kind) attempts \($0.attempts) error \($0.lastError ?? "-")" }
+            let runs = try await store.workflowRuns(in: .running, limit: 2) + (try await store.workflowRuns(in: .compensating, limit: 2))
+            var stuck: [String] = []
+            for run in runs {
+                let steps = try await store.workflowRun(run.id)?.steps.map { "\($0.index):\($0.status)" } ?? []
+                stuck.append("\(run.id) \(run.state) steps \(steps.joined(separator: ","))")
+            }
+            state = "jobs: \(jobs.isEmpty ? "none" : jobs.joined(separator: "; ")); open runs: \(open) \(stuck.joined(separator: "; ")); dead jobs: \(dead.isEmpty ? "none" : dead.joined(separator: "; ")); log head \(head), tally at \(tally)"
             try await Task.sleep(for: .milliseconds(100))
         }
         throw ChildProcessError("the hub did not finish the drill's work in \(timeout) s; \(state); stderr:\n\(hub.standardError.suffix(3000))")

@@ -106,7 +106,14 @@ import TillwireTesting
         }
         let (hub, _) = try await startHub(environment)
         let store = try await open()
-        try await waitUntilDrained(store, hub: hub)
+        do {
+            try await waitUntilDrained(store, hub: hub)
+        } catch {
+            // The hub must not outlive a failed drill.
+            hub.signal(SIGKILL)
+            try? await store.close()
+            throw error
+        }
         try await store.close()
         hub.signal(SIGTERM)
         #expect(try await hub.exit() == 0, "the last hub stops gracefully; stderr:\n\(hub.standardError.suffix(1500))")

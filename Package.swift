@@ -130,9 +130,19 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
 
+        // The store agent: a store's own process, with its own SQLite file, between its tills and the hub.
+        .target(name: "TillwireStoreAgent", dependencies: [
+            "TillwireDomain", "TillwireAPI", "TillwireConnectors",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
         // The executable: a thin shell of commands over TillwireApp.
         .executableTarget(name: "tillwire", dependencies: [
-            "TillwireApp", "TillwireAPI", "TillwireEngine", "TillwireStorage", "TillwireDomain",
+            "TillwireApp", "TillwireStoreAgent", "TillwireAPI", "TillwireEngine", "TillwireStorage", "TillwireDomain",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -203,7 +203,7 @@ enum DeadLetterRoutes {
 }
 
 /// An RFC 3339 / ISO 8601 time with a zone, with or without fractional seconds.
-func parseTimestamp(_ text: String) -> Date? {
+public func parseTimestamp(_ text: String) -> Date? {
     let plain = ISO8601DateFormatter()
     if let date = plain.date(from: text) { return date }
     let fractional = ISO8601DateFormatter()

@@ -12,7 +12,7 @@ public enum HubRouter {
     public static func build(
         store: any Store, metrics: PrometheusCollectorRegistry, api: APIPolicy = APIPolicy(), inventory: InventoryService? = nil,
         systems: SystemGate? = nil, orders: OrderService? = nil, returns: ReturnService? = nil, pricing: PricingService? = nil,
-        webhooks: [any WebhookReceiver] = [], erpDiff: ERPDiff? = nil
+        webhooks: [any WebhookReceiver] = [], erpDiff: ERPDiff? = nil, storeAgents: StoreAgents? = nil
     ) -> Router<HubRequestContext> {
         let inventory = inventory ?? InventoryService(store: store)
         let router = Router(context: HubRequestContext.self)
@@ -76,6 +76,7 @@ public enum HubRouter {
         ReturnRoutes.add(to: v1, returns: returns ?? ReturnService(store: store, orders: orders), orders: orders, store: store)
         PricingRoutes.add(to: v1, service: pricing ?? PricingService(store: store))
         ERPDiffRoutes.add(to: v1, diff: erpDiff)
+        StoreAgentRoutes.add(to: v1, agents: storeAgents ?? StoreAgents(store: store), store: store)
         WebhookRoutes.add(to: router, receivers: webhooks, maxBodyBytes: api.maxBodyBytes)
         table.record(router.routes.map { ("\($0.path)", $0.method.rawValue) })
         return router

@@ -158,9 +158,10 @@ public enum Hub {
         if let tryton, let shadow {
             logger.info("erp migration: journal postings go to the primary, then the shadow", metadata: ["primary": "\(tryton.system)", "shadow": "\(shadow.system)"])
         }
+        let storeAgents = StoreAgents(store: store, policy: configuration.storeAgents)
         let router = HubRouter.build(store: store, metrics: registry, api: configuration.api, inventory: inventory, systems: systems,
                                      orders: orders, returns: returns, pricing: PricingService(store: store, policy: pricingPolicy),
-                                     webhooks: webhooks, erpDiff: erpDiff(store: store, primary: tryton, shadow: shadow))
+                                     webhooks: webhooks, erpDiff: erpDiff(store: store, primary: tryton, shadow: shadow), storeAgents: storeAgents)
         if drill {
             Drill.addRoutes(to: router, store: store)
             logger.warning("fault-drill workload enabled: POST /drill/messages is unauthenticated; not for business data")
@@ -242,7 +243,10 @@ public enum Hub {
         // Graceful shutdown runs in reverse order: the HTTP server stops taking requests first, then the worker lets
         // its running jobs finish. Whatever is still running after 30 s is cancelled.
         let sweeper = RetentionSweeper(store: store, policy: configuration.retention, logger: logger)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: sweeper), .init(service: FinanceMonitor(store: store, logger: logger))]
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: sweeper), .init(service: FinanceMonitor(store: store, logger: logger)),
+            .init(service: StoreAgentMonitor(agents: storeAgents, logger: logger)),
+        ]
         // Files from legacy systems: POSLog from store estates that batch-load, CSV from those that only export files.
         if let folder = configuration.dropFolder {
             let drop = DropFolder(folder: URL(fileURLWithPath: folder, isDirectory: true), intakes: fileIntakes(store: store, inventory: inventory),

@@ -122,6 +122,11 @@ public struct HubConfiguration: Sendable, Equatable {
     /// `drop.scan_seconds`: how often it is looked at (default 2). Default: no drop folder.
     public var dropFolder: String?
     public var dropScanInterval = Duration.seconds(2)
+    /// `store_agents.offline_after_seconds` (90): a store agent not heard from for this long is shown offline;
+    /// `store_agents.alert_after_seconds` (900): and raises `store_agent.offline`, once per outage;
+    /// `store_agents.record_every_seconds` (60): the longest gap between two recorded reports of one store
+    /// (docs/store-agent.md).
+    public var storeAgents = StoreAgents.Policy()
 
     public init() {}
 
@@ -151,6 +156,7 @@ public struct HubConfiguration: Sendable, Equatable {
         "tryton_shadow.url", "tryton_shadow.database", "tryton_shadow.username", "tryton_shadow.password", "tryton_shadow.system",
         "tryton_shadow.party", "tryton_shadow.journal", "tryton_shadow.invoice_journal",
         "drop.folder", "drop.scan_seconds",
+        "store_agents.offline_after_seconds", "store_agents.alert_after_seconds", "store_agents.record_every_seconds",
     ] + Scope.known.map { "api.scope_rates.\($0)" } + accountKeys.map { "finance.accounts.\($0.key)" }
 
     public static func environmentName(of key: String) -> String {
@@ -439,6 +445,9 @@ public struct HubConfiguration: Sendable, Equatable {
             configuration.dropFolder = folder
         }
         if let seconds = try integer("drop.scan_seconds", in: 1...3_600) { configuration.dropScanInterval = .seconds(seconds) }
+        if let seconds = try integer("store_agents.offline_after_seconds", in: 5...86_400) { configuration.storeAgents.offlineAfter = .seconds(seconds) }
+        if let seconds = try integer("store_agents.alert_after_seconds", in: 5...(7 * 86_400)) { configuration.storeAgents.alertAfter = .seconds(seconds) }
+        if let seconds = try integer("store_agents.record_every_seconds", in: 1...3_600) { configuration.storeAgents.recordEvery = .seconds(seconds) }
         if let minutes = try integer("finance.day_close_minutes", in: 0...(7 * 24 * 60)) { configuration.finance.dayCloseDelay = .seconds(minutes * 60) }
         for (key, path) in accountKeys {
             if let entry = value("finance.accounts.\(key)") {

@@ -317,7 +317,7 @@ public struct InventoryService: Sendable {
     }
 
     /// One stream per location: the inventory's events of a store or warehouse, in order.
-    static func stream(_ location: LocationID) -> StreamID {
+    public static func stream(_ location: LocationID) -> StreamID {
         StreamID(trusted: "inventory/\(location.rawValue)")
     }
 }

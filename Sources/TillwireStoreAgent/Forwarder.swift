@@ -1,0 +1,219 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Whether the hub answered lately, shared by the agent's loops and its status page.
+public actor LinkState {
+    public private(set) var online = false
+    public private(set) var lastError: String?
+    public private(set) var lastFailureAt: Date?
+
+    public init() {}
+
+    func succeeded() {
+        online = true
+        lastError = nil
+    }
+
+    func failed(_ reason: String, at: Date) {
+        online = false
+        lastError = reason
+        lastFailureAt = at
+    }
+}
+
+/// A wake-up call for a loop that sleeps: the newest one is kept, the rest are the same call.
+public struct Signal: Sendable {
+    let stream: AsyncStream<Void>
+    let continuation: AsyncStream<Void>.Continuation
+
+    public init() {
+        (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    public func fire() { continuation.yield() }
+
+    /// Returns when fired, or after `timeout`.
+    func wait(_ timeout: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { for await _ in stream { return } }
+            group.addTask { try? await Task.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+}
+
+/// Forwards the queue to the hub, strictly in the order the tills took it: the oldest waiting transactions go first,
+/// as one request while they are of one kind, and nothing later is sent before they are settled (acknowledged, or
+/// refused for good). An answer that does not come (a dead link, a hub that died mid-request) leaves the batch
+/// waiting, and the same items go again: the hub applies each item once by its source key, so a repeat changes
+/// nothing. A crash of the agent between the hub's answer and the agent's note of it is the same repeat.
+public struct Forwarder: Service {
+    public struct Policy: Sendable {
+        /// Items per hub request (the hub takes at most 1,000). Default 1,000.
+        public var batchItems: Int
+        /// The first wait after a failed call; doubled each time up to `retryMaximum`. Default 250 ms.
+        public var retryInitial: Duration
+        /// The longest wait between two tries while the hub is away; bounds how late the queue starts to drain once
+        /// the link is back. Default 2 s.
+        public var retryMaximum: Duration
+
+        public init(batchItems: Int = 1_000, retryInitial: Duration = .milliseconds(250), retryMaximum: Duration = .seconds(2)) {
+            self.batchItems = batchItems
+            self.retryInitial = retryInitial
+            self.retryMaximum = retryMaximum
+        }
+    }
+
+    let database: AgentDatabase
+    let link: HubLink
+    let state: LinkState
+    let signal: Signal
+    let settled: Signal
+    let policy: Policy
+    let logger: Logger
+
+    public init(database: AgentDatabase, link: HubLink, state: LinkState, signal: Signal, settled: Signal, policy: Policy = Policy(), logger: Logger) {
+        self.database = database
+        self.link = link
+        self.state = state
+        self.signal = signal
+        self.settled = settled
+        self.policy = policy
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        var wait = policy.retryInitial
+        // Rows to send one at a time: after the hub refused a batch without naming an item, until the one it
+        // refuses is found.
+        var singlesUntil: Int64 = 0
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let progressed: Bool
+            do {
+                progressed = try await step(singlesUntil: &singlesUntil)
+            } catch {
+                logger.error("the agent's database failed", metadata: ["error": "\(error)"])
+                progressed = false
+            }
+            if progressed {
+                wait = policy.retryInitial
+                continue
+            }
+            let online = await state.online
+            if online {
+                await signal.wait(.seconds(5))
+            } else {
+                let pause = wait
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
+                wait = min(wait * 2, policy.retryMaximum)
+            }
+        }
+    }
+
+    /// Sends the oldest waiting batch once; true when the queue moved (something settled).
+    func step(singlesUntil: inout Int64) async throws -> Bool {
+        let waiting = try database.waiting(limit: policy.batchItems)
+        guard let first = waiting.first else { return false }
+        // A run of one kind, in sequence (a count after a sale waits for the sale), of at most `batchItems` items;
+        // one at a time while looking for the transaction the hub refuses.
+        var batch: [AgentDatabase.Queued] = []
+        var items = 0
+        for queued in waiting {
+            guard queued.kind == first.kind else { break }
+            if !batch.isEmpty && (items + queued.items.count > policy.batchItems || queued.sequence <= singlesUntil) { break }
+            batch.append(queued)
+            items += queued.items.count
+            if queued.sequence <= singlesUntil { break }
+        }
+        let answer = await link.forward(first.kind, items: batch.flatMap(\.items))
+        let now = Date()
+        switch answer {
+        case .accepted:
+            try database.forwarded(batch.map(\.sequence), at: now)
+            await state.succeeded()
+        case .refusedItems(let refusals):
+            var offset = 0
+            for queued in batch {
+                let reasons = (offset..<(offset + queued.items.count)).compactMap { refusals[$0] }
+                if !reasons.isEmpty {
+                    try database.refused(queued.sequence, reason: reasons.joined(separator: "; "), at: now)
+                    logger.warning("the hub refused a transaction", metadata: ["sequence": "\(queued.sequence)", "key": "\(queued.key)", "reason": "\(reasons.joined(separator: "; "))"])
+                }
+                offset += queued.items.count
+            }
+            await state.succeeded()
+        case .refused(let reason):
+            if batch.count > 1 {
+                singlesUntil = batch.last!.sequence
+            } else {
+                try database.refused(first.sequence, reason: reason, at: now)
+                logger.warning("the hub refused a transaction", metadata: ["sequence": "\(first.sequence)", "key": "\(first.key)", "reason": "\(reason)"])
+            }
+            await state.succeeded()
+        case .unavailable(let reason):
+            let wasOnline = await state.online
+            await state.failed(reason, at: now)
+            if wasOnline { logger.warning("the hub is unavailable: transactions queue until it is back", metadata: ["reason": "\(reason)"]) }
+            return false
+        }
+        settled.fire()
+        return true
+    }
+}
+
+/// Keeps in touch with the hub every `interval`, and at once after the forwarder settled something: the agent's
+/// report, then the store's figures that changed since the last refresh, then the pickup queue.
+public struct Contact: Service {
+    let database: AgentDatabase
+    let link: HubLink
+    let state: LinkState
+    let settled: Signal
+    let interval: Duration
+    let logger: Logger
+
+    public init(database: AgentDatabase, link: HubLink, state: LinkState, settled: Signal, interval: Duration = .seconds(10), logger: Logger) {
+        self.database = database
+        self.link = link
+        self.state = state
+        self.settled = settled
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                try await once()
+            } catch {
+                let wasOnline = await state.online
+                await state.failed("\(error)", at: Date())
+                if wasOnline { logger.warning("the hub is unavailable: answering from the local copy", metadata: ["reason": "\(error)"]) }
+            }
+            await settled.wait(interval)
+        }
+    }
+
+    /// One round: report, refresh the figures, refresh the pickup queue.
+    public func once() async throws {
+        let queue = try database.queueState()
+        if case .failure(let error) = await link.report(queue) { throw error }
+        // Everything settled before the read starts is in what the hub sends.
+        let covering = try database.settledThrough()
+        var version = try database.feedVersion()
+        var figures: [String: AgentDatabase.HubFigure] = [:]
+        while true {
+            let page = try await link.feed(after: version)
+            for figure in page.figures { figures[figure.sku] = figure }
+            version = page.version
+            if !page.more { break }
+        }
+        try database.refreshed(Array(figures.values), version: version, covering: covering, at: Date())
+        let pickups = try await link.pickups()
+        try database.storePickups(pickups, at: Date())
+        let wasOnline = await state.online
+        await state.succeeded()
+        if !wasOnline { logger.info("the hub is reachable", metadata: ["queue_depth": "\(queue.depth)"]) }
+    }
+}

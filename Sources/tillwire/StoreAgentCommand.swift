@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import Logging
+import TillwireDomain
+import TillwireStoreAgent
+
+struct StoreAgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "store-agent",
+        abstract: "Run a store's agent: the tills keep selling when the hub or the network is down, and nothing is lost or sent twice.",
+        discussion: """
+            The tills call the agent as they would call the hub (POST /v1/inventory/movements and /counts with an \
+            Idempotency-Key per transaction, GET /v1/availability, GET /v1/stores/<store>/pickups). Every transaction \
+            is kept in the agent's SQLite file before the till gets its answer, and forwarded to the hub in the order \
+            taken, each applied once, whenever the hub is reachable. GET /v1/agent/status shows the queue and the \
+            last contact; the hub shows every store's agent at GET /v1/store-agents. The hub key comes from \
+            TILLWIRE_AGENT_HUB_KEY or --hub-key-file, never from the command line. See docs/store-agent.md.
+            """)
+
+    @Option(help: "The store this agent serves (its location id at the hub).") var store: String
+    @Option(help: ArgumentHelp("The hub's base URL.", valueName: "url")) var hub: String
+    @Option(help: ArgumentHelp("The agent's SQLite file (created if missing).", valueName: "file")) var database: String
+    @Option(help: ArgumentHelp("A file holding the store's API key at the hub (else TILLWIRE_AGENT_HUB_KEY).", valueName: "file"))
+    var hubKeyFile: String?
+    @Option(help: "Address the tills reach the agent on.") var host = "127.0.0.1"
+    @Option(help: "Port the tills reach the agent on.") var port = 8091
+    @Option(help: ArgumentHelp("Seconds between reports to the hub and refreshes of the local copy.", valueName: "seconds"))
+    var contactSeconds = 10
+    @Option(help: ArgumentHelp("A local copy older than this many seconds is marked stale.", valueName: "seconds"))
+    var staleSeconds = 120
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
+
+    func validate() throws {
+        guard (try? LocationID(store)) != nil else { throw ValidationError("--store \(store) is not a location id") }
+        guard let url = URL(string: hub), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+            throw ValidationError("--hub must be an http(s) URL, like https://hub.example:8080")
+        }
+        guard (1...65_535).contains(port) else { throw ValidationError("--port must be 1-65535") }
+        guard contactSeconds >= 1, staleSeconds >= 1 else { throw ValidationError("--contact-seconds and --stale-seconds must be at least 1") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not a level") }
+    }
+
+    func run() async throws {
+        let key: String
+        if let hubKeyFile {
+            guard let text = try? String(contentsOfFile: hubKeyFile, encoding: .utf8) else {
+                throw StartupError("--hub-key-file \(hubKeyFile) cannot be read")
+            }
+            key = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        } else {
+            key = ProcessInfo.processInfo.environment["TILLWIRE_AGENT_HUB_KEY"] ?? ""
+        }
+        guard !key.isEmpty else { throw StartupError("the store's hub key is missing: set TILLWIRE_AGENT_HUB_KEY or --hub-key-file") }
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "tillwire.store-agent")
+        let agent: StoreAgent
+        do {
+            agent = try StoreAgent(configuration: .init(
+                store: try LocationID(store), hub: hub, hubKey: key, database: database, host: host, port: port,
+                staleAfter: .seconds(staleSeconds), contactInterval: .seconds(contactSeconds)))
+        } catch {
+            throw StartupError("the agent's database \(database) cannot be opened: \(error)")
+        }
+        try await agent.run(logger: logger)
+    }
+}

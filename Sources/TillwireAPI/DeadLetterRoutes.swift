@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Hummingbird
 import TillwireEngine
 import TillwireStorage
@@ -204,9 +205,20 @@ enum DeadLetterRoutes {
 
 /// An RFC 3339 / ISO 8601 time with a zone, with or without fractional seconds.
 public func parseTimestamp(_ text: String) -> Date? {
-    let plain = ISO8601DateFormatter()
-    if let date = plain.date(from: text) { return date }
-    let fractional = ISO8601DateFormatter()
-    fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    return fractional.date(from: text)
+    // Making a formatter costs more than parsing with it (measured: a third of a 1,000-movement request), so two are
+    // kept and shared; they are not safe to use from two threads at once.
+    timestampParsers.withLock { parsers in
+        parsers.plain.date(from: text) ?? parsers.fractional.date(from: text)
+    }
 }
+
+private final class TimestampParsers {
+    let plain = ISO8601DateFormatter()
+    let fractional: ISO8601DateFormatter = {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter
+    }()
+}
+
+private let timestampParsers = Mutex(TimestampParsers())

@@ -53,14 +53,17 @@ public struct Forwarder: Service {
     public struct Policy: Sendable {
         /// Items per hub request (the hub takes at most 1,000). Default 1,000.
         public var batchItems: Int
+        /// Bytes of items per hub request (the hub's `api.max_body_bytes` is 1 MiB by default). Default 512 KiB.
+        public var batchBytes: Int
         /// The first wait after a failed call; doubled each time up to `retryMaximum`. Default 250 ms.
         public var retryInitial: Duration
         /// The longest wait between two tries while the hub is away; bounds how late the queue starts to drain once
         /// the link is back. Default 2 s.
         public var retryMaximum: Duration
 
-        public init(batchItems: Int = 1_000, retryInitial: Duration = .milliseconds(250), retryMaximum: Duration = .seconds(2)) {
+        public init(batchItems: Int = 1_000, batchBytes: Int = 512 << 10, retryInitial: Duration = .milliseconds(250), retryMaximum: Duration = .seconds(2)) {
             self.batchItems = batchItems
+            self.batchBytes = batchBytes
             self.retryInitial = retryInitial
             self.retryMaximum = retryMaximum
         }
@@ -120,11 +123,14 @@ public struct Forwarder: Service {
         // one at a time while looking for the transaction the hub refuses.
         var batch: [AgentDatabase.Queued] = []
         var items = 0
+        var bytes = 0
         for queued in waiting {
             guard queued.kind == first.kind else { break }
-            if !batch.isEmpty && (items + queued.items.count > policy.batchItems || queued.sequence <= singlesUntil) { break }
+            let size = queued.items.reduce(0) { $0 + $1.count + 1 }
+            if !batch.isEmpty && (items + queued.items.count > policy.batchItems || bytes + size > policy.batchBytes || queued.sequence <= singlesUntil) { break }
             batch.append(queued)
             items += queued.items.count
+            bytes += size
             if queued.sequence <= singlesUntil { break }
         }
         let answer = await link.forward(first.kind, items: batch.flatMap(\.items))
@@ -158,12 +164,14 @@ public struct Forwarder: Service {
             if wasOnline { logger.warning("the hub is unavailable: transactions queue until it is back", metadata: ["reason": "\(reason)"]) }
             return false
         }
-        settled.fire()
+        // The copy is refreshed when the queue has drained, not after every batch: a refresh reads the hub's events,
+        // and the hub has better things to do while a backlog drains.
+        if waiting.count == batch.count, try database.waiting(limit: 1).isEmpty { settled.fire() }
         return true
     }
 }
 
-/// Keeps in touch with the hub every `interval`, and at once after the forwarder settled something: the agent's
+/// Keeps in touch with the hub every `interval`, and at once when the forwarder has emptied the queue: the agent's
 /// report, then the store's figures that changed since the last refresh, then the pickup queue.
 public struct Contact: Service {
     let database: AgentDatabase

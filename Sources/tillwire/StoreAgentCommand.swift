@@ -28,6 +28,8 @@ struct StoreAgentCommand: AsyncParsableCommand {
     var contactSeconds = 10
     @Option(help: ArgumentHelp("A local copy older than this many seconds is marked stale.", valueName: "seconds"))
     var staleSeconds = 120
+    @Option(help: ArgumentHelp("Transactions' items per request to the hub (1-1000); smaller for a slow link.", valueName: "count"))
+    var batchItems = 1_000
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
 
     func validate() throws {
@@ -35,8 +37,9 @@ struct StoreAgentCommand: AsyncParsableCommand {
         guard let url = URL(string: hub), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
             throw ValidationError("--hub must be an http(s) URL, like https://hub.example:8080")
         }
-        guard (1...65_535).contains(port) else { throw ValidationError("--port must be 1-65535") }
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0-65535 (0: any free port, printed at start)") }
         guard contactSeconds >= 1, staleSeconds >= 1 else { throw ValidationError("--contact-seconds and --stale-seconds must be at least 1") }
+        guard (1...1_000).contains(batchItems) else { throw ValidationError("--batch-items must be 1-1000") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not a level") }
     }
 
@@ -62,7 +65,7 @@ struct StoreAgentCommand: AsyncParsableCommand {
         do {
             agent = try StoreAgent(configuration: .init(
                 store: try LocationID(store), hub: hub, hubKey: key, database: database, host: host, port: port,
-                staleAfter: .seconds(staleSeconds), contactInterval: .seconds(contactSeconds)))
+                staleAfter: .seconds(staleSeconds), contactInterval: .seconds(contactSeconds), forwarding: .init(batchItems: batchItems)))
         } catch {
             throw StartupError("the agent's database \(database) cannot be opened: \(error)")
         }

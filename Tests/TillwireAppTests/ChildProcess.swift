@@ -121,11 +121,11 @@ func runTillwire(_ arguments: [String], database: String, timeout: TimeInterval 
 
 extension ChildProcess {
     /// Waits for `tillwire serve`'s "tillwire is serving" log line and returns the address it names.
-    func servingAddress(timeout: TimeInterval = 60) async throws -> String {
+    func servingAddress(timeout: TimeInterval = 60, marker: String = "tillwire is serving") async throws -> String {
         var address: String?
         try await wait(timeout: timeout, "the serving log line") {
             address = standardError.split(separator: "\n").lazy.compactMap { line -> String? in
-                guard line.contains("tillwire is serving"), let range = line.range(of: "address=") else { return nil }
+                guard line.contains(marker), let range = line.range(of: "address=") else { return nil }
                 return String(line[range.upperBound...].prefix { $0 != " " && $0 != "]" })
             }.first
             return address != nil

@@ -1,0 +1,337 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Synchronization
+import Testing
+import TillwireAPI
+import TillwireDomain
+import TillwireEngine
+import TillwireStorage
+import TillwireStorageSQLite
+import TillwireTesting
+
+/// The store agent between its tills and the hub, both real processes (`tillwire store-agent`, `tillwire serve`),
+/// with a `FaultProxy` on the link between them that the test breaks on purpose (docs/store-agent.md).
+@Suite(.serialized) struct StoreAgentTests {
+    static let skus = (0..<10).map { "AGENT-\($0)" }
+    static let stock: Int64 = 5_000
+    static let store = "store-1"
+
+    /// A hub file with two stores and a DC, the SKUs with `stock` units each at the store, an admin key and the
+    /// store's own key for its agent.
+    struct Estate {
+        let folder: TemporaryFolder
+        let hubPath: String
+        let adminKey: String
+        let agentKey: String
+        let configuration: String
+    }
+
+    func prepare() async throws -> Estate {
+        let folder = try TemporaryFolder()
+        let path = folder.path("hub.sqlite")
+        let store = try SQLiteStore.open(path: path)
+        _ = try await store.migrate()
+        let (admin, adminKey) = ApiKeys.generate(client: "ops", scopes: ["admin"], locations: nil, ratePerSecond: 100_000, burst: 100_000, now: Date())
+        let (agent, agentKey) = ApiKeys.generate(client: "store-1-agent", scopes: ["inventory:write", "inventory:read", "orders:read"],
+                                                 locations: [LocationID(trusted: Self.store)], now: Date())
+        let receivedAt = Date() - 7_200
+        _ = try await store.commit(Commit(
+            catalog: [
+                .putLocation(try Location(id: LocationID(trusted: Self.store), kind: .store, name: "High Street")),
+                .putLocation(try Location(id: "store-2", kind: .store, name: "Station")),
+                .putLocation(try Location(id: "dc-1", kind: .warehouse, name: "DC")),
+            ] + (try Self.skus.map { .putProduct(try Product(sku: SKU(trusted: $0), name: "agent test item")) }),
+            access: [.createKey(admin), .createKey(agent)]))
+        // Through the inventory's commands, as every stock change at a hub is: the agent's copy is read from their events.
+        _ = try await InventoryService(store: store).record(try Self.skus.map {
+            try InventoryMovement(sku: SKU(trusted: $0), location: LocationID(trusted: Self.store), delta: Self.stock, reason: .receipt,
+                                  occurredAt: receivedAt, source: "erp", sourceKey: "opening-\($0)")
+        }, correlation: "opening-stock")
+        try await store.close()
+        let configuration = folder.path("hub.yaml")
+        try """
+            store_agents:
+              offline_after_seconds: 5
+              alert_after_seconds: 8
+              record_every_seconds: 2
+            """.write(toFile: configuration, atomically: true, encoding: .utf8)
+        return Estate(folder: folder, hubPath: path, adminKey: adminKey, agentKey: agentKey, configuration: configuration)
+    }
+
+    func startHub(_ estate: Estate, port: Int = 0) async throws -> (process: ChildProcess, base: String) {
+        let hub = try ChildProcess(try tillwireExecutable(), ["serve", "--config", estate.configuration], environment: [
+            "TILLWIRE_HTTP_PORT": "\(port)", "TILLWIRE_STORAGE_SQLITE_PATH": estate.hubPath, "TILLWIRE_LOG_LEVEL": "info",
+            "TILLWIRE_INSTANCE_ID": "store-agent-test-hub",
+        ])
+        return (hub, try await hub.servingAddress())
+    }
+
+    func startAgent(_ estate: Estate, hub: String, batchItems: Int = 1_000) async throws -> (process: ChildProcess, base: String) {
+        let agent = try ChildProcess(try tillwireExecutable(), [
+            "store-agent", "--store", Self.store, "--hub", hub, "--database", estate.folder.path("agent.sqlite"), "--port", "0",
+            "--contact-seconds", "1", "--batch-items", "\(batchItems)",
+        ], environment: ["TILLWIRE_AGENT_HUB_KEY": estate.agentKey])
+        return (agent, try await agent.servingAddress(marker: "store agent is serving"))
+    }
+
+    /// One till's sale of one unit, as the till sends it: its own key, its own time.
+    static func sale(till: Int, number: Int, at: Date) -> (key: String, body: String) {
+        let sku = skus[(till * 7 + number) % skus.count]
+        let key = "\(store)/till-\(till)/\(number)"
+        return (key, #"{"movements":[{"sku":"\#(sku)","location":"\#(store)","delta":-1,"reason":"sale","occurred_at":"\#(at.ISO8601Format())","source":"pos-store-1","source_key":"\#(key)"}]}"#)
+    }
+
+    /// Sends `count` sales from `tills` tills at once (each till in its own order) to the agent; every one must be
+    /// acknowledged (202). Returns how many each SKU sold.
+    func sell(_ agent: String, tills: Int, perTill: Int, from start: Date, spacing: TimeInterval) async throws -> [String: Int64] {
+        try await withThrowingTaskGroup(of: [String: Int64].self) { group in
+            for till in 0..<tills {
+                group.addTask {
+                    var sold: [String: Int64] = [:]
+                    for number in 0..<perTill {
+                        let sale = Self.sale(till: till, number: number, at: start + Double(number * tills + till) * spacing)
+                        var request = URLRequest(url: URL(string: agent + "/v1/inventory/movements")!)
+                        request.httpMethod = "POST"
+                        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+                        request.setValue(sale.key, forHTTPHeaderField: "Idempotency-Key")
+                        request.httpBody = Data(sale.body.utf8)
+                        let (data, response) = try await URLSession.shared.data(for: request)
+                        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+                        guard status == 202 else {
+                            throw ChildProcessError("sale \(sale.key) got \(status): \(String(decoding: data, as: UTF8.self))")
+                        }
+                        sold[Self.skus[(till * 7 + number) % Self.skus.count], default: 0] += 1
+                    }
+                    return sold
+                }
+            }
+            var total: [String: Int64] = [:]
+            for try await sold in group { total.merge(sold, uniquingKeysWith: +) }
+            return total
+        }
+    }
+
+    func get(_ base: String, _ path: String, key: String? = nil) async throws -> (Int, [String: Any]) {
+        var request = URLRequest(url: URL(string: base + path)!)
+        if let key { request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
+        request.timeoutInterval = 20
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:])
+    }
+
+    /// The hub's on-hand figure of each SKU at the store.
+    func hubOnHand(_ hub: String, key: String) async throws -> [String: Int64] {
+        var figures: [String: Int64] = [:]
+        for sku in Self.skus {
+            let (_, body) = try await get(hub, "/v1/availability?sku=\(sku)&location=\(Self.store)", key: key)
+            figures[sku] = ((body["positions"] as? [[String: Any]])?.first?["on_hand"] as? NSNumber)?.int64Value
+        }
+        return figures
+    }
+
+    /// Reads the hub's file (the hub stopped): every till sale in the store's ledger, in the order the hub applied
+    /// them. Each key must be there once, and each till's sales in the till's order.
+    func checkLedger(_ estate: Estate, tills: Int, perTill: Int) async throws {
+        let store = try SQLiteStore.open(path: estate.hubPath)
+        var keys: [String] = []
+        var version: Int64 = 1
+        while true {
+            let events = try await store.readStream(StreamID(trusted: "inventory/\(Self.store)"), fromVersion: version, limit: 5_000)
+            for event in events where event.type == InventoryAdjusted.eventType {
+                let movement = try event.decode(InventoryAdjusted.self).movement
+                if movement.reason == .sale { keys.append(movement.sourceKey) }
+            }
+            guard let last = events.last else { break }
+            version = last.streamVersion + 1
+        }
+        try await store.close()
+        #expect(keys.count == tills * perTill, "every sale applied once: \(keys.count) of \(tills * perTill)")
+        #expect(Set(keys).count == keys.count, "no sale applied twice")
+        var next = [Int](repeating: 0, count: tills)
+        var outOfOrder: [String] = []
+        for key in keys {
+            let parts = key.split(separator: "/")
+            guard parts.count == 3, let till = Int(parts[1].dropFirst("till-".count)), let number = Int(parts[2]) else { continue }
+            if number != next[till] { outOfOrder.append("\(key) (expected \(next[till]))") }
+            next[till] = number + 1
+        }
+        #expect(outOfOrder.isEmpty, "each till's sales in its order: \(outOfOrder.prefix(5))")
+    }
+
+    @Test func tenThousandSalesDuringAThirtyMinuteOutageArriveOnceAndInOrder() async throws {
+        let estate = try await prepare()
+        let (hub, hubBase) = try await startHub(estate)
+        defer { hub.signal(SIGKILL) }
+        let hubPort = Int(hubBase.split(separator: ":").last!)!
+        let proxy = try FaultProxy(target: hubPort)
+        defer { proxy.stop() }
+        let (agent, agentBase) = try await startAgent(estate, hub: "http://127.0.0.1:\(proxy.port)")
+        defer { agent.signal(SIGKILL) }
+
+        try await agent.eventually("the agent's first contact with the hub") {
+            (try await get(agentBase, "/v1/agent/status").1["hub_online"] as? Bool) == true
+        }
+        let (_, hubView) = try await get(hubBase, "/v1/store-agents/\(Self.store)", key: estate.adminKey)
+        #expect(hubView["status"] as? String == "online")
+
+        // The link goes dark: the tills keep selling, 10,000 sales stamped across 30 minutes.
+        proxy.set(.blackHole)
+        let outageStart = Date() - 1_800
+        let sold = try await sell(agentBase, tills: 4, perTill: 2_500, from: outageStart, spacing: 0.18)
+        #expect(sold.values.reduce(0, +) == 10_000)
+
+        // The agent answers from its copy, with the sales already taken off, and says how old the copy is.
+        let (_, local) = try await get(agentBase, "/v1/availability?sku=AGENT-0")
+        let position = (local["positions"] as? [[String: Any]])?.first
+        #expect((position?["on_hand"] as? NSNumber)?.int64Value == Self.stock - sold["AGENT-0"]!)
+        #expect((position?["unsent"] as? NSNumber)?.int64Value == -sold["AGENT-0"]!)
+        #expect(local["as_of"] is String && local["age_seconds"] is NSNumber)
+        let (_, status) = try await get(agentBase, "/v1/agent/status")
+        #expect((status["queue_depth"] as? NSNumber)?.intValue == 10_000)
+        #expect(status["oldest_unsent_at"] is String)
+        #expect((try await get(agentBase, "/v1/stores/\(Self.store)/pickups").0) == 200)
+
+        // The hub sees the store go offline, then raises the alert, and shows both in its metrics.
+        try await hub.eventually("the hub to show the store offline with its alert", timeout: 30) {
+            let (_, view) = try await get(hubBase, "/v1/store-agents/\(Self.store)", key: estate.adminKey)
+            return view["status"] as? String == "offline" && view["alerted"] as? Bool == true && view["offline_since"] is String
+        }
+        let metrics = String(decoding: try await URLSession.shared.data(for: {
+            var request = URLRequest(url: URL(string: hubBase + "/metrics")!)
+            request.setValue("Bearer \(estate.adminKey)", forHTTPHeaderField: "Authorization")
+            return request
+        }()).0, as: UTF8.self)
+        #expect(metrics.contains(#"tillwire_store_agent_online{store="store-1"} 0"#))
+        #expect(metrics.contains("tillwire_store_agents_offline 1"))
+
+        // The link comes back the ways links do: refused, reset half-way through a request, then answers lost after
+        // the hub acted (the agent must send those again, and the hub must not apply them twice).
+        proxy.set(.refuse)
+        try await Task.sleep(for: .seconds(1))
+        proxy.set(.resetMidRequest)
+        try await Task.sleep(for: .seconds(1))
+        proxy.set(.loseAnswers)
+        try await Task.sleep(for: .seconds(3))
+        let reconnected = Date()
+        proxy.set(.pass)
+
+        let expected = Dictionary(uniqueKeysWithValues: Self.skus.map { ($0, Self.stock - sold[$0, default: 0]) })
+        try await hub.eventually("the hub's figures to converge", timeout: 60) {
+            try await hubOnHand(hubBase, key: estate.adminKey) == expected
+        }
+        let converged = Date().timeIntervalSince(reconnected)
+        print("store agent: 10,000 sales converged at the hub \(String(format: "%.1f", converged)) s after the link came back")
+        #expect(converged < 10, "the hub's figures converge within 10 s of reconnection (took \(converged) s)")
+        try await agent.eventually("the agent's queue to empty and its copy to catch up") {
+            let (_, status) = try await get(agentBase, "/v1/agent/status")
+            let (_, local) = try await get(agentBase, "/v1/availability?sku=AGENT-0")
+            let position = (local["positions"] as? [[String: Any]])?.first
+            return (status["queue_depth"] as? NSNumber)?.intValue == 0 && (position?["unsent"] as? NSNumber)?.int64Value == 0
+                && (position?["on_hand"] as? NSNumber)?.int64Value == expected["AGENT-0"]
+        }
+        try await hub.eventually("the hub to show the store back online") {
+            let (_, view) = try await get(hubBase, "/v1/store-agents/\(Self.store)", key: estate.adminKey)
+            return view["status"] as? String == "online" && (view["queue_depth"] as? NSNumber)?.intValue == 0 && view["alerted"] as? Bool == false
+        }
+        agent.signal(SIGTERM)
+        #expect(try await agent.exit() == 0)
+        hub.signal(SIGTERM)
+        #expect(try await hub.exit() == 0)
+        try await checkLedger(estate, tills: 4, perTill: 2_500)
+    }
+
+    @Test func agentAndHubKilledWhileForwardingLoseNothingAndApplyNothingTwice() async throws {
+        let estate = try await prepare()
+        var (hub, hubBase) = try await startHub(estate)
+        let hubPort = Int(hubBase.split(separator: ":").last!)!
+        let proxy = try FaultProxy(target: hubPort)
+        defer { proxy.stop() }
+        var (agent, agentBase) = try await startAgent(estate, hub: "http://127.0.0.1:\(proxy.port)", batchItems: 50)
+        try await agent.eventually("the agent's first contact with the hub") {
+            (try await get(agentBase, "/v1/agent/status").1["hub_online"] as? Bool) == true
+        }
+        proxy.set(.blackHole)
+        let sold = try await sell(agentBase, tills: 3, perTill: 1_000, from: Date() - 3_600, spacing: 1)
+        proxy.set(.pass)
+
+        // While the queue drains, fifty sales a request: kill -9 the agent or the hub at random moments, and start it again.
+        var random = SeededGenerator(seed: 11)
+        var midForward = 0
+        for round in 0..<6 {
+            try await Task.sleep(for: .milliseconds(Int.random(in: 100...700, using: &random)))
+            // A kill counts as one during forwarding when the agent still held sales just before it.
+            if let depth = (try? await get(agentBase, "/v1/agent/status").1["queue_depth"] as? NSNumber)?.intValue, depth > 0 { midForward += 1 }
+            if round % 2 == 0 {
+                agent.signal(SIGKILL)
+                _ = try await agent.exit()
+                (agent, agentBase) = try await startAgent(estate, hub: "http://127.0.0.1:\(proxy.port)", batchItems: 50)
+            } else {
+                hub.signal(SIGKILL)
+                _ = try await hub.exit()
+                (hub, hubBase) = try await startHub(estate, port: hubPort)
+            }
+        }
+        defer {
+            agent.signal(SIGKILL)
+            hub.signal(SIGKILL)
+        }
+        #expect(midForward >= 4, "most kills landed while sales were being forwarded (\(midForward) of 6)")
+        let expected = Dictionary(uniqueKeysWithValues: Self.skus.map { ($0, Self.stock - sold[$0, default: 0]) })
+        try await hub.eventually("the hub's figures to converge after the kills", timeout: 90) {
+            try await hubOnHand(hubBase, key: estate.adminKey) == expected
+        }
+        try await agent.eventually("the agent's queue to empty") {
+            (try await get(agentBase, "/v1/agent/status").1["queue_depth"] as? NSNumber)?.intValue == 0
+        }
+        agent.signal(SIGTERM)
+        _ = try await agent.exit()
+        hub.signal(SIGTERM)
+        #expect(try await hub.exit() == 0)
+        try await checkLedger(estate, tills: 3, perTill: 1_000)
+    }
+
+    @Test func theTillsGetClearAnswersAndAKeyIsTakenOnce() async throws {
+        let estate = try await prepare()
+        let (hub, hubBase) = try await startHub(estate)
+        defer { hub.signal(SIGKILL) }
+        let (agent, agentBase) = try await startAgent(estate, hub: hubBase)
+        defer { agent.signal(SIGKILL) }
+        try await agent.eventually("the agent's first refresh") {
+            (try await get(agentBase, "/v1/agent/status").1["copy_skus"] as? NSNumber)?.intValue == Self.skus.count
+        }
+        func post(_ body: String, key: String?) async throws -> (Int, [String: Any]) {
+            var request = URLRequest(url: URL(string: agentBase + "/v1/inventory/movements")!)
+            request.httpMethod = "POST"
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            if let key { request.setValue(key, forHTTPHeaderField: "Idempotency-Key") }
+            request.httpBody = Data(body.utf8)
+            let (data, response) = try await URLSession.shared.data(for: request)
+            return ((response as? HTTPURLResponse)?.statusCode ?? 0, (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:])
+        }
+        let sale = Self.sale(till: 9, number: 0, at: Date())
+        // No key: refused, so that a till's retry cannot become a second sale.
+        #expect(try await post(sale.body, key: nil).0 == 400)
+        // Another store's stock: refused.
+        #expect(try await post(sale.body.replacingOccurrences(of: #""location":"store-1""#, with: #""location":"store-2""#), key: "x-1").0 == 403)
+        // An unknown SKU while the copy is fresh: refused with the item named.
+        let (unknown, problem) = try await post(sale.body.replacingOccurrences(of: "AGENT-", with: "NOPE-"), key: "x-2")
+        #expect(unknown == 400)
+        #expect((problem["errors"] as? [[String: Any]])?.first?["field"] as? String == "movements[0].sku")
+        // The same sale twice: queued once.
+        let (first, queued) = try await post(sale.body, key: sale.key)
+        let (second, again) = try await post(sale.body, key: sale.key)
+        #expect(first == 202 && second == 202)
+        #expect(queued["sequence"] as? NSNumber == again["sequence"] as? NSNumber && again["repeated"] as? Bool == true)
+        let sku = Self.skus[(9 * 7) % Self.skus.count]
+        try await hub.eventually("the sale at the hub") {
+            let (_, body) = try await get(hubBase, "/v1/availability?sku=\(sku)&location=\(Self.store)", key: estate.adminKey)
+            return ((body["positions"] as? [[String: Any]])?.first?["on_hand"] as? NSNumber)?.int64Value == Self.stock - 1
+        }
+        // The hub's view lists the agent; a store key sees only its own store.
+        let (_, list) = try await get(hubBase, "/v1/store-agents", key: estate.agentKey)
+        #expect((list["agents"] as? [[String: Any]])?.map { $0["store"] as? String } == [Self.store])
+        #expect(try await get(hubBase, "/v1/store-agents/store-2/feed", key: estate.agentKey).0 == 403)
+    }
+}

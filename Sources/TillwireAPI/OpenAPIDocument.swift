@@ -301,6 +301,62 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/v1/store-agents": {
+      "get": {
+        "summary": "Every store agent the hub has heard from: online or offline (since when), its backlog and last contact (scope inventory:read; a store's key sees its own store).",
+        "responses": {
+          "200": {"description": "The agents.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/StoreAgentList"}}}},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
+    "/v1/store-agents/{store}": {
+      "get": {
+        "summary": "One store's agent as the hub sees it (scope inventory:read).",
+        "parameters": [{"name": "store", "in": "path", "required": true, "schema": {"type": "string"}}],
+        "responses": {
+          "200": {"description": "The agent's status.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/StoreAgentStatus"}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "404": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}
+        }
+      },
+      "put": {
+        "summary": "A store agent's report of itself: its queue of transactions not yet acknowledged (scope inventory:write; a store's key for its own store). Agents send it every few seconds; the hub shows the store offline when they stop.",
+        "parameters": [{"name": "store", "in": "path", "required": true, "schema": {"type": "string"}}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/StoreAgentReport"}}}},
+        "responses": {
+          "200": {"description": "The agent's status after the report.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/StoreAgentStatus"}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "404": {"$ref": "#/components/responses/Problem"},
+          "413": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
+    "/v1/store-agents/{store}/feed": {
+      "get": {
+        "summary": "The store's stock figures that changed after event `after` of its inventory stream (all of them from 0), a page at a time: what a store agent keeps its local copy with (scope inventory:read).",
+        "parameters": [
+          {"name": "store", "in": "path", "required": true, "schema": {"type": "string"}},
+          {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}}
+        ],
+        "responses": {
+          "200": {"description": "One page of changed figures; ask again with after=version while more is true.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/StoreAgentFeed"}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "404": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
     "/v1/poslog": {
       "post": {
         "summary": "Apply one NRF/ARTS POSLog document (2.x or 6): sales and returns move the stores' stock, once per transaction however often sent (scope inventory:write). A document that does not parse, or names an unknown store or SKU, is refused whole.",
@@ -990,7 +1046,7 @@ enum OpenAPIDocument {
     },
     "/v1/stores/{id}/pickups": {
       "get": {
-        "summary": "A store's pickup queue: released pickup orders to pick and picked ones waiting for their customer, with what to pick, for whom and until when (scope orders:read; the key must be allowed to act for the store).",
+        "summary": "A store's pickup queue: released pickup orders to pick and picked ones waiting for their customer, with what to pick, for whom and until when, and those on hold because their units were sold at the till (scope orders:read; the key must be allowed to act for the store).",
         "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
         "responses": {
           "200": {"description": "The queue, oldest first.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PickupQueue"}}}},
@@ -2045,7 +2101,7 @@ enum OpenAPIDocument {
         "title": {"type": "string"}, "rate_bp": {"type": "integer", "minimum": 0, "maximum": 10000, "description": "The rate in basis points: 2000 for 20 %."},
         "amount": {"$ref": "#/components/schemas/Amount"}}},
       "HoldReason": {"type": "object", "required": ["code", "detail"], "properties": {
-        "code": {"type": "string", "enum": ["amounts_mismatch", "currency_mismatch", "tax_missing", "tax_inconsistent", "payment_not_authorized", "payment_not_captured", "unknown_sku", "not_sellable", "stock_not_reserved", "customer_incomplete"]},
+        "code": {"type": "string", "enum": ["amounts_mismatch", "currency_mismatch", "tax_missing", "tax_inconsistent", "payment_not_authorized", "payment_not_captured", "unknown_sku", "not_sellable", "stock_not_reserved", "stock_oversold", "customer_incomplete"]},
         "detail": {"type": "string"}}},
       "Order": {
         "type": "object",
@@ -2085,6 +2141,51 @@ enum OpenAPIDocument {
           "postings": {"type": "array", "description": "On a lookup: the journal entries of its sales and of its returns, and where each went.", "items": {"$ref": "#/components/schemas/Posting"}}
         }
       },
+      "StoreAgentReport": {
+        "type": "object",
+        "required": ["queue_depth", "forwarded_through", "refused"],
+        "properties": {
+          "queue_depth": {"type": "integer", "minimum": 0, "description": "Transactions taken at the store and not yet acknowledged by the hub."},
+          "oldest_unsent_at": {"type": "string", "format": "date-time", "description": "When the oldest of them was taken at the till."},
+          "forwarded_through": {"type": "integer", "minimum": 0, "description": "The agent's sequence number of the last transaction the hub acknowledged."},
+          "refused": {"type": "integer", "minimum": 0, "description": "Transactions the hub refused for good."}
+        }
+      },
+      "StoreAgentStatus": {
+        "type": "object",
+        "required": ["store", "status", "last_contact_at", "queue_depth", "forwarded_through", "refused", "alerted"],
+        "properties": {
+          "store": {"type": "string"},
+          "status": {"type": "string", "enum": ["online", "offline"]},
+          "last_contact_at": {"type": "string", "format": "date-time"},
+          "offline_since": {"type": "string", "format": "date-time"},
+          "queue_depth": {"type": "integer"},
+          "oldest_unsent_at": {"type": "string", "format": "date-time"},
+          "forwarded_through": {"type": "integer"},
+          "refused": {"type": "integer"},
+          "alerted": {"type": "boolean", "description": "The offline alert (store_agent.offline) was raised for the current outage."}
+        }
+      },
+      "StoreAgentList": {
+        "type": "object",
+        "required": ["agents", "online", "offline"],
+        "properties": {
+          "agents": {"type": "array", "items": {"$ref": "#/components/schemas/StoreAgentStatus"}},
+          "online": {"type": "integer"},
+          "offline": {"type": "integer"}
+        }
+      },
+      "StoreAgentFeed": {
+        "type": "object",
+        "required": ["store", "version", "more", "positions"],
+        "properties": {
+          "store": {"type": "string"},
+          "version": {"type": "integer", "description": "The last event read: the next page's after."},
+          "more": {"type": "boolean"},
+          "positions": {"type": "array", "items": {"type": "object", "required": ["sku", "on_hand", "reserved", "safety_stock", "available"], "properties": {
+            "sku": {"type": "string"}, "on_hand": {"type": "integer"}, "reserved": {"type": "integer"}, "safety_stock": {"type": "integer"}, "available": {"type": "integer"}}}}
+        }
+      },
       "PickupQueue": {
         "type": "object",
         "required": ["store", "pickups"],
@@ -2093,6 +2194,7 @@ enum OpenAPIDocument {
           "pickups": {"type": "array", "items": {"type": "object", "required": ["order", "channel", "channel_order_id", "status", "lines"], "properties": {
             "order": {"type": "string"}, "channel": {"type": "string"}, "channel_order_id": {"type": "string"}, "status": {"type": "string"},
             "customer_name": {"type": "string"}, "customer_email": {"type": "string"}, "pickup_by": {"type": "string", "format": "date-time"},
+            "hold_reasons": {"type": "array", "items": {"type": "string"}, "description": "Why the order is on hold: units reserved for it were sold at the till (docs/store-agent.md). Absent unless on hold."},
             "lines": {"type": "array", "items": {"type": "object", "required": ["id", "sku", "quantity"], "properties": {
               "id": {"type": "string"}, "sku": {"type": "string"}, "quantity": {"type": "integer"}}}}}}}
         }

@@ -273,6 +273,8 @@ enum OrderRoutes {
             let lines: [Line]
             /// The end of the pickup window, once picked.
             let pickup_by: String?
+            /// Why the order is on hold (units reserved for it were sold at the till); nil unless on hold.
+            let hold_reasons: [String]?
         }
         let store: String
         let pickups: [Entry]
@@ -384,7 +386,8 @@ enum OrderRoutes {
                     order: record.order.id.rawValue, channel: record.order.channel.rawValue, channel_order_id: record.order.channelOrderID,
                     status: record.lifecycle.status.rawValue, customer_name: record.order.customer.name, customer_email: record.order.customer.email,
                     lines: record.openLines.map { .init(id: $0.id, sku: $0.sku.rawValue, quantity: $0.quantity) },
-                    pickup_by: summary.pickupBy?.ISO8601Format())
+                    pickup_by: summary.pickupBy?.ISO8601Format(),
+                    hold_reasons: record.lifecycle.status == .onHold ? record.holdReasons.map(\.description) : nil)
             }
             return PickupView(store: store.rawValue, pickups: entries)
         }

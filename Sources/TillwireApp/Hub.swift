@@ -222,6 +222,10 @@ public enum Hub {
         var subscriptions = [Subscription(
             name: WorkflowEventWaker.subscriberName, store: store, handler: WorkflowEventWaker(store: store),
             configuration: .init(instance: configuration.instanceID), logger: logger)]
+        // Units reserved for orders sold at a till (a store that was offline): the orders are held (docs/store-agent.md).
+        subscriptions.append(Subscription(
+            name: OversellPolicy.subscriberName, store: store, handler: OversellPolicy(orders: orders),
+            configuration: .init(batchSize: 1_000, instance: configuration.instanceID), logger: logger))
         if !configuration.channels.isEmpty {
             subscriptions.append(Subscription(
                 name: ChannelAvailabilitySubscriber.subscriberName, store: store,

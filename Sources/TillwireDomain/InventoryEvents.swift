@@ -121,6 +121,29 @@ public struct AvailabilityChanged: VersionedPayload, Hashable {
     }
 }
 
+/// Units reserved for orders are no longer on hand (a till sold them while its store was offline, or with an override):
+/// the oversell policy held the orders it names, newest reservation first, until their units cover the shortfall.
+/// An alert.
+public struct InventoryOversold: VersionedPayload, Hashable {
+    public static let eventType = "inventory.oversold"
+    public static let schemaVersion = 1
+    public let sku: SKU
+    public let location: LocationID
+    /// Reserved units not covered by on hand when the policy ran.
+    public let short: Int64
+    /// The orders put on hold (or already on hold) for it.
+    public let orders: [OrderID]
+    public let alert: Bool
+
+    public init(sku: SKU, location: LocationID, short: Int64, orders: [OrderID]) {
+        self.sku = sku
+        self.location = location
+        self.short = short
+        self.orders = orders
+        alert = true
+    }
+}
+
 /// A store sold units that were reserved for orders, on purpose: the till gave an override with a reason. The
 /// orders whose units were taken are short until stock arrives (the figures show by how much).
 public struct ReservedStockSold: VersionedPayload, Hashable {

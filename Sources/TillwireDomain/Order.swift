@@ -287,6 +287,9 @@ public struct HoldReason: Hashable, Sendable, Codable, CustomStringConvertible {
         case unknownSKU = "unknown_sku"
         case notSellable = "not_sellable"
         case stockNotReserved = "stock_not_reserved"
+        /// Units reserved for the order were sold at the till meanwhile (the store was offline): the order waits
+        /// until the store has them again.
+        case stockOversold = "stock_oversold"
         case customerIncomplete = "customer_incomplete"
     }
 

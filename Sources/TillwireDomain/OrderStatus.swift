@@ -25,13 +25,15 @@ public enum OrderStatus: String, Sendable, Codable, CaseIterable {
         .captured: [.validated, .onHold, .cancelled],
         .validated: [.allocated, .onHold, .cancelled],
         .allocated: [.released, .onHold, .cancelled],
-        .released: [.partiallyFulfilled, .fulfilled, .readyForPickup, .cancelled],
+        // A hold after release is the oversell policy's: units reserved for the order were sold at the till
+        // (docs/store-agent.md); the order goes back to where it was once the store has them again.
+        .released: [.partiallyFulfilled, .fulfilled, .readyForPickup, .onHold, .cancelled],
         .partiallyFulfilled: [.partiallyFulfilled, .fulfilled],
         .fulfilled: [.completed, .partiallyReturned, .returned],
-        .readyForPickup: [.collected, .cancelled],
+        .readyForPickup: [.collected, .onHold, .cancelled],
         .collected: [.completed, .partiallyReturned, .returned],
         .completed: [.partiallyReturned, .returned],
-        .onHold: [.captured, .validated, .allocated, .cancelled],
+        .onHold: [.captured, .validated, .allocated, .released, .readyForPickup, .cancelled],
         .cancelled: [],
         .partiallyReturned: [.partiallyReturned, .returned],
         .returned: [],

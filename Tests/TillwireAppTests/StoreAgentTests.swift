@@ -42,16 +42,28 @@ import TillwireTesting
                 .putLocation(try Location(id: LocationID(trusted: Self.store), kind: .store, name: "High Street")),
                 .putLocation(try Location(id: "store-2", kind: .store, name: "Station")),
                 .putLocation(try Location(id: "dc-1", kind: .warehouse, name: "DC")),
-            ] + (try Self.skus.map { .putProduct(try Product(sku: SKU(trusted: $0), name: "agent test item")) }),
+            ] + (try (Self.skus + ["LAST-1"]).map { .putProduct(try Product(sku: SKU(trusted: $0), name: "agent test item")) }),
             access: [.createKey(admin), .createKey(agent)]))
         // Through the inventory's commands, as every stock change at a hub is: the agent's copy is read from their events.
         _ = try await InventoryService(store: store).record(try Self.skus.map {
             try InventoryMovement(sku: SKU(trusted: $0), location: LocationID(trusted: Self.store), delta: Self.stock, reason: .receipt,
                                   occurredAt: receivedAt, source: "erp", sourceKey: "opening-\($0)")
-        }, correlation: "opening-stock")
+        } + [try InventoryMovement(sku: "LAST-1", location: LocationID(trusted: Self.store), delta: 3, reason: .receipt, occurredAt: receivedAt,
+                                   source: "erp", sourceKey: "opening-LAST-1")], correlation: "opening-stock")
         try await store.close()
         let configuration = folder.path("hub.yaml")
         try """
+            tax:
+              home_country: GB
+              countries:
+                GB: {kind: vat_inclusive, rates: [2000]}
+            orders:
+              fulfilment_system: wms
+              ship_from:
+                ship_from_dc: [dc-1]
+            channels:
+              web:
+                locations: [dc-1]
             store_agents:
               offline_after_seconds: 5
               alert_after_seconds: 8
@@ -299,7 +311,7 @@ import TillwireTesting
         let (agent, agentBase) = try await startAgent(estate, hub: hubBase)
         defer { agent.signal(SIGKILL) }
         try await agent.eventually("the agent's first refresh") {
-            (try await get(agentBase, "/v1/agent/status").1["copy_skus"] as? NSNumber)?.intValue == Self.skus.count
+            (try await get(agentBase, "/v1/agent/status").1["copy_skus"] as? NSNumber)?.intValue == Self.skus.count + 1
         }
         func post(_ body: String, key: String?) async throws -> (Int, [String: Any]) {
             var request = URLRequest(url: URL(string: agentBase + "/v1/inventory/movements")!)
@@ -333,5 +345,83 @@ import TillwireTesting
         let (_, list) = try await get(hubBase, "/v1/store-agents", key: estate.agentKey)
         #expect((list["agents"] as? [[String: Any]])?.map { $0["store"] as? String } == [Self.store])
         #expect(try await get(hubBase, "/v1/store-agents/store-2/feed", key: estate.agentKey).0 == 403)
+    }
+
+    @Test func aPickupReservedWhileTheStoreWasOfflineIsHeldWhenItsUnitsTurnOutSold() async throws {
+        let estate = try await prepare()
+        let (hub, hubBase) = try await startHub(estate)
+        defer { hub.signal(SIGKILL) }
+        let proxy = try FaultProxy(target: Int(hubBase.split(separator: ":").last!)!)
+        defer { proxy.stop() }
+        let (agent, agentBase) = try await startAgent(estate, hub: "http://127.0.0.1:\(proxy.port)")
+        defer { agent.signal(SIGKILL) }
+        try await agent.eventually("the agent's copy of the store") {
+            (try await get(agentBase, "/v1/agent/status").1["copy_skus"] as? NSNumber)?.intValue == Self.skus.count + 1
+        }
+        proxy.set(.blackHole)
+
+        // Online, meanwhile: a click-and-collect order reserves 2 of the store's last 3.
+        let order = """
+            {"channel":"web","channel_order_id":"CC-1","placed_at":"2026-11-27T10:00:00Z","currency":"GBP","taxes_included":true,
+             "customer":{"email":"ann@example.org","name":"Ann"},
+             "lines":[{"id":"1","sku":"LAST-1","quantity":2,"unit_price":"6.00","tax_lines":[{"title":"VAT","rate_bp":2000,"amount":"2.00"}]}],
+             "payments":{"authorized":"12.00","captured":"12.00"},"fulfilment":{"mode":"pick_up_in_store","pickup_store":"store-1"},"total":"12.00"}
+            """
+        let (created, captured) = try await call(hubBase, "POST", "/v1/orders", key: estate.adminKey, order)
+        #expect(created == 201)
+        let id = try #require(captured["id"] as? String)
+        try await hub.eventually("the pickup released into the store's queue") {
+            try await call(hubBase, "GET", "/v1/orders/\(id)", key: estate.adminKey).1["status"] as? String == "released"
+        }
+
+        // Offline, the till sells all 3: the agent's copy still shows them free.
+        let sale = #"{"movements":[{"sku":"LAST-1","location":"store-1","delta":-3,"reason":"sale","occurred_at":"\#(Date().ISO8601Format())","source":"pos-store-1","source_key":"store-1/till-1/last"}]}"#
+        var request = URLRequest(url: URL(string: agentBase + "/v1/inventory/movements")!)
+        request.httpMethod = "POST"
+        request.setValue("store-1/till-1/last", forHTTPHeaderField: "Idempotency-Key")
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(sale.utf8)
+        #expect((try await URLSession.shared.data(for: request).1 as? HTTPURLResponse)?.statusCode == 202)
+
+        // Back online: the sale is recorded as it happened, the shortfall shows, and the order is held and named.
+        proxy.set(.pass)
+        try await hub.eventually("the order held by the oversell policy") {
+            let view = try await call(hubBase, "GET", "/v1/orders/\(id)", key: estate.adminKey).1
+            return view["status"] as? String == "on_hold"
+                && (view["hold_reasons"] as? [[String: Any]])?.first?["code"] as? String == "stock_oversold"
+        }
+        let (_, figures) = try await get(hubBase, "/v1/availability?sku=LAST-1&location=store-1", key: estate.adminKey)
+        let position = (figures["positions"] as? [[String: Any]])?.first
+        #expect((position?["on_hand"] as? NSNumber)?.int64Value == 0)
+        #expect((position?["reserved"] as? NSNumber)?.int64Value == 2)
+        #expect((position?["available"] as? NSNumber)?.int64Value == -2, "the shortfall is visible, not hidden")
+        let (_, queue) = try await get(hubBase, "/v1/stores/store-1/pickups", key: estate.adminKey)
+        let entry = (queue["pickups"] as? [[String: Any]])?.first { $0["order"] as? String == id }
+        #expect(entry?["status"] as? String == "on_hold")
+        #expect((entry?["hold_reasons"] as? [String])?.first?.hasPrefix("stock_oversold") == true)
+        // The store sees it too, from the agent's copy.
+        try await agent.eventually("the agent's copy of the pickup queue to show the hold") {
+            let data = try await URLSession.shared.data(from: URL(string: agentBase + "/v1/stores/store-1/pickups")!).0
+            return String(decoding: data, as: UTF8.self).contains("stock_oversold")
+        }
+
+        // Still short: validating keeps it on hold. Two units arrive: it resumes where it was.
+        #expect(try await call(hubBase, "POST", "/v1/orders/\(id)/validate", key: estate.adminKey, #"{"reason":"checked"}"#).1["status"] as? String == "on_hold")
+        let receipt = #"{"movements":[{"sku":"LAST-1","location":"store-1","delta":2,"reason":"receipt","occurred_at":"\#(Date().ISO8601Format())","source":"erp","source_key":"transfer-in-last"}]}"#
+        #expect(try await call(hubBase, "POST", "/v1/inventory/movements", key: estate.adminKey, receipt).0 == 200)
+        let resumed = try await call(hubBase, "POST", "/v1/orders/\(id)/validate", key: estate.adminKey, #"{"reason":"units arrived"}"#).1
+        #expect(resumed["status"] as? String == "released")
+
+        // The hub's log holds the alert.
+        agent.signal(SIGTERM)
+        _ = try await agent.exit()
+        hub.signal(SIGTERM)
+        _ = try await hub.exit()
+        let store = try SQLiteStore.open(path: estate.hubPath)
+        let events = try await store.readStream(StreamID(trusted: "inventory/store-1"), fromVersion: 1, limit: 10_000)
+        let oversold = try events.filter { $0.type == InventoryOversold.eventType }.map { try $0.decode(InventoryOversold.self) }
+        try await store.close()
+        #expect(oversold.count == 1)
+        #expect(oversold.first?.short == 2 && oversold.first?.orders.map(\.rawValue) == [id] && oversold.first?.alert == true)
     }
 }

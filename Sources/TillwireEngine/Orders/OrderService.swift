@@ -112,9 +112,25 @@ public struct OrderService: Sendable {
     public func revalidate(_ id: OrderID, cause: String) async throws -> OrderRecord {
         let record = try await existing(id)
         guard record.lifecycle.status == .onHold else { return record }
-        let reasons = try await gate(record.current, stage: .beforeReservation)
         let held = record.lifecycle.heldFrom ?? .captured
         var change = OrderChange(record, at: now(), source: InventoryService.hub)
+        if held == .released || held == .readyForPickup {
+            // Held by the oversell policy: its stock is reserved, and the store must have the units again.
+            let short = try await shortfalls(record)
+            if short.isEmpty {
+                try change.move(to: held, cause: "the store has the units again: \(cause)")
+                // The customer was told of a delay: a pickup gets a fresh window from now.
+                if held == .readyForPickup { change.pickupBy = change.at + policy.pickupWindow.timeInterval }
+                change.notifyChannel(self, status: held, tracking: nil)
+            } else {
+                guard short != record.holdReasons else { return record }
+                try change.move(to: held, cause: "checked again: \(cause)")
+                try change.move(to: .onHold, cause: "still short", holdReasons: short)
+            }
+            _ = try await store.commit(change.finish())
+            return try await self.record(id) ?? record
+        }
+        let reasons = try await gate(record.current, stage: .beforeReservation)
         if reasons.isEmpty {
             if held == .validated || held == .allocated {
                 try change.validate(cause: "the gate passed: \(cause)", flows: self)
@@ -332,10 +348,26 @@ public struct OrderService: Sendable {
     /// customer), oldest first.
     public func pickups(at store: LocationID, limit: Int = 500) async throws -> [(summary: OrderSummary, record: OrderRecord)] {
         var result: [(OrderSummary, OrderRecord)] = []
-        for summary in try await self.store.orderSummaries(pickupStore: store, statuses: [.released, .readyForPickup], limit: limit) {
-            if let record = try await record(summary.id) { result.append((summary, record)) }
+        for summary in try await self.store.orderSummaries(pickupStore: store, statuses: [.released, .readyForPickup, .onHold], limit: limit) {
+            guard let record = try await record(summary.id) else { continue }
+            // A hold before release is not the store's business yet; one after (an oversell) is.
+            if record.lifecycle.status == .onHold, ![.released, .readyForPickup].contains(record.lifecycle.heldFrom) { continue }
+            result.append((summary, record))
         }
         return result
+    }
+
+    /// The open lines whose reserved units are not all on hand at their location (an oversell), as hold reasons.
+    func shortfalls(_ record: OrderRecord) async throws -> [HoldReason] {
+        var reasons: [HoldReason] = []
+        for line in record.openLines {
+            guard let reservation = try await store.reservation(record.reservationID(of: line)), reservation.state == .active else { continue }
+            let position = try await store.position(sku: reservation.sku, location: reservation.location)
+            if position.onHand < position.reserved {
+                reasons.append(HoldReason(.stockOversold, "line \(line.id): \(position.reserved) × \(line.sku) reserved at \(reservation.location), \(max(position.onHand, 0)) on hand"))
+            }
+        }
+        return reasons
     }
 
     func existing(_ id: OrderID) async throws -> OrderRecord {

@@ -1,0 +1,63 @@
+import Foundation
+import TillwireDomain
+import TillwireStorage
+
+/// What the hub does when a till sold units reserved for orders (`inventory.reserved_stock_sold`: a store that was
+/// offline sold stock reserved online meanwhile, or a till overrode a reservation). Nothing is silently negative:
+///
+/// 1. The shortfall is measured when the policy runs (reserved − on hand at the location; a receipt since may have
+///    covered it, and then nothing happens).
+/// 2. The reservations at the location are taken newest first (the latest promise is the one broken) until their units
+///    cover the shortfall; each one's order goes on hold with `stock_oversold` and the line and store named, and
+///    its channel is told. The reservations stay: the units come back to the order when the store gets them.
+/// 3. One `inventory.oversold` (an alert) names the SKU, the store, the shortfall and the orders.
+///
+/// An order held this way resumes with `POST /v1/orders/{id}/validate` once the store has the units again (a receipt,
+/// a transfer in, a count); a pickup gets a fresh pickup window. Left on hold, its saga's wait runs out and it is
+/// cancelled with its refund, as any pickup not collected. Runs once per event (a subscription; the effects commit
+/// with its checkpoint under the event's id).
+public struct OversellPolicy: EventHandler {
+    public static let subscriberName = "inventory.oversell"
+    let orders: OrderService
+    var store: any Store { orders.store }
+
+    public init(orders: OrderService) {
+        self.orders = orders
+    }
+
+    /// Most events are not oversells and change nothing: those merge into one checkpoint advance per batch. An
+    /// oversell's effects carry an inbox key, so they commit on their own, in order.
+    public var commitsInBatches: Bool { true }
+
+    public func handle(_ event: EventEnvelope) async throws -> Commit {
+        guard event.type == ReservedStockSold.eventType else { return Commit() }
+        let sold = try event.decode(ReservedStockSold.self)
+        let position = try await store.position(sku: sold.sku, location: sold.location)
+        let short = position.reserved - max(position.onHand, 0)
+        var commit = Commit(inbox: InboxKey(source: InventoryService.hub, messageKey: "oversell/\(event.id.rawValue)"))
+        guard short > 0 else { return commit }
+        // Newest promise first: the reservation that expires last was made last (holds are set per fulfilment mode).
+        let reservations = try await store.activeReservations(sku: sold.sku, location: sold.location).sorted { $0.expiresAt > $1.expiresAt }
+        var covered: Int64 = 0
+        var held: [OrderID] = []
+        for reservation in reservations where covered < short {
+            covered += reservation.quantity
+            guard !held.contains(reservation.order), let record = try await orders.record(reservation.order) else { continue }
+            held.append(reservation.order)
+            guard record.lifecycle.status != .onHold, OrderStatus.holdable.contains(record.lifecycle.status) else { continue }
+            var change = OrderChange(record, at: event.recordedAt, source: InventoryService.hub, causation: event.id.rawValue)
+            let reason = HoldReason(.stockOversold, "\(reservation.quantity) × \(sold.sku) reserved at \(sold.location) were sold at the till (\(sold.reason)); \(short) short there")
+            try change.move(to: .onHold, cause: "oversold at \(sold.location)", holdReasons: [reason])
+            change.notifyChannel(orders, status: .onHold, tracking: nil)
+            let effects = change.finish()
+            commit.events += effects.events
+            commit.jobs += effects.jobs
+            commit.orders += effects.orders
+        }
+        commit.events.append(EventAppend(try NewEvent(
+            stream: InventoryService.stream(sold.location), correlationID: event.event.correlationID, causationID: event.id.rawValue,
+            occurredAt: event.recordedAt, source: InventoryService.hub,
+            payload: InventoryOversold(sku: sold.sku, location: sold.location, short: short, orders: held))))
+        return commit
+    }
+}

@@ -194,6 +194,7 @@ let package = Package(
             "ConnectorCSV", "TillwireConnectors", "TillwireTesting", "TillwireEngine", "TillwireStorage", "TillwireStorageSQLite", "TillwireDomain",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .testTarget(name: "TillwireStoreAgentTests", dependencies: ["TillwireStoreAgent", "TillwireTesting"]),
         .testTarget(name: "TillwireAppTests", dependencies: [
             "TillwireApp", "TillwireAPI", "TillwireStorageSQLite", "TillwireStoragePostgres", "TillwireStorage",
             "TillwireDomain", "TillwireEngine", "TillwireTesting", "tillwire", "ConnectorShopify",

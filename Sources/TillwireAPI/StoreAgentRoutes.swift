@@ -117,7 +117,9 @@ enum StoreAgentRoutes {
             let location = try await storeLocation(context)
             var after: Int64 = 0
             if let text = request.uri.queryParameters["after"] {
-                guard let value = Int64(text), value >= 0 else { throw Problem.invalid("after must be a whole number, 0 or more", field: "after") }
+                guard let value = Int64(text), value >= 0, value < Int64.max else {
+                    throw Problem.invalid("after must be a whole number, 0 or more", field: "after")
+                }
                 after = value
             }
             let events = try await store.readStream(InventoryService.stream(location), fromVersion: after + 1, limit: feedPage)

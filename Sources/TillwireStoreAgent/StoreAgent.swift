@@ -1,7 +1,9 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import TillwireAPI
 import TillwireConnectors
 import TillwireDomain
 
@@ -19,6 +21,9 @@ public struct StoreAgent: Sendable {
         public var hubKey: String
         /// The agent's SQLite file.
         public var database: String
+        /// The token the tills must send (`Authorization: Bearer …`) when set; nil: none (listen on loopback or a
+        /// closed store network only). Never logged.
+        public var tillToken: String?
         /// Where the tills reach the agent. Default 127.0.0.1:8091.
         public var host: String
         public var port: Int
@@ -30,13 +35,14 @@ public struct StoreAgent: Sendable {
         public var hubTimeout: Duration
         public var forwarding: Forwarder.Policy
 
-        public init(store: LocationID, hub: String, hubKey: String, database: String, host: String = "127.0.0.1", port: Int = 8091,
+        public init(store: LocationID, hub: String, hubKey: String, database: String, tillToken: String? = nil, host: String = "127.0.0.1", port: Int = 8091,
                     staleAfter: Duration = .seconds(120), contactInterval: Duration = .seconds(10), hubTimeout: Duration = .seconds(10),
                     forwarding: Forwarder.Policy = .init()) {
             self.store = store
             self.hub = hub
             self.hubKey = hubKey
             self.database = database
+            self.tillToken = tillToken
             self.host = host
             self.port = port
             self.staleAfter = staleAfter
@@ -62,6 +68,7 @@ public struct StoreAgent: Sendable {
     public func run(logger: Logger) async throws {
         let hub = HubLink(hub: configuration.hub, key: configuration.hubKey, store: configuration.store, timeout: configuration.hubTimeout)
         let router = Router()
+        if let token = configuration.tillToken { router.add(middleware: TillToken(token: token)) }
         AgentRoutes.add(to: router, agent: self)
         let queue = try database.queueState()
         let application = Application(
@@ -84,5 +91,26 @@ public struct StoreAgent: Sendable {
         try await ServiceGroup(configuration: group).run()
         let left = (try? database.queueState().depth) ?? -1
         logger.info("store agent stopped", metadata: ["queue_depth": "\(left)"])
+    }
+}
+
+/// With a till token configured, every call but `/healthz` must carry it.
+struct TillToken: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let token: String
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.uri.path != "/healthz" else { return try await next(request, context) }
+        guard let given = request.headers[.authorization], given.hasPrefix("Bearer "),
+              Self.same(Array(given.utf8.dropFirst(7)), Array(token.utf8)) else {
+            throw Problem.unauthenticated("the till token is required (Authorization: Bearer …)")
+        }
+        return try await next(request, context)
+    }
+
+    /// Compares in time that does not depend on where the two differ.
+    static func same(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        return zip(a, b).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 }

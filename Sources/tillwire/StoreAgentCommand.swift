@@ -14,7 +14,8 @@ struct StoreAgentCommand: AsyncParsableCommand {
             is kept in the agent's SQLite file before the till gets its answer, and forwarded to the hub in the order \
             taken, each applied once, whenever the hub is reachable. GET /v1/agent/status shows the queue and the \
             last contact; the hub shows every store's agent at GET /v1/store-agents. The hub key comes from \
-            TILLWIRE_AGENT_HUB_KEY or --hub-key-file, never from the command line. See docs/store-agent.md.
+            TILLWIRE_AGENT_HUB_KEY or --hub-key-file, never from the command line; with TILLWIRE_AGENT_TILL_TOKEN set, \
+            the tills must send it as a bearer token. See docs/store-agent.md.
             """)
 
     @Option(help: "The store this agent serves (its location id at the hub).") var store: String
@@ -63,8 +64,12 @@ struct StoreAgentCommand: AsyncParsableCommand {
         let logger = Logger(label: "tillwire.store-agent")
         let agent: StoreAgent
         do {
+            let token = ProcessInfo.processInfo.environment["TILLWIRE_AGENT_TILL_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+            if token == nil && !["127.0.0.1", "localhost", "::1"].contains(host) {
+                logger.warning("the agent listens beyond this machine without a till token: set TILLWIRE_AGENT_TILL_TOKEN", metadata: ["host": "\(host)"])
+            }
             agent = try StoreAgent(configuration: .init(
-                store: try LocationID(store), hub: hub, hubKey: key, database: database, host: host, port: port,
+                store: try LocationID(store), hub: hub, hubKey: key, database: database, tillToken: token, host: host, port: port,
                 staleAfter: .seconds(staleSeconds), contactInterval: .seconds(contactSeconds), forwarding: .init(batchItems: batchItems)))
         } catch {
             throw StartupError("the agent's database \(database) cannot be opened: \(error)")

@@ -424,4 +424,36 @@ import TillwireTesting
         #expect(oversold.count == 1)
         #expect(oversold.first?.short == 2 && oversold.first?.orders.map(\.rawValue) == [id] && oversold.first?.alert == true)
     }
+
+    @Test func aTransactionTheHubRefusesIsSetAsideWithItsReasonAndTheRestGoOn() async throws {
+        let estate = try await prepare()
+        let (hub, hubBase) = try await startHub(estate)
+        defer { hub.signal(SIGKILL) }
+        let proxy = try FaultProxy(target: Int(hubBase.split(separator: ":").last!)!)
+        defer { proxy.stop() }
+        // The agent starts with the hub out of reach: it has no copy, so it cannot tell a new product from a typo.
+        proxy.set(.blackHole)
+        let (agent, agentBase) = try await startAgent(estate, hub: "http://127.0.0.1:\(proxy.port)")
+        defer { agent.signal(SIGKILL) }
+        let sales = [("ok-1", "AGENT-1"), ("typo", "AGNET-1"), ("ok-2", "AGENT-2")]
+        for (key, sku) in sales {
+            var request = URLRequest(url: URL(string: agentBase + "/v1/inventory/movements")!)
+            request.httpMethod = "POST"
+            request.setValue(key, forHTTPHeaderField: "Idempotency-Key")
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = Data(#"{"movements":[{"sku":"\#(sku)","location":"store-1","delta":-1,"reason":"sale","occurred_at":"\#(Date().ISO8601Format())","source":"pos-store-1","source_key":"\#(key)"}]}"#.utf8)
+            #expect((try await URLSession.shared.data(for: request).1 as? HTTPURLResponse)?.statusCode == 202)
+        }
+        proxy.set(.pass)
+        try await agent.eventually("the queue settled") {
+            (try await get(agentBase, "/v1/agent/status").1["queue_depth"] as? NSNumber)?.intValue == 0
+        }
+        let (_, status) = try await get(agentBase, "/v1/agent/status")
+        #expect((status["refused"] as? NSNumber)?.intValue == 1)
+        let refusal = (status["recent_refusals"] as? [[String: Any]])?.first
+        #expect(refusal?["key"] as? String == "typo")
+        #expect((refusal?["reason"] as? String)?.contains("AGNET-1") == true, "the reason names the SKU: \(refusal?["reason"] ?? "")")
+        let onHand = try await hubOnHand(hubBase, key: estate.adminKey)
+        #expect(onHand["AGENT-1"] == Self.stock - 1 && onHand["AGENT-2"] == Self.stock - 1, "the sales either side of it went through")
+    }
 }

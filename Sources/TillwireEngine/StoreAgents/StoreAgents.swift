@@ -51,7 +51,7 @@ public actor StoreAgents {
     }
 
     let store: any Store
-    public let policy: Policy
+    public nonisolated let policy: Policy
     let now: @Sendable () -> Date
     var heard: [LocationID: Heard] = [:]
     var recorded: [LocationID: Recorded] = [:]

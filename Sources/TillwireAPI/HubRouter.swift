@@ -74,9 +74,10 @@ public enum HubRouter {
         let orders = orders ?? OrderService(store: store)
         OrderRoutes.add(to: v1, service: orders, store: store)
         ReturnRoutes.add(to: v1, returns: returns ?? ReturnService(store: store, orders: orders), orders: orders, store: store)
-        PricingRoutes.add(to: v1, service: pricing ?? PricingService(store: store))
+        let pricing = pricing ?? PricingService(store: store)
+        PricingRoutes.add(to: v1, service: pricing)
         ERPDiffRoutes.add(to: v1, diff: erpDiff)
-        StoreAgentRoutes.add(to: v1, agents: storeAgents ?? StoreAgents(store: store), store: store)
+        StoreAgentRoutes.add(to: v1, agents: storeAgents ?? StoreAgents(store: store), store: store, pricing: pricing)
         WebhookRoutes.add(to: router, receivers: webhooks, maxBodyBytes: api.maxBodyBytes)
         table.record(router.routes.map { ("\($0.path)", $0.method.rawValue) })
         return router

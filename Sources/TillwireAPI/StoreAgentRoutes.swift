@@ -66,9 +66,16 @@ enum StoreAgentRoutes {
         let positions: [Figure]
     }
 
-    static let feedPage = 5_000
+    struct PricingCopyBody: Decodable {
+        let channel: String
+        let country: String
+        let skus: [String]
+    }
 
-    static func add(to v1: RouterGroup<HubRequestContext>, agents: StoreAgents, store: any Store) {
+    static let feedPage = 5_000
+    static let pricingSKUs = 5_000
+
+    static func add(to v1: RouterGroup<HubRequestContext>, agents: StoreAgents, store: any Store, pricing: PricingService) {
         let write = v1.group("/store-agents").add(middleware: RequireScope("inventory:write"))
         let read = v1.group("/store-agents").add(middleware: RequireScope("inventory:read"))
 
@@ -111,6 +118,26 @@ enum StoreAgentRoutes {
                 throw Problem.notFound("the agent of store \(location) has never reported")
             }
             return StatusView(status)
+        }
+
+        // The store's prices and promotions for its agent's copy (scope prices:read), in the domain's own encoding:
+        // the agent prices with the same engine, so it needs the same facts, not a view of them.
+        v1.group("/store-agents").add(middleware: RequireScope("prices:read")).post("/{store}/pricing") { request, context -> Response in
+            _ = try await storeLocation(context)
+            let body = try await request.decodeJSON(as: PricingCopyBody.self, context: context)
+            let channel = try InventoryRoutes.domain("channel") { try ChannelID(body.channel) }
+            let country = try PricingRoutes.country(body.country, "country")
+            guard body.skus.count <= pricingSKUs else { throw Problem.invalid("at most \(pricingSKUs) SKUs a request", field: "skus") }
+            let skus = try body.skus.enumerated().map { index, text in try InventoryRoutes.domain("skus[\(index)]") { try SKU(text) } }
+            let now = Date()
+            // Active now or later: a promotion that starts while the store is offline is in the copy already.
+            let promotions = try await store.promotions(endingAfter: now)
+            let categories = promotions.contains { $0.scope.categories != nil } ? try await store.products(skus).mapValues(\.categories) : [:]
+            let copy = StorePricingCopy(channel: channel, country: country, taxRule: pricing.policy.taxRules[country],
+                                        entries: skus.isEmpty ? [] : try await store.priceEntries(channel: channel, country: country, skus: skus),
+                                        promotions: promotions, categories: categories, asOf: now)
+            return Response(status: .ok, headers: [.contentType: "application/json"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(copy))))
         }
 
         read.get("/{store}/feed") { request, context -> Feed in

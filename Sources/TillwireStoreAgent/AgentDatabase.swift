@@ -244,6 +244,26 @@ public final class AgentDatabase: Sendable {
         }
     }
 
+    /// Every SKU of the copy.
+    public func skus() throws -> [String] {
+        try queue.read { db in try String.fetchAll(db, sql: "SELECT sku FROM stock ORDER BY sku") }
+    }
+
+    /// The store's prices and promotions as the hub last sent them (its JSON), and when.
+    public func pricing() throws -> (body: Data, at: Date)? {
+        try queue.read { db in
+            guard let text = try Self.state(db, "pricing"), let at = try Self.state(db, "pricing_at").flatMap(Double.init) else { return nil }
+            return (Data(text.utf8), Date(timeIntervalSince1970: at))
+        }
+    }
+
+    public func storePricing(_ body: Data, at: Date) throws {
+        try queue.write { db in
+            try Self.setState(db, "pricing", String(decoding: body, as: UTF8.self))
+            try Self.setState(db, "pricing_at", String(at.timeIntervalSince1970))
+        }
+    }
+
     public func stockCount() throws -> Int {
         try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM stock") ?? 0 }
     }

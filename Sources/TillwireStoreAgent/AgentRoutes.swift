@@ -13,6 +13,8 @@ import TillwireDomain
 /// - `GET /v1/availability?sku=`: the local figure, with `as_of` (the last refresh from the hub), `age_seconds` and
 ///   `stale`.
 /// - `GET /v1/stores/{store}/pickups`: the pickup queue as the hub last sent it, with `Age` and `Last-Modified`.
+/// - `POST /v1/pricing/quote`: the basket priced from the copy of the store's prices and promotions, by the hub's own
+///   engine (coupons' usage limits are not known offline), with `Age`.
 /// - `GET /v1/agent/status`: queue depth, oldest unsent transaction, last contact with the hub, refusals.
 enum AgentRoutes {
     struct MovementItem: Codable {
@@ -88,6 +90,7 @@ enum AgentRoutes {
         let recent_refusals: [Refusal]
         let copy_as_of: String?
         let copy_skus: Int
+        let prices_as_of: String?
     }
 
     static let maximumBatch = 1_000
@@ -210,6 +213,25 @@ enum AgentRoutes {
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: copy.body)))
         }
 
+        router.post("/v1/pricing/quote") { request, context -> Response in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            let (basket, rates, at) = try CheckoutQuote.request(Data(buffer: body))
+            guard let stored = try database.pricing() else {
+                throw Problem.unavailable(agent.configuration.pricing == nil
+                    ? "this agent keeps no prices: start it with --channel and --country"
+                    : "the agent has not read the store's prices from the hub yet")
+            }
+            let copy = try JSONDecoder().decode(StorePricingCopy.self, from: stored.body)
+            guard basket.channel == copy.channel, basket.country == copy.country else {
+                throw Problem(kind: "not-found", title: "Not found", status: .notFound,
+                              detail: "this agent prices channel \(copy.channel) in \(copy.country), not \(basket.channel) in \(basket.country)")
+            }
+            var response = try CheckoutQuote.response(try copy.quote(basket, taxRates: rates, at: at), taxesIncluded: copy.taxRule?.kind != .salesTaxExclusive)
+                .response(from: request, context: context)
+            response.headers[.age] = String(Int(max(0, Date().timeIntervalSince(stored.at))))
+            return response
+        }
+
         router.get("/v1/agent/status") { _, _ -> Status in
             let queue = try database.queueState()
             return Status(store: store.rawValue, hub: agent.configuration.hub, hub_online: await agent.link.online,
@@ -217,7 +239,8 @@ enum AgentRoutes {
                           queue_depth: queue.depth, oldest_unsent_at: queue.oldestAcceptedAt?.ISO8601Format(),
                           forwarded_through: queue.forwardedThrough, refused: queue.refused,
                           recent_refusals: try database.refusals(limit: 20).map { Status.Refusal(sequence: $0.sequence, key: $0.key, reason: $0.reason) },
-                          copy_as_of: try database.refreshedAt()?.ISO8601Format(), copy_skus: try database.stockCount())
+                          copy_as_of: try database.refreshedAt()?.ISO8601Format(), copy_skus: try database.stockCount(),
+                          prices_as_of: try database.pricing()?.at.ISO8601Format())
         }
 
         router.get("/healthz") { _, _ in "ok" }

@@ -1,6 +1,8 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import TillwireAPI
+import TillwireDomain
 
 /// Whether the hub answered lately, shared by the agent's loops and its status page.
 public actor LinkState {
@@ -179,14 +181,18 @@ public struct Contact: Service {
     let state: LinkState
     let settled: Signal
     let interval: Duration
+    /// The channel and country the store prices in; nil: no pricing copy.
+    let pricing: (channel: ChannelID, country: String)?
     let logger: Logger
 
-    public init(database: AgentDatabase, link: HubLink, state: LinkState, settled: Signal, interval: Duration = .seconds(10), logger: Logger) {
+    public init(database: AgentDatabase, link: HubLink, state: LinkState, settled: Signal, interval: Duration = .seconds(10),
+                pricing: (channel: ChannelID, country: String)? = nil, logger: Logger) {
         self.database = database
         self.link = link
         self.state = state
         self.settled = settled
         self.interval = interval
+        self.pricing = pricing
         self.logger = logger
     }
 
@@ -220,6 +226,27 @@ public struct Contact: Service {
         try database.refreshed(Array(figures.values), version: version, covering: covering, at: Date())
         let pickups = try await link.pickups()
         try database.storePickups(pickups, at: Date())
+        if let pricing {
+            // The store's SKUs in pages; the promotions and tax rule are the same on every page.
+            let skus = try database.skus()
+            var copy: StorePricingCopy?
+            var entries: [PriceEntry] = []
+            var categories: [SKU: Set<String>] = [:]
+            var start = 0
+            repeat {
+                let page = try await link.pricing(channel: pricing.channel, country: pricing.country,
+                                                  skus: Array(skus[start..<min(start + 5_000, skus.count)]))
+                entries += page.entries
+                categories.merge(page.categories) { first, _ in first }
+                copy = page
+                start += 5_000
+            } while start < skus.count
+            if let copy {
+                let whole = StorePricingCopy(channel: copy.channel, country: copy.country, taxRule: copy.taxRule, entries: entries,
+                                             promotions: copy.promotions, categories: categories, asOf: copy.asOf)
+                try database.storePricing(try JSONEncoder().encode(whole), at: Date())
+            }
+        }
         let wasOnline = await state.online
         await state.succeeded()
         if !wasOnline { logger.info("the hub is reachable", metadata: ["queue_depth": "\(queue.depth)"]) }

@@ -1,4 +1,5 @@
 import Foundation
+import TillwireAPI
 import TillwireConnectors
 import TillwireDomain
 
@@ -108,6 +109,28 @@ public struct HubLink: Sendable {
             })
         } catch {
             throw LinkError("the hub's feed could not be read: \(error)")
+        }
+    }
+
+    /// The store's prices and promotions for `skus` in its channel and country.
+    public func pricing(channel: ChannelID, country: String, skus: [String]) async throws(LinkError) -> StorePricingCopy {
+        struct Body: Encodable {
+            let channel: String
+            let country: String
+            let skus: [String]
+        }
+        let reply: HTTPTransport.Reply
+        do {
+            let body = try JSONEncoder().encode(Body(channel: channel.rawValue, country: country, skus: skus))
+            reply = try await transport.send(.POST, "\(hub)/v1/store-agents/\(store.rawValue)/pricing", headers: headers, body: body, timeout: timeout)
+        } catch {
+            throw LinkError("the hub did not answer: \(error)")
+        }
+        guard reply.isSuccess else { throw LinkError(Self.detail(reply)) }
+        do {
+            return try JSONDecoder().decode(StorePricingCopy.self, from: reply.body)
+        } catch {
+            throw LinkError("the hub's prices could not be read: \(error)")
         }
     }
 

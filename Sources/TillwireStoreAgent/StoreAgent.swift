@@ -24,6 +24,9 @@ public struct StoreAgent: Sendable {
         /// The token the tills must send (`Authorization: Bearer …`) when set; nil: none (listen on loopback or a
         /// closed store network only). Never logged.
         public var tillToken: String?
+        /// The channel and country the store's tills price in (`POST /v1/pricing/quote` from the copy); nil: the
+        /// agent keeps no prices.
+        public var pricing: (channel: ChannelID, country: String)?
         /// Where the tills reach the agent. Default 127.0.0.1:8091.
         public var host: String
         public var port: Int
@@ -35,7 +38,8 @@ public struct StoreAgent: Sendable {
         public var hubTimeout: Duration
         public var forwarding: Forwarder.Policy
 
-        public init(store: LocationID, hub: String, hubKey: String, database: String, tillToken: String? = nil, host: String = "127.0.0.1", port: Int = 8091,
+        public init(store: LocationID, hub: String, hubKey: String, database: String, tillToken: String? = nil,
+                    pricing: (channel: ChannelID, country: String)? = nil, host: String = "127.0.0.1", port: Int = 8091,
                     staleAfter: Duration = .seconds(120), contactInterval: Duration = .seconds(10), hubTimeout: Duration = .seconds(10),
                     forwarding: Forwarder.Policy = .init()) {
             self.store = store
@@ -43,6 +47,7 @@ public struct StoreAgent: Sendable {
             self.hubKey = hubKey
             self.database = database
             self.tillToken = tillToken
+            self.pricing = pricing
             self.host = host
             self.port = port
             self.staleAfter = staleAfter
@@ -68,6 +73,7 @@ public struct StoreAgent: Sendable {
     public func run(logger: Logger) async throws {
         let hub = HubLink(hub: configuration.hub, key: configuration.hubKey, store: configuration.store, timeout: configuration.hubTimeout)
         let router = Router()
+        router.add(middleware: AgentProblems())
         if let token = configuration.tillToken { router.add(middleware: TillToken(token: token)) }
         AgentRoutes.add(to: router, agent: self)
         let queue = try database.queueState()
@@ -83,7 +89,8 @@ public struct StoreAgent: Sendable {
             logger: logger)
         let forwarder = Forwarder(database: database, link: hub, state: link, signal: forwarderSignal, settled: settledSignal,
                                   policy: configuration.forwarding, logger: logger)
-        let contact = Contact(database: database, link: hub, state: link, settled: settledSignal, interval: configuration.contactInterval, logger: logger)
+        let contact = Contact(database: database, link: hub, state: link, settled: settledSignal, interval: configuration.contactInterval,
+                              pricing: configuration.pricing, logger: logger)
         var group = ServiceGroupConfiguration(
             services: [.init(service: forwarder), .init(service: contact), .init(service: application)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
@@ -112,5 +119,20 @@ struct TillToken: RouterMiddleware {
     static func same(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         guard a.count == b.count else { return false }
         return zip(a, b).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+}
+
+/// Every error a route throws becomes problem+json, as at the hub.
+struct AgentProblems: RouterMiddleware {
+    typealias Context = BasicRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            let problem = Problem(error)
+            if problem.statusCode >= 500 { context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"]) }
+            throw problem
+        }
     }
 }

@@ -23,6 +23,9 @@ struct StoreAgentCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The agent's SQLite file (created if missing).", valueName: "file")) var database: String
     @Option(help: ArgumentHelp("A file holding the store's API key at the hub (else TILLWIRE_AGENT_HUB_KEY).", valueName: "file"))
     var hubKeyFile: String?
+    @Option(help: ArgumentHelp("The channel the store's tills price in (with --country): the agent keeps its prices and promotions.", valueName: "channel"))
+    var channel: String?
+    @Option(help: ArgumentHelp("The store's country, like GB (with --channel).", valueName: "code")) var country: String?
     @Option(help: "Address the tills reach the agent on.") var host = "127.0.0.1"
     @Option(help: "Port the tills reach the agent on.") var port = 8091
     @Option(help: ArgumentHelp("Seconds between reports to the hub and refreshes of the local copy.", valueName: "seconds"))
@@ -40,6 +43,11 @@ struct StoreAgentCommand: AsyncParsableCommand {
         }
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0-65535 (0: any free port, printed at start)") }
         guard contactSeconds >= 1, staleSeconds >= 1 else { throw ValidationError("--contact-seconds and --stale-seconds must be at least 1") }
+        guard (channel == nil) == (country == nil) else { throw ValidationError("--channel and --country go together") }
+        if let channel, (try? ChannelID(channel)) == nil { throw ValidationError("--channel \(channel) is not a channel id") }
+        if let country, country.count != 2 || !country.allSatisfy({ $0.isASCII && $0.isUppercase }) {
+            throw ValidationError("--country must be an ISO 3166-1 alpha-2 code like GB")
+        }
         guard (1...1_000).contains(batchItems) else { throw ValidationError("--batch-items must be 1-1000") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not a level") }
     }
@@ -69,7 +77,8 @@ struct StoreAgentCommand: AsyncParsableCommand {
                 logger.warning("the agent listens beyond this machine without a till token: set TILLWIRE_AGENT_TILL_TOKEN", metadata: ["host": "\(host)"])
             }
             agent = try StoreAgent(configuration: .init(
-                store: try LocationID(store), hub: hub, hubKey: key, database: database, tillToken: token, host: host, port: port,
+                store: try LocationID(store), hub: hub, hubKey: key, database: database, tillToken: token,
+                pricing: try channel.map { (try ChannelID($0), country ?? "") }, host: host, port: port,
                 staleAfter: .seconds(staleSeconds), contactInterval: .seconds(contactSeconds), forwarding: .init(batchItems: batchItems)))
         } catch {
             throw StartupError("the agent's database \(database) cannot be opened: \(error)")

@@ -34,7 +34,7 @@ import TillwireTesting
         let store = try SQLiteStore.open(path: path)
         _ = try await store.migrate()
         let (admin, adminKey) = ApiKeys.generate(client: "ops", scopes: ["admin"], locations: nil, ratePerSecond: 100_000, burst: 100_000, now: Date())
-        let (agent, agentKey) = ApiKeys.generate(client: "store-1-agent", scopes: ["inventory:write", "inventory:read", "orders:read"],
+        let (agent, agentKey) = ApiKeys.generate(client: "store-1-agent", scopes: ["inventory:write", "inventory:read", "orders:read", "prices:read"],
                                                  locations: [LocationID(trusted: Self.store)], now: Date())
         let receivedAt = Date() - 7_200
         _ = try await store.commit(Commit(
@@ -80,11 +80,11 @@ import TillwireTesting
         return (hub, try await hub.servingAddress())
     }
 
-    func startAgent(_ estate: Estate, hub: String, batchItems: Int = 1_000) async throws -> (process: ChildProcess, base: String) {
+    func startAgent(_ estate: Estate, hub: String, batchItems: Int = 1_000, pricing: Bool = false) async throws -> (process: ChildProcess, base: String) {
         let agent = try ChildProcess(try tillwireExecutable(), [
             "store-agent", "--store", Self.store, "--hub", hub, "--database", estate.folder.path("agent.sqlite"), "--port", "0",
             "--contact-seconds", "1", "--batch-items", "\(batchItems)",
-        ], environment: ["TILLWIRE_AGENT_HUB_KEY": estate.agentKey])
+        ] + (pricing ? ["--channel", "pos", "--country", "GB"] : []), environment: ["TILLWIRE_AGENT_HUB_KEY": estate.agentKey])
         return (agent, try await agent.servingAddress(marker: "store agent is serving"))
     }
 
@@ -179,11 +179,24 @@ import TillwireTesting
         let hubPort = Int(hubBase.split(separator: ":").last!)!
         let proxy = try FaultProxy(target: hubPort)
         defer { proxy.stop() }
-        let (agent, agentBase) = try await startAgent(estate, hub: "http://127.0.0.1:\(proxy.port)")
+        // The store's prices and a promotion, set at the hub before the outage.
+        #expect(try await call(hubBase, "PUT", "/v1/prices", key: estate.adminKey, #"""
+            {"channel":"pos","country":"GB","currency":"GBP","prices":[{"sku":"AGENT-1","price":"20.00","from":"2026-01-01T00:00:00Z"},
+             {"sku":"AGENT-2","price":"6.00","from":"2026-01-01T00:00:00Z"}]}
+            """#).0 == 200)
+        #expect(try await call(hubBase, "POST", "/v1/promotions", key: estate.adminKey, #"""
+            {"id":"winter","name":"Winter","type":"percent_off","basis_points":2500,"scope":{"skus":["AGENT-1"]},
+             "from":"2026-01-01T00:00:00Z","until":"2099-01-01T00:00:00Z"}
+            """#).0 == 201)
+        let basket = #"{"channel":"pos","country":"GB","currency":"GBP","lines":[{"sku":"AGENT-1","quantity":2},{"sku":"AGENT-2","quantity":1}]}"#
+        let (_, hubQuote) = try await call(hubBase, "POST", "/v1/pricing/quote", key: estate.adminKey, basket)
+        #expect(hubQuote["total"] as? String == "36.00", "\(hubQuote)")
+        let (agent, agentBase) = try await startAgent(estate, hub: "http://127.0.0.1:\(proxy.port)", pricing: true)
         defer { agent.signal(SIGKILL) }
 
-        try await agent.eventually("the agent's first contact with the hub") {
-            (try await get(agentBase, "/v1/agent/status").1["hub_online"] as? Bool) == true
+        try await agent.eventually("the agent's first contact with the hub and its copy of the prices") {
+            let status = try await get(agentBase, "/v1/agent/status").1
+            return status["hub_online"] as? Bool == true && status["prices_as_of"] is String
         }
         let (_, hubView) = try await get(hubBase, "/v1/store-agents/\(Self.store)", key: estate.adminKey)
         #expect(hubView["status"] as? String == "online")
@@ -204,6 +217,19 @@ import TillwireTesting
         #expect((status["queue_depth"] as? NSNumber)?.intValue == 10_000)
         #expect(status["oldest_unsent_at"] is String)
         #expect((try await get(agentBase, "/v1/stores/\(Self.store)/pickups").0) == 200)
+        // The till prices a basket from the copy, by the hub's own rules: the same answer as the hub gave.
+        var quoteRequest = URLRequest(url: URL(string: agentBase + "/v1/pricing/quote")!)
+        quoteRequest.httpMethod = "POST"
+        quoteRequest.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        quoteRequest.httpBody = Data(basket.utf8)
+        let (quoteData, quoteResponse) = try await URLSession.shared.data(for: quoteRequest)
+        let agentQuote = (try? JSONSerialization.jsonObject(with: quoteData) as? [String: Any]) ?? [:]
+        #expect((quoteResponse as? HTTPURLResponse)?.statusCode == 200)
+        func canonical(_ object: [String: Any]) throws -> String {
+            String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+        }
+        #expect(try canonical(agentQuote) == canonical(hubQuote))
+        #expect((quoteResponse as? HTTPURLResponse)?.value(forHTTPHeaderField: "Age") != nil)
 
         // The hub sees the store go offline, then raises the alert, and shows both in its metrics.
         try await hub.eventually("the hub to show the store offline with its alert", timeout: 30) {

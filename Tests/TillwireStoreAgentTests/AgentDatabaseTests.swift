@@ -33,7 +33,7 @@ import TillwireTesting
         state = try database.queueState()
         #expect(state.depth == 0 && state.forwardedThrough == first.sequence && state.refused == 1)
         #expect(try database.refusals(limit: 5).map(\.reason) == ["counts[0].sku: unknown"])
-        #expect(try database.lastContact() == now + 4)
+        #expect(try database.lastContact().map { abs($0.timeIntervalSince(now + 4)) < 0.001 } == true)
     }
 
     @Test func theLocalFigureAddsOnlyWhatTheHubHadNotSeen() throws {
@@ -57,7 +57,7 @@ import TillwireTesting
         #expect(covering == sale.sequence)
         try database.refreshed([.init(sku: "MUG", onHand: 7, reserved: 2, safetyStock: 1)], version: 8, covering: covering, at: now + 3)
         #expect(try database.position("MUG")?.onHand == 7 && database.position("MUG")?.unsent == 0)
-        #expect(try database.feedVersion() == 8 && database.refreshedAt() == now + 3)
+        #expect(try database.feedVersion() == 8 && database.refreshedAt().map { abs($0.timeIntervalSince(now + 3)) < 0.001 } == true)
 
         // A sale the hub refused no longer counts.
         let refused = try database.accept(.movements, key: "s2", items: [item("{}")], lines: [("MUG", -1)], at: now + 4)

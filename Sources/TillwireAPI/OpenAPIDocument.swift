@@ -340,6 +340,30 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/v1/store-agents/{store}/pricing": {
+      "post": {
+        "summary": "The store's prices and promotions for its agent's copy: the channel's prices in the country for the SKUs given, the promotions active now or later, the categories they look at, and the country's tax rule, in the domain's own encoding (the agent prices with the hub's engine). Scope prices:read; a store's key for its own store.",
+        "parameters": [{"name": "store", "in": "path", "required": true, "schema": {"type": "string"}}, {"$ref": "#/components/parameters/IdempotencyKey"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {
+          "type": "object", "required": ["channel", "country", "skus"],
+          "properties": {
+            "channel": {"type": "string"},
+            "country": {"type": "string", "pattern": "^[A-Z]{2}$"},
+            "skus": {"type": "array", "maxItems": 5000, "items": {"type": "string"}}
+          }}}}},
+        "responses": {
+          "200": {"description": "The copy.", "content": {"application/json": {"schema": {"type": "object", "required": ["channel", "country", "entries", "promotions", "categories", "asOf"]}}}},
+          "400": {"$ref": "#/components/responses/Problem"},
+          "401": {"$ref": "#/components/responses/Problem"},
+          "403": {"$ref": "#/components/responses/Problem"},
+          "404": {"$ref": "#/components/responses/Problem"},
+          "409": {"$ref": "#/components/responses/Problem"},
+          "413": {"$ref": "#/components/responses/Problem"},
+          "422": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
     "/v1/store-agents/{store}/feed": {
       "get": {
         "summary": "The store's stock figures that changed after event `after` of its inventory stream (all of them from 0), a page at a time: what a store agent keeps its local copy with (scope inventory:read).",

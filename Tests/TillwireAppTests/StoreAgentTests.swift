@@ -244,14 +244,16 @@ import TillwireTesting
         #expect(metrics.contains(#"tillwire_store_agent_online{store="store-1"} 0"#))
         #expect(metrics.contains("tillwire_store_agents_offline 1"))
 
-        // The link comes back the ways links do: refused, reset half-way through a request, then answers lost after
-        // the hub acted (the agent must send those again, and the hub must not apply them twice).
+        // The link comes back the ways links do: refused, reset half-way through a request, answers lost after the hub
+        // acted (the agent must send those again, and the hub must not apply them twice), then slow.
         proxy.set(.refuse)
         try await Task.sleep(for: .seconds(1))
         proxy.set(.resetMidRequest)
         try await Task.sleep(for: .seconds(1))
         proxy.set(.loseAnswers)
         try await Task.sleep(for: .seconds(3))
+        proxy.set(.delay(.milliseconds(300)))
+        try await Task.sleep(for: .seconds(2))
         let reconnected = Date()
         proxy.set(.pass)
 

@@ -167,7 +167,7 @@ public struct DeprecationMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        var headers = ["Deprecation": "@\(Int(since.timeIntervalSince1970))", "Sunset": Self.httpDate(sunset)]
+        var headers = ["Deprecation": "@\(Int(since.timeIntervalSince1970))", "Sunset": httpDate(sunset)]
         if let successor { headers["Link"] = "<\(successor)>; rel=\"successor-version\"" }
         do {
             var response = try await next(request, context)
@@ -181,13 +181,13 @@ public struct DeprecationMiddleware<Context: RequestContext>: RouterMiddleware {
             throw problem
         }
     }
+}
 
-    /// An IMF-fixdate, as HTTP dates are written: `Sun, 06 Nov 1994 08:49:37 GMT`.
-    static func httpDate(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-        return formatter.string(from: date)
-    }
+/// An IMF-fixdate, as HTTP dates are written: `Sun, 06 Nov 1994 08:49:37 GMT`.
+public func httpDate(_ date: Date) -> String {
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.timeZone = TimeZone(identifier: "GMT")
+    formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+    return formatter.string(from: date)
 }

@@ -250,19 +250,9 @@ public final class AgentDatabase: Sendable {
     }
 
     /// The store's prices and promotions as the hub last sent them (its JSON), and when.
-    public func pricing() throws -> (body: Data, at: Date)? {
-        try queue.read { db in
-            guard let text = try Self.state(db, "pricing"), let at = try Self.state(db, "pricing_at").flatMap(Double.init) else { return nil }
-            return (Data(text.utf8), Date(timeIntervalSince1970: at))
-        }
-    }
+    public func pricing() throws -> (body: Data, at: Date)? { try document("pricing") }
 
-    public func storePricing(_ body: Data, at: Date) throws {
-        try queue.write { db in
-            try Self.setState(db, "pricing", String(decoding: body, as: UTF8.self))
-            try Self.setState(db, "pricing_at", String(at.timeIntervalSince1970))
-        }
-    }
+    public func storePricing(_ body: Data, at: Date) throws { try storeDocument("pricing", body, at: at) }
 
     public func stockCount() throws -> Int {
         try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM stock") ?? 0 }
@@ -287,17 +277,22 @@ public final class AgentDatabase: Sendable {
     }
 
     /// The pickup queue as the hub last sent it (its JSON), and when.
-    public func pickups() throws -> (body: Data, at: Date)? {
+    public func pickups() throws -> (body: Data, at: Date)? { try document("pickups") }
+
+    public func storePickups(_ body: Data, at: Date) throws { try storeDocument("pickups", body, at: at) }
+
+    /// A document the hub sent, kept whole with the time it came.
+    func document(_ name: String) throws -> (body: Data, at: Date)? {
         try queue.read { db in
-            guard let text = try Self.state(db, "pickups"), let at = try Self.state(db, "pickups_at").flatMap(Double.init) else { return nil }
+            guard let text = try Self.state(db, name), let at = try Self.state(db, name + "_at").flatMap(Double.init) else { return nil }
             return (Data(text.utf8), Date(timeIntervalSince1970: at))
         }
     }
 
-    public func storePickups(_ body: Data, at: Date) throws {
+    func storeDocument(_ name: String, _ body: Data, at: Date) throws {
         try queue.write { db in
-            try Self.setState(db, "pickups", String(decoding: body, as: UTF8.self))
-            try Self.setState(db, "pickups_at", String(at.timeIntervalSince1970))
+            try Self.setState(db, name, String(decoding: body, as: UTF8.self))
+            try Self.setState(db, name + "_at", String(at.timeIntervalSince1970))
         }
     }
 

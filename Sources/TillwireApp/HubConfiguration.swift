@@ -448,6 +448,9 @@ public struct HubConfiguration: Sendable, Equatable {
         if let seconds = try integer("store_agents.offline_after_seconds", in: 5...86_400) { configuration.storeAgents.offlineAfter = .seconds(seconds) }
         if let seconds = try integer("store_agents.alert_after_seconds", in: 5...(7 * 86_400)) { configuration.storeAgents.alertAfter = .seconds(seconds) }
         if let seconds = try integer("store_agents.record_every_seconds", in: 1...3_600) { configuration.storeAgents.recordEvery = .seconds(seconds) }
+        guard configuration.storeAgents.recordEvery < configuration.storeAgents.offlineAfter else {
+            throw fail("store_agents.record_every_seconds", "must be less than store_agents.offline_after_seconds, or another hub instance sees a store offline between two records")
+        }
         if let minutes = try integer("finance.day_close_minutes", in: 0...(7 * 24 * 60)) { configuration.finance.dayCloseDelay = .seconds(minutes * 60) }
         for (key, path) in accountKeys {
             if let entry = value("finance.accounts.\(key)") {

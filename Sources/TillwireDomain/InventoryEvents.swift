@@ -133,13 +133,16 @@ public struct InventoryOversold: VersionedPayload, Hashable {
     public let short: Int64
     /// The orders put on hold (or already on hold) for it.
     public let orders: [OrderID]
+    /// Orders whose units are short and that were not held: deliveries already released to their fulfilling system.
+    public let notHeld: [OrderID]
     public let alert: Bool
 
-    public init(sku: SKU, location: LocationID, short: Int64, orders: [OrderID]) {
+    public init(sku: SKU, location: LocationID, short: Int64, orders: [OrderID], notHeld: [OrderID] = []) {
         self.sku = sku
         self.location = location
         self.short = short
         self.orders = orders
+        self.notHeld = notHeld
         alert = true
     }
 }

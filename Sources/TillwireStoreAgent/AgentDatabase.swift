@@ -133,6 +133,13 @@ public final class AgentDatabase: Sendable {
         }
     }
 
+    /// The transaction queued under a till's key, as a repeat; nil when the key is new.
+    public func sequence(ofKey key: String) throws -> Accepted? {
+        try queue.read { db in
+            try Int64.fetchOne(db, sql: "SELECT sequence FROM outbox WHERE key = ?", arguments: [key]).map { Accepted(sequence: $0, repeated: true) }
+        }
+    }
+
     /// The oldest waiting transactions, in the order taken.
     public func waiting(limit: Int) throws -> [Queued] {
         try queue.read { db in
@@ -230,17 +237,6 @@ public final class AgentDatabase: Sendable {
             let onHand: Int64 = row?["on_hand"] ?? 0
             return LocalPosition(sku: sku, onHand: onHand + (unsent ?? 0), reserved: row?["reserved"] ?? 0,
                                  safetyStock: row?["safety_stock"] ?? 0, unsent: unsent ?? 0)
-        }
-    }
-
-    /// Whether the copy knows the SKU (a refresh listed it).
-    public func knows(_ skus: [String]) throws -> Set<String> {
-        try queue.read { db in
-            var known: Set<String> = []
-            for sku in Set(skus) where try Bool.fetchOne(db, sql: "SELECT 1 FROM stock WHERE sku = ?", arguments: [sku]) ?? false {
-                known.insert(sku)
-            }
-            return known
         }
     }
 

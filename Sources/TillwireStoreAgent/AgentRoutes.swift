@@ -102,40 +102,46 @@ enum AgentRoutes {
         router.post("/v1/inventory/movements") { request, context -> Response in
             let key = try idempotencyKey(request)
             let body = try await request.decode(as: MovementsBody.self, context: context)
+            // A till's retry is answered as the first time, whatever the copy says now: the transaction is queued.
+            if let repeated = try database.sequence(ofKey: key) {
+                return try queued(repeated, skus: body.movements.map(\.sku), database: database, store: store, request, context)
+            }
             try checkBatch(body.movements.count, "movements")
             var problems: [InventoryServiceProblem] = []
             var items: [Data] = []
             var lines: [(sku: String, delta: Int64)] = []
             let now = Date()
             let copyAge = try database.refreshedAt().map { now.timeIntervalSince($0) }
-            let known = try database.knows(body.movements.map(\.sku))
             for (index, item) in body.movements.enumerated() {
-                let path = "movements[\(index)]."
+                let path = "movements[\(index)]"
                 guard item.location == store.rawValue else {
                     throw Problem(kind: "forbidden", title: "Forbidden", status: .forbidden,
-                                  detail: "this agent serves store \(store); \(item.location) is not it", field: path + "location")
+                                  detail: "this agent serves store \(store); \(item.location) is not it", field: path + ".location")
                 }
+                // The hub's checks, so that what the till was told is queued is what the hub takes: a transaction the
+                // hub would refuse is refused here, while the till can still do something about it.
                 do {
                     guard let reason = MovementReason(rawValue: item.reason) else {
                         throw InputProblem("reason must be one of \(MovementReason.allCases.map(\.rawValue).joined(separator: ", "))")
                     }
                     guard let at = parseTimestamp(item.occurred_at) else { throw InputProblem("occurred_at must be an ISO 8601 time with a zone") }
+                    guard at <= now + 300 else { throw InputProblem("occurred_at \(item.occurred_at) is in the future (more than 5 minutes ahead of the store's clock)") }
+                    guard item.source != "tillwire" else { throw InputProblem("'tillwire' is the hub's own name; name the system the message comes from") }
+                    if item.transfer_id == nil, item.destination != nil { throw InputProblem("a destination needs a transfer_id") }
+                    if let reason = item.override_reason, reason.trimmingCharacters(in: .whitespaces).isEmpty || reason.utf8.count > 500 {
+                        throw InputProblem("an override reason is 1-500 bytes")
+                    }
                     _ = try InventoryMovement(sku: try SKU(item.sku), location: store, delta: item.delta, reason: reason, occurredAt: at,
                                               source: try SystemID(item.source), sourceKey: item.source_key,
                                               transfer: try item.transfer_id.map { try TransferLeg(id: $0, destination: try item.destination.map { try LocationID($0) }) })
                 } catch {
-                    problems.append(InventoryServiceProblem(index: index, field: path + "delta", detail: "\(error)"))
-                    continue
-                }
-                // A fresh copy that does not know the SKU speaks for the hub; an old one may miss a new product.
-                if let copyAge, copyAge < agent.configuration.staleAfter.timeInterval, !known.contains(item.sku) {
-                    problems.append(InventoryServiceProblem(index: index, field: path + "sku", detail: "\(item.sku) is not in the product master"))
+                    problems.append(InventoryServiceProblem(index: index, field: path, detail: "\(error)"))
                     continue
                 }
                 var forwarded = item
                 if item.reason == MovementReason.sale.rawValue {
-                    if item.override_reason == nil, let position = try database.position(item.sku),
-                       position.onHand + item.delta < position.reserved, (try? database.refreshedAt()) != nil {
+                    if item.override_reason == nil, copyAge != nil, let position = try database.position(item.sku),
+                       position.onHand + item.delta < position.reserved {
                         throw Problem(kind: "rule-violated", title: "Refused by a business rule", status: .unprocessableContent,
                                       detail: "\(-item.delta) × \(item.sku) would take units reserved for orders (\(position.reserved) reserved, \(position.onHand) on hand); give an override_reason to sell them anyway")
                     }
@@ -146,44 +152,46 @@ enum AgentRoutes {
                 lines.append((item.sku, item.delta))
             }
             guard problems.isEmpty else { throw invalid(problems) }
+            try checkSize(items)
             let accepted = try database.accept(.movements, key: key, items: items, lines: lines, at: now)
             agent.forwarderSignal.fire()
-            var results: [Queued.Item] = []
-            for (index, item) in body.movements.enumerated() {
-                results.append(Queued.Item(index: index, outcome: "queued", position: try database.position(item.sku).map { view($0, store) }))
-            }
-            return try queued(Queued(sequence: accepted.sequence, repeated: accepted.repeated, results: results), request, context)
+            return try queued(accepted, skus: body.movements.map(\.sku), database: database, store: store, request, context)
         }
 
         router.post("/v1/inventory/counts") { request, context -> Response in
             let key = try idempotencyKey(request)
             let body = try await request.decode(as: CountsBody.self, context: context)
+            if let repeated = try database.sequence(ofKey: key) {
+                return try queued(repeated, skus: [], count: body.counts.count, database: database, store: store, request, context)
+            }
             try checkBatch(body.counts.count, "counts")
             var problems: [InventoryServiceProblem] = []
             var items: [Data] = []
             for (index, item) in body.counts.enumerated() {
-                let path = "counts[\(index)]."
+                let path = "counts[\(index)]"
                 guard item.location == store.rawValue else {
                     throw Problem(kind: "forbidden", title: "Forbidden", status: .forbidden,
-                                  detail: "this agent serves store \(store); \(item.location) is not it", field: path + "location")
+                                  detail: "this agent serves store \(store); \(item.location) is not it", field: path + ".location")
                 }
                 do {
                     _ = try SKU(item.sku)
                     _ = try SystemID(item.source)
-                    guard parseTimestamp(item.as_of) != nil else { throw InputProblem("as_of must be an ISO 8601 time with a zone") }
+                    guard item.source != "tillwire" else { throw InputProblem("'tillwire' is the hub's own name; name the system the message comes from") }
+                    guard let asOf = parseTimestamp(item.as_of) else { throw InputProblem("as_of must be an ISO 8601 time with a zone") }
+                    guard asOf <= Date() + 300 else { throw InputProblem("as_of \(item.as_of) is in the future (more than 5 minutes ahead of the store's clock)") }
                     guard (0...InventoryMovement.maximumMagnitude).contains(item.counted) else { throw InputProblem("counted must be 0-\(InventoryMovement.maximumMagnitude)") }
                     guard (1...200).contains(item.source_key.count) else { throw InputProblem("a source key is 1-200 characters") }
                 } catch {
-                    problems.append(InventoryServiceProblem(index: index, field: path + "counted", detail: "\(error)"))
+                    problems.append(InventoryServiceProblem(index: index, field: path, detail: "\(error)"))
                     continue
                 }
                 items.append(try JSONEncoder().encode(item))
             }
             guard problems.isEmpty else { throw invalid(problems) }
+            try checkSize(items)
             let accepted = try database.accept(.counts, key: key, items: items, lines: [], at: Date())
             agent.forwarderSignal.fire()
-            let results = body.counts.indices.map { Queued.Item(index: $0, outcome: "queued", position: nil) }
-            return try queued(Queued(sequence: accepted.sequence, repeated: accepted.repeated, results: results), request, context)
+            return try queued(accepted, skus: [], count: body.counts.count, database: database, store: store, request, context)
         }
 
         router.get("/v1/availability") { request, _ -> Availability in
@@ -281,10 +289,27 @@ enum AgentRoutes {
                      safety_stock: position.safetyStock, available: position.available, unsent: position.unsent)
     }
 
-    static func queued(_ body: Queued, _ request: Request, _ context: BasicRequestContext) throws -> Response {
-        var response = try body.response(from: request, context: context)
+    /// The answer to a queued transaction (`202`): its sequence, and the local figures of its SKUs after it.
+    static func queued(_ accepted: AgentDatabase.Accepted, skus: [String], count: Int? = nil, database: AgentDatabase, store: LocationID,
+                       _ request: Request, _ context: BasicRequestContext) throws -> Response {
+        var results: [Queued.Item] = []
+        for (index, sku) in skus.enumerated() {
+            results.append(Queued.Item(index: index, outcome: "queued", position: try database.position(sku).map { Self.view($0, store) }))
+        }
+        if let count { results = (0..<count).map { Queued.Item(index: $0, outcome: "queued", position: nil) } }
+        var response = try Queued(sequence: accepted.sequence, repeated: accepted.repeated, results: results).response(from: request, context: context)
         response.status = .accepted
         return response
+    }
+
+    /// The largest transaction the agent takes: the hub takes 1 MiB a request, and the forwarder sends a transaction
+    /// whole.
+    static let maximumTransactionBytes = 256 << 10
+
+    static func checkSize(_ items: [Data]) throws {
+        guard items.reduce(0, { $0 + $1.count }) <= maximumTransactionBytes else {
+            throw Problem.tooLarge("a transaction is at most \(maximumTransactionBytes >> 10) KiB; split it")
+        }
     }
 }
 

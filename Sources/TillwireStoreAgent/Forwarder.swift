@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 import TillwireAPI
 import TillwireDomain
 
@@ -24,25 +25,44 @@ public actor LinkState {
     }
 }
 
-/// A wake-up call for a loop that sleeps: the newest one is kept, the rest are the same call.
-public struct Signal: Sendable {
-    let stream: AsyncStream<Void>
-    let continuation: AsyncStream<Void>.Continuation
+/// A wake-up call for a loop that sleeps: a call while nobody waits is kept for the next wait. The wait looks every
+/// 20 ms (an AsyncStream would end for good the first time a timed-out wait cancelled its reader).
+public final class Signal: Sendable {
+    let pending = Mutex(false)
 
-    public init() {
-        (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-    }
+    public init() {}
 
-    public func fire() { continuation.yield() }
+    public func fire() { pending.withLock { $0 = true } }
 
-    /// Returns when fired, or after `timeout`.
+    /// Returns when fired (now or since the last wait), after `timeout`, or at shutdown.
     func wait(_ timeout: Duration) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { for await _ in stream { return } }
-            group.addTask { try? await Task.sleep(for: timeout) }
-            await group.next()
-            group.cancelAll()
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline && !Task.isCancelled && !Task.isShuttingDownGracefully {
+            if pending.withLock({ fired in defer { fired = false }; return fired }) { return }
+            try? await Task.sleep(for: .milliseconds(20))
         }
+    }
+}
+
+/// One turn at a time between a forward (from sending a batch until its answer is noted) and the part of a refresh
+/// that decides which transactions the hub's figures hold (from reading what is settled to the end of the feed).
+/// Without it, a batch the hub applied during a refresh would be in the figures read and still be added to them.
+public actor Turn {
+    var busy = false
+    var waiting: [CheckedContinuation<Void, Never>] = []
+
+    public init() {}
+
+    public func run<T: Sendable>(_ body: @Sendable () async throws -> T) async rethrows -> T {
+        if busy {
+            await withCheckedContinuation { waiting.append($0) }
+        } else {
+            busy = true
+        }
+        defer {
+            if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() }
+        }
+        return try await body()
     }
 }
 
@@ -76,15 +96,18 @@ public struct Forwarder: Service {
     let state: LinkState
     let signal: Signal
     let settled: Signal
+    let turn: Turn
     let policy: Policy
     let logger: Logger
 
-    public init(database: AgentDatabase, link: HubLink, state: LinkState, signal: Signal, settled: Signal, policy: Policy = Policy(), logger: Logger) {
+    public init(database: AgentDatabase, link: HubLink, state: LinkState, signal: Signal, settled: Signal, turn: Turn, policy: Policy = Policy(),
+                logger: Logger) {
         self.database = database
         self.link = link
         self.state = state
         self.signal = signal
         self.settled = settled
+        self.turn = turn
         self.policy = policy
         self.logger = logger
     }
@@ -124,22 +147,27 @@ public struct Forwarder: Service {
         // A run of one kind, in sequence (a count after a sale waits for the sale), of at most `batchItems` items;
         // one at a time while looking for the transaction the hub refuses.
         var batch: [AgentDatabase.Queued] = []
-        var items = 0
+        var count = 0
         var bytes = 0
         for queued in waiting {
             guard queued.kind == first.kind else { break }
             let size = queued.items.reduce(0) { $0 + $1.count + 1 }
-            if !batch.isEmpty && (items + queued.items.count > policy.batchItems || bytes + size > policy.batchBytes || queued.sequence <= singlesUntil) { break }
+            if !batch.isEmpty && (count + queued.items.count > policy.batchItems || bytes + size > policy.batchBytes || queued.sequence <= singlesUntil) { break }
             batch.append(queued)
-            items += queued.items.count
+            count += queued.items.count
             bytes += size
             if queued.sequence <= singlesUntil { break }
         }
-        let answer = await link.forward(first.kind, items: batch.flatMap(\.items))
+        let items = batch.flatMap(\.items)
+        let sequences = batch.map(\.sequence)
+        let answer = try await turn.run { [link, database] () async throws -> HubLink.Answer in
+            let answer = await link.forward(first.kind, items: items)
+            if answer == .accepted { try database.forwarded(sequences, at: Date()) }
+            return answer
+        }
         let now = Date()
         switch answer {
         case .accepted:
-            try database.forwarded(batch.map(\.sequence), at: now)
             await state.succeeded()
         case .refusedItems(let refusals):
             var offset = 0
@@ -150,6 +178,12 @@ public struct Forwarder: Service {
                     logger.warning("the hub refused a transaction", metadata: ["sequence": "\(queued.sequence)", "key": "\(queued.key)", "reason": "\(reasons.joined(separator: "; "))"])
                 }
                 offset += queued.items.count
+            }
+            guard refusals.keys.contains(where: { (0..<items.count).contains($0) }) else {
+                // Items the batch does not have: not an answer to this batch. Look for the bad one alone.
+                singlesUntil = batch.last!.sequence
+                await state.succeeded()
+                return true
             }
             await state.succeeded()
         case .refused(let reason):
@@ -180,17 +214,19 @@ public struct Contact: Service {
     let link: HubLink
     let state: LinkState
     let settled: Signal
+    let turn: Turn
     let interval: Duration
     /// The channel and country the store prices in; nil: no pricing copy.
     let pricing: (channel: ChannelID, country: String)?
     let logger: Logger
 
-    public init(database: AgentDatabase, link: HubLink, state: LinkState, settled: Signal, interval: Duration = .seconds(10),
+    public init(database: AgentDatabase, link: HubLink, state: LinkState, settled: Signal, turn: Turn, interval: Duration = .seconds(10),
                 pricing: (channel: ChannelID, country: String)? = nil, logger: Logger) {
         self.database = database
         self.link = link
         self.state = state
         self.settled = settled
+        self.turn = turn
         self.interval = interval
         self.pricing = pricing
         self.logger = logger
@@ -213,17 +249,19 @@ public struct Contact: Service {
     public func once() async throws {
         let queue = try database.queueState()
         if case .failure(let error) = await link.report(queue) { throw error }
-        // Everything settled before the read starts is in what the hub sends.
-        let covering = try database.settledThrough()
-        var version = try database.feedVersion()
-        var figures: [String: AgentDatabase.HubFigure] = [:]
-        while true {
-            let page = try await link.feed(after: version)
-            for figure in page.figures { figures[figure.sku] = figure }
-            version = page.version
-            if !page.more { break }
+        // Everything settled before the read starts is in what the hub sends; no forward runs meanwhile (`Turn`).
+        try await turn.run { [link, database] in
+            let covering = try database.settledThrough()
+            var version = try database.feedVersion()
+            var figures: [String: AgentDatabase.HubFigure] = [:]
+            while true {
+                let page = try await link.feed(after: version)
+                for figure in page.figures { figures[figure.sku] = figure }
+                version = page.version
+                if !page.more { break }
+            }
+            try database.refreshed(Array(figures.values), version: version, covering: covering, at: Date())
         }
-        try database.refreshed(Array(figures.values), version: version, covering: covering, at: Date())
         let pickups = try await link.pickups()
         try database.storePickups(pickups, at: Date())
         if let pricing {

@@ -56,18 +56,31 @@ public struct HubLink: Sendable {
         } catch {
             return .unavailable("the hub did not answer: \(error)")
         }
-        if reply.isSuccess { return .accepted }
-        let detail = Self.detail(reply)
-        switch reply.status {
-        case 400, 404, 413, 422:
-            let problem = try? JSONDecoder().decode(ProblemBody.self, from: reply.body)
-            if let errors = problem?.errors, !errors.isEmpty {
-                return .refusedItems(Dictionary(errors.map { ($0.index, "\($0.field): \($0.detail)") }) { first, second in "\(first); \(second)" })
+        // Only the hub's own answers count: a proxy's page, a captive portal or a wrong host must not settle or refuse
+        // a sale. A success must account for every item; a refusal for good must be the hub's problem+json.
+        let problem = try? JSONDecoder().decode(ProblemBody.self, from: reply.body)
+        let hubsProblem = problem.map { $0.type.hasPrefix("urn:tillwire:problem:") } ?? false
+        if reply.isSuccess {
+            guard let result = try? JSONDecoder().decode(BatchResult.self, from: reply.body), result.results.count == items.count else {
+                return .unavailable("HTTP \(reply.status) that is not the hub's answer to \(items.count) items: is --hub the hub?")
             }
-            return .refused(detail)
-        default:
+            return .accepted
+        }
+        let detail = Self.detail(reply)
+        guard [400, 413, 422].contains(reply.status), hubsProblem else {
+            // 401/403 (the key), 404 (a wrong --hub path, a hub without the route), 408, 409, 429, 5xx, anything that
+            // is not the hub's problem+json: tried again, and shown in the agent's status.
             return .unavailable(detail)
         }
+        if let errors = problem?.errors, !errors.isEmpty {
+            return .refusedItems(Dictionary(errors.map { ($0.index, "\($0.field): \($0.detail)") }) { first, second in "\(first); \(second)" })
+        }
+        return .refused(detail)
+    }
+
+    struct BatchResult: Decodable {
+        struct Item: Decodable { let index: Int }
+        let results: [Item]
     }
 
     /// Tells the hub how the queue stands; true when the hub took it.
@@ -163,6 +176,7 @@ public struct HubLink: Sendable {
             let field: String
             let detail: String
         }
+        let type: String
         let detail: String
         let errors: [Item]?
     }

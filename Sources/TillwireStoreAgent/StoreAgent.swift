@@ -16,8 +16,8 @@ public struct StoreAgent: Sendable {
         public var store: LocationID
         /// The hub's base URL, e.g. `https://hub.example:8080`.
         public var hub: String
-        /// The store's API key at the hub (scopes `inventory:write`, `inventory:read`, `orders:read`; limited to the
-        /// store). Never logged.
+        /// The store's API key at the hub (scopes `inventory:write`, `inventory:read`, `orders:read`, `prices:read`;
+        /// limited to the store). Never logged.
         public var hubKey: String
         /// The agent's SQLite file.
         public var database: String
@@ -87,9 +87,10 @@ public struct StoreAgent: Sendable {
                 ])
             },
             logger: logger)
-        let forwarder = Forwarder(database: database, link: hub, state: link, signal: forwarderSignal, settled: settledSignal,
+        let turn = Turn()
+        let forwarder = Forwarder(database: database, link: hub, state: link, signal: forwarderSignal, settled: settledSignal, turn: turn,
                                   policy: configuration.forwarding, logger: logger)
-        let contact = Contact(database: database, link: hub, state: link, settled: settledSignal, interval: configuration.contactInterval,
+        let contact = Contact(database: database, link: hub, state: link, settled: settledSignal, turn: turn, interval: configuration.contactInterval,
                               pricing: configuration.pricing, logger: logger)
         var group = ServiceGroupConfiguration(
             services: [.init(service: forwarder), .init(service: contact), .init(service: application)],

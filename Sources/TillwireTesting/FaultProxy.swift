@@ -55,21 +55,26 @@ public final class FaultProxy: Sendable {
     /// Connections taken since the start.
     public var accepted: Int { state.withLock { $0.accepted } }
 
-    /// Switches the mode; every open connection is reset.
+    /// Switches the mode; every open connection is reset. The resets happen under the lock: a socket leaves the open
+    /// set (under the lock) before it is closed, so no number reset here can have been closed and reused meanwhile.
     public func set(_ mode: Mode) {
-        let open = state.withLock { state -> Set<Int32> in
+        state.withLock { state in
             state.mode = mode
-            defer { state.open = [] }
-            return state.open
+            for fd in state.open { Self.reset(fd) }
+            state.open = []
         }
-        for fd in open { Self.reset(fd) }
     }
 
+    /// Stops taking connections and resets the open ones. Again does nothing.
     public func stop() {
-        state.withLock { $0.stopped = true }
+        let first = state.withLock { state -> Bool in
+            defer { state.stopped = true }
+            return !state.stopped
+        }
+        guard first else { return }
         set(.refuse)
+        // Shut down, not closed: the accept loop may still be in accept(); it ends on the error and closes it.
         shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
     }
 
     // MARK: Inside
@@ -78,9 +83,13 @@ public final class FaultProxy: Sendable {
         while true {
             let client = accept(listener, nil, nil)
             if client < 0 {
-                if state.withLock({ $0.stopped }) { return }
-                if errno == EINTR { continue }
-                return
+                if state.withLock({ $0.stopped }) {
+                    close(listener)
+                    return
+                }
+                // EINTR, ECONNABORTED, EMFILE: the proxy lives on.
+                Thread.sleep(forTimeInterval: 0.01)
+                continue
             }
             let mode = state.withLock { state -> Mode in
                 state.accepted += 1
@@ -89,6 +98,7 @@ public final class FaultProxy: Sendable {
             switch mode {
             case .refuse:
                 Self.reset(client)
+                close(client)
             case .blackHole:
                 track(client)
                 Thread.detachNewThread { [self] in
@@ -106,6 +116,7 @@ public final class FaultProxy: Sendable {
                 guard connected == 0 else {
                     close(server)
                     Self.reset(client)
+                    close(client)
                     continue
                 }
                 track(client)

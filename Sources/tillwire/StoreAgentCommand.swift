@@ -41,6 +41,9 @@ struct StoreAgentCommand: AsyncParsableCommand {
         guard let url = URL(string: hub), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
             throw ValidationError("--hub must be an http(s) URL, like https://hub.example:8080")
         }
+        guard url.user == nil, url.password == nil, url.query == nil else {
+            throw ValidationError("--hub is the hub's base URL only; the key goes in TILLWIRE_AGENT_HUB_KEY or --hub-key-file")
+        }
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0-65535 (0: any free port, printed at start)") }
         guard contactSeconds >= 1, staleSeconds >= 1 else { throw ValidationError("--contact-seconds and --stale-seconds must be at least 1") }
         guard (channel == nil) == (country == nil) else { throw ValidationError("--channel and --country go together") }

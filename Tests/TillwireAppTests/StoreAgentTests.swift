@@ -357,10 +357,14 @@ import TillwireTesting
         #expect(try await post(sale.body, key: nil).0 == 400)
         // Another store's stock: refused.
         #expect(try await post(sale.body.replacingOccurrences(of: #""location":"store-1""#, with: #""location":"store-2""#), key: "x-1").0 == 403)
-        // An unknown SKU while the copy is fresh: refused with the item named.
-        let (unknown, problem) = try await post(sale.body.replacingOccurrences(of: "AGENT-", with: "NOPE-"), key: "x-2")
-        #expect(unknown == 400)
-        #expect((problem["errors"] as? [[String: Any]])?.first?["field"] as? String == "movements[0].sku")
+        // What the hub would refuse is refused here, while the till can still act: a time an hour ahead, the hub's own name.
+        let ahead = Date(timeIntervalSinceNow: 3_600).ISO8601Format()
+        let (future, problem) = try await post(Self.sale(till: 9, number: 1, at: Date()).body.replacingOccurrences(
+            of: #""occurred_at":"[^"]*""#, with: #""occurred_at":"\#(ahead)""#, options: .regularExpression), key: "x-2")
+        #expect(future == 400)
+        #expect((problem["errors"] as? [[String: Any]])?.first?["field"] as? String == "movements[0]")
+        #expect(((problem["errors"] as? [[String: Any]])?.first?["detail"] as? String)?.contains("future") == true, "\(problem)")
+        #expect(try await post(sale.body.replacingOccurrences(of: #""source":"pos-store-1""#, with: #""source":"tillwire""#), key: "x-3").0 == 400)
         // The same sale twice: queued once.
         let (first, queued) = try await post(sale.body, key: sale.key)
         let (second, again) = try await post(sale.body, key: sale.key)

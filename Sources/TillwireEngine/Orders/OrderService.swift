@@ -119,8 +119,10 @@ public struct OrderService: Sendable {
             let short = try await shortfalls(record)
             if short.isEmpty {
                 try change.move(to: held, cause: "the store has the units again: \(cause)")
-                // The customer was told of a delay: a pickup gets a fresh window from now.
-                if held == .readyForPickup { change.pickupBy = change.at + policy.pickupWindow.timeInterval }
+                // The window the customer was given stands (the saga's wait and the reservation run to it).
+                if held == .readyForPickup, let picked = record.history.last(where: { $0.change.to == .readyForPickup }) {
+                    change.pickupBy = picked.at + policy.pickupWindow.timeInterval
+                }
                 change.notifyChannel(self, status: held, tracking: nil)
             } else {
                 guard short != record.holdReasons else { return record }
@@ -348,10 +350,12 @@ public struct OrderService: Sendable {
     /// customer), oldest first.
     public func pickups(at store: LocationID, limit: Int = 500) async throws -> [(summary: OrderSummary, record: OrderRecord)] {
         var result: [(OrderSummary, OrderRecord)] = []
-        for summary in try await self.store.orderSummaries(pickupStore: store, statuses: [.released, .readyForPickup, .onHold], limit: limit) {
-            guard let record = try await record(summary.id) else { continue }
-            // A hold before release is not the store's business yet; one after (an oversell) is.
-            if record.lifecycle.status == .onHold, ![.released, .readyForPickup].contains(record.lifecycle.heldFrom) { continue }
+        for summary in try await self.store.orderSummaries(pickupStore: store, statuses: [.released, .readyForPickup], limit: limit) {
+            if let record = try await record(summary.id) { result.append((summary, record)) }
+        }
+        // Held after release (an oversell) is the store's business; a hold before release is not yet.
+        for summary in try await self.store.orderSummaries(pickupStore: store, statuses: [.onHold], limit: limit) {
+            guard let record = try await record(summary.id), [.released, .readyForPickup].contains(record.lifecycle.heldFrom) else { continue }
             result.append((summary, record))
         }
         return result

@@ -7,10 +7,13 @@ import TillwireStorage
 ///
 /// 1. The shortfall is measured when the policy runs (reserved − on hand at the location; a receipt since may have
 ///    covered it, and then nothing happens).
-/// 2. The reservations at the location are taken newest first (the latest promise is the one broken) until their units
-///    cover the shortfall; each one's order goes on hold with `stock_oversold` and the line and store named, and
-///    its channel is told. The reservations stay: the units come back to the order when the store gets them.
-/// 3. One `inventory.oversold` (an alert) names the SKU, the store, the shortfall and the orders.
+/// 2. The reservations at the location are taken newest first (the latest promise is the one broken) until the units of
+///    the orders held cover the shortfall; each pickup order (and any order not yet released) goes on hold with
+///    `stock_oversold`, the line and store named, and its channel is told. The reservations stay: the units come back
+///    to the order when the store gets them. A delivery already released is not held (its fulfilling system has it):
+///    it is named in the alert.
+/// 3. One `inventory.oversold` (an alert) names the SKU, the store, the shortfall, the orders held and those not held;
+///    a later sale of the same short SKU that changes nothing raises none.
 ///
 /// An order held this way resumes with `POST /v1/orders/{id}/validate` once the store has the units again (a receipt,
 /// a transfer in, a count); a pickup gets a fresh pickup window. Left on hold, its saga's wait runs out and it is
@@ -40,11 +43,26 @@ public struct OversellPolicy: EventHandler {
         let reservations = try await store.activeReservations(sku: sold.sku, location: sold.location).sorted { $0.expiresAt > $1.expiresAt }
         var covered: Int64 = 0
         var held: [OrderID] = []
+        var newlyHeld = 0
+        var unresolved: [OrderID] = []
         for reservation in reservations where covered < short {
+            guard let record = try await orders.record(reservation.order) else { continue }
+            if record.lifecycle.status == .onHold {
+                covered += reservation.quantity
+                if !held.contains(reservation.order) { held.append(reservation.order) }
+                continue
+            }
+            // A pickup is held at its store; a delivery only before release (after, its fulfilling system has it,
+            // and holding it here would not stop a shipment): it is named in the alert instead.
+            let holdable = OrderStatus.holdable.contains(record.lifecycle.status)
+                && (record.order.fulfilment.mode == .pickUpInStore || ![.released, .readyForPickup].contains(record.lifecycle.status))
+            guard holdable else {
+                if !unresolved.contains(reservation.order) { unresolved.append(reservation.order) }
+                continue
+            }
             covered += reservation.quantity
-            guard !held.contains(reservation.order), let record = try await orders.record(reservation.order) else { continue }
             held.append(reservation.order)
-            guard record.lifecycle.status != .onHold, OrderStatus.holdable.contains(record.lifecycle.status) else { continue }
+            newlyHeld += 1
             var change = OrderChange(record, at: event.recordedAt, source: InventoryService.hub, causation: event.id.rawValue)
             let reason = HoldReason(.stockOversold, "\(reservation.quantity) × \(sold.sku) reserved at \(sold.location) were sold at the till (\(sold.reason)); \(short) short there")
             try change.move(to: .onHold, cause: "oversold at \(sold.location)", holdReasons: [reason])
@@ -54,10 +72,12 @@ public struct OversellPolicy: EventHandler {
             commit.jobs += effects.jobs
             commit.orders += effects.orders
         }
+        // One alert per change of the shortage's handling: each later sale of a SKU already short adds none.
+        guard newlyHeld > 0 || (held.isEmpty && !unresolved.isEmpty) else { return commit }
         commit.events.append(EventAppend(try NewEvent(
             stream: InventoryService.stream(sold.location), correlationID: event.event.correlationID, causationID: event.id.rawValue,
             occurredAt: event.recordedAt, source: InventoryService.hub,
-            payload: InventoryOversold(sku: sold.sku, location: sold.location, short: short, orders: held))))
+            payload: InventoryOversold(sku: sold.sku, location: sold.location, short: short, orders: held, notHeld: unresolved))))
         return commit
     }
 }

@@ -133,6 +133,7 @@ let package = Package(
         // The store agent: a store's own process, with its own SQLite file, between its tills and the hub.
         .target(name: "TillwireStoreAgent", dependencies: [
             "TillwireDomain", "TillwireAPI", "TillwireConnectors",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),

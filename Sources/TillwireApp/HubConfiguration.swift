@@ -124,7 +124,8 @@ public struct HubConfiguration: Sendable, Equatable {
     public var dropScanInterval = Duration.seconds(2)
     /// `store_agents.offline_after_seconds` (90): a store agent not heard from for this long is shown offline;
     /// `store_agents.alert_after_seconds` (900): and raises `store_agent.offline`, once per outage;
-    /// `store_agents.record_every_seconds` (60): the longest gap between two recorded reports of one store
+    /// `store_agents.record_every_seconds` (30; at most half of `offline_after_seconds`): the longest gap between two
+    /// recorded reports of one store
     /// (docs/store-agent.md).
     public var storeAgents = StoreAgents.Policy()
 
@@ -448,8 +449,8 @@ public struct HubConfiguration: Sendable, Equatable {
         if let seconds = try integer("store_agents.offline_after_seconds", in: 5...86_400) { configuration.storeAgents.offlineAfter = .seconds(seconds) }
         if let seconds = try integer("store_agents.alert_after_seconds", in: 5...(7 * 86_400)) { configuration.storeAgents.alertAfter = .seconds(seconds) }
         if let seconds = try integer("store_agents.record_every_seconds", in: 1...3_600) { configuration.storeAgents.recordEvery = .seconds(seconds) }
-        guard configuration.storeAgents.recordEvery < configuration.storeAgents.offlineAfter else {
-            throw fail("store_agents.record_every_seconds", "must be less than store_agents.offline_after_seconds, or another hub instance sees a store offline between two records")
+        guard configuration.storeAgents.recordEvery * 2 <= configuration.storeAgents.offlineAfter else {
+            throw fail("store_agents.record_every_seconds", "must be at most half of store_agents.offline_after_seconds, or another hub instance sees a store offline between two records (a record waits for the agent's next report)")
         }
         if let minutes = try integer("finance.day_close_minutes", in: 0...(7 * 24 * 60)) { configuration.finance.dayCloseDelay = .seconds(minutes * 60) }
         for (key, path) in accountKeys {

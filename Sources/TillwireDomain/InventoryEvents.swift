@@ -147,6 +147,26 @@ public struct InventoryOversold: VersionedPayload, Hashable {
     }
 }
 
+/// Units reserved for this order at a store were sold at the till and the order was not held (a delivery already
+/// released to its fulfilling system): its lineage says it may ship short. Once per order, SKU and store.
+public struct OrderStockShort: VersionedPayload, Hashable {
+    public static let eventType = "order.stock_short"
+    public static let schemaVersion = 1
+    public let sku: SKU
+    public let location: LocationID
+    /// The order's reserved units there.
+    public let reserved: Int64
+    /// The store's shortfall of the SKU when it was noticed.
+    public let short: Int64
+
+    public init(sku: SKU, location: LocationID, reserved: Int64, short: Int64) {
+        self.sku = sku
+        self.location = location
+        self.reserved = reserved
+        self.short = short
+    }
+}
+
 /// A store sold units that were reserved for orders, on purpose: the till gave an override with a reason. The
 /// orders whose units were taken are short until stock arrives (the figures show by how much).
 public struct ReservedStockSold: VersionedPayload, Hashable {

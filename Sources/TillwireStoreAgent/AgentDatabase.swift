@@ -24,6 +24,8 @@ public final class AgentDatabase: Sendable {
         public let sequence: Int64
         /// The till sent this key before: nothing was queued again.
         public let repeated: Bool
+        /// The digest of the request the key was first sent with.
+        public let digest: String
     }
 
     /// A local stock figure: the hub's as of the last refresh, plus what the tills did since that the hub had not seen.
@@ -82,6 +84,7 @@ public final class AgentDatabase: Sendable {
                     sequence INTEGER PRIMARY KEY AUTOINCREMENT,
                     kind TEXT NOT NULL,
                     key TEXT NOT NULL UNIQUE,
+                    digest TEXT NOT NULL,
                     items BLOB NOT NULL,
                     accepted_at REAL NOT NULL,
                     forwarded_at REAL,
@@ -118,25 +121,27 @@ public final class AgentDatabase: Sendable {
 
     /// Queues a till's transaction under its key; the same key again is `repeated` and queues nothing. `lines`
     /// (SKU, units moved at this store) count in the local figures at once.
-    public func accept(_ kind: Kind, key: String, items: [Data], lines: [(sku: String, delta: Int64)], at: Date) throws -> Accepted {
+    public func accept(_ kind: Kind, key: String, digest: String, items: [Data], lines: [(sku: String, delta: Int64)], at: Date) throws -> Accepted {
         try queue.write { db in
-            if let sequence = try Int64.fetchOne(db, sql: "SELECT sequence FROM outbox WHERE key = ?", arguments: [key]) {
-                return Accepted(sequence: sequence, repeated: true)
+            if let row = try Row.fetchOne(db, sql: "SELECT sequence, digest FROM outbox WHERE key = ?", arguments: [key]) {
+                return Accepted(sequence: row["sequence"], repeated: true, digest: row["digest"])
             }
-            try db.execute(sql: "INSERT INTO outbox (kind, key, items, accepted_at) VALUES (?, ?, ?, ?)",
-                           arguments: [kind.rawValue, key, try JSONEncoder().encode(items), at.timeIntervalSince1970])
+            try db.execute(sql: "INSERT INTO outbox (kind, key, digest, items, accepted_at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [kind.rawValue, key, digest, try JSONEncoder().encode(items), at.timeIntervalSince1970])
             let sequence = db.lastInsertedRowID
             for line in lines {
                 try db.execute(sql: "INSERT INTO outbox_lines (sequence, sku, delta) VALUES (?, ?, ?)", arguments: [sequence, line.sku, line.delta])
             }
-            return Accepted(sequence: sequence, repeated: false)
+            return Accepted(sequence: sequence, repeated: false, digest: digest)
         }
     }
 
     /// The transaction queued under a till's key, as a repeat; nil when the key is new.
     public func sequence(ofKey key: String) throws -> Accepted? {
         try queue.read { db in
-            try Int64.fetchOne(db, sql: "SELECT sequence FROM outbox WHERE key = ?", arguments: [key]).map { Accepted(sequence: $0, repeated: true) }
+            try Row.fetchOne(db, sql: "SELECT sequence, digest FROM outbox WHERE key = ?", arguments: [key]).map {
+                Accepted(sequence: $0["sequence"], repeated: true, digest: $0["digest"])
+            }
         }
     }
 

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -101,9 +102,12 @@ enum AgentRoutes {
 
         router.post("/v1/inventory/movements") { request, context -> Response in
             let key = try idempotencyKey(request)
-            let body = try await request.decode(as: MovementsBody.self, context: context)
+            let raw = try await rawBody(request)
+            let body = try JSONDecoder().decode(MovementsBody.self, from: raw)
+            let digest = Self.digest(.movements, raw)
             // A till's retry is answered as the first time, whatever the copy says now: the transaction is queued.
             if let repeated = try database.sequence(ofKey: key) {
+                try checkSame(repeated, digest, key)
                 return try queued(repeated, skus: body.movements.map(\.sku), database: database, store: store, request, context)
             }
             try checkBatch(body.movements.count, "movements")
@@ -153,15 +157,18 @@ enum AgentRoutes {
             }
             guard problems.isEmpty else { throw invalid(problems) }
             try checkSize(items)
-            let accepted = try database.accept(.movements, key: key, items: items, lines: lines, at: now)
+            let accepted = try database.accept(.movements, key: key, digest: digest, items: items, lines: lines, at: now)
             agent.forwarderSignal.fire()
             return try queued(accepted, skus: body.movements.map(\.sku), database: database, store: store, request, context)
         }
 
         router.post("/v1/inventory/counts") { request, context -> Response in
             let key = try idempotencyKey(request)
-            let body = try await request.decode(as: CountsBody.self, context: context)
+            let raw = try await rawBody(request)
+            let body = try JSONDecoder().decode(CountsBody.self, from: raw)
+            let digest = Self.digest(.counts, raw)
             if let repeated = try database.sequence(ofKey: key) {
+                try checkSame(repeated, digest, key)
                 return try queued(repeated, skus: [], count: body.counts.count, database: database, store: store, request, context)
             }
             try checkBatch(body.counts.count, "counts")
@@ -189,7 +196,7 @@ enum AgentRoutes {
             }
             guard problems.isEmpty else { throw invalid(problems) }
             try checkSize(items)
-            let accepted = try database.accept(.counts, key: key, items: items, lines: [], at: Date())
+            let accepted = try database.accept(.counts, key: key, digest: digest, items: items, lines: [], at: Date())
             agent.forwarderSignal.fire()
             return try queued(accepted, skus: [], count: body.counts.count, database: database, store: store, request, context)
         }
@@ -269,6 +276,31 @@ enum AgentRoutes {
             throw Problem.invalid("an Idempotency-Key is 1-255 visible ASCII characters", field: "Idempotency-Key")
         }
         return key
+    }
+
+    /// The body as sent, up to 1 MiB (the hub's own default limit).
+    static func rawBody(_ request: Request) async throws -> Data {
+        do {
+            return Data(buffer: try await request.body.collect(upTo: 1 << 20))
+        } catch {
+            throw Problem.tooLarge("a request to the agent is at most 1 MiB")
+        }
+    }
+
+    /// What a till's key is bound to: the route and the exact body.
+    static func digest(_ kind: AgentDatabase.Kind, _ body: Data) -> String {
+        var hasher = SHA256()
+        hasher.update(data: Data(kind.rawValue.utf8))
+        hasher.update(data: body)
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The same key with another request is refused, as the hub refuses it: one of the two is not what the till meant.
+    static func checkSame(_ repeated: AgentDatabase.Accepted, _ digest: String, _ key: String) throws {
+        guard repeated.digest == digest else {
+            throw Problem(kind: "idempotency-key-reused", title: "Idempotency key reused", status: .unprocessableContent,
+                          detail: "the Idempotency-Key \(key) was used before with a different request", field: "Idempotency-Key")
+        }
     }
 
     static func checkBatch(_ count: Int, _ name: String) throws {

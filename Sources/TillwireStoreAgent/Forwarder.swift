@@ -180,8 +180,14 @@ public struct Forwarder: Service {
                 offset += queued.items.count
             }
             guard refusals.keys.contains(where: { (0..<items.count).contains($0) }) else {
-                // Items the batch does not have: not an answer to this batch. Look for the bad one alone.
-                singlesUntil = batch.last!.sequence
+                // Items the batch does not have: look for the bad one alone; alone, it is the one.
+                let reason = refusals.values.sorted().joined(separator: "; ")
+                if batch.count > 1 {
+                    singlesUntil = batch.last!.sequence
+                } else {
+                    try database.refused(first.sequence, reason: reason, at: now)
+                    logger.warning("the hub refused a transaction", metadata: ["sequence": "\(first.sequence)", "key": "\(first.key)", "reason": "\(reason)"])
+                }
                 await state.succeeded()
                 return true
             }
@@ -194,7 +200,12 @@ public struct Forwarder: Service {
                 logger.warning("the hub refused a transaction", metadata: ["sequence": "\(first.sequence)", "key": "\(first.key)", "reason": "\(reason)"])
             }
             await state.succeeded()
-        case .unavailable(let reason):
+        case .tooLarge(let reason) where batch.count > 1:
+            // Something between here and the hub takes less than the hub does: one transaction a request.
+            singlesUntil = batch.last!.sequence
+            logger.warning("a request was too large for the link: sending one transaction a request", metadata: ["reason": "\(reason)"])
+            return true
+        case .tooLarge(let reason), .unavailable(let reason):
             let wasOnline = await state.online
             await state.failed(reason, at: now)
             if wasOnline { logger.warning("the hub is unavailable: transactions queue until it is back", metadata: ["reason": "\(reason)"]) }

@@ -15,6 +15,9 @@ public struct HubLink: Sendable {
         case refusedItems([Int: String])
         /// The hub refused the batch for good without naming an item.
         case refused(String)
+        /// Something on the way (a proxy) refused the request as too large: tried again in smaller requests, and a
+        /// single transaction tried again as it is (a sale is not set aside for a link's limit).
+        case tooLarge(String)
         /// The hub could not be reached or cannot take it now (network, timeout, 5xx, 429, 409, a key problem):
         /// the batch is tried again as it is.
         case unavailable(String)
@@ -67,6 +70,7 @@ public struct HubLink: Sendable {
             return .accepted
         }
         let detail = Self.detail(reply)
+        if reply.status == 413 && !hubsProblem { return .tooLarge(detail) }
         guard [400, 413, 422].contains(reply.status), hubsProblem else {
             // 401/403 (the key), 404 (a wrong --hub path, a hub without the route), 408, 409, 429, 5xx, anything that
             // is not the hub's problem+json: tried again, and shown in the agent's status.

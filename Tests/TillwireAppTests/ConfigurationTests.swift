@@ -40,7 +40,7 @@ import TillwireEngine
         ("storage:\n  backend: postgres", "storage.postgres.url", "is required when storage.backend is postgres"),
         ("log:\n  level: loud", "log.level", "must be one of trace"),
         ("http: 8080", "http", "needs nested keys"),
-        ("store_agents:\n  offline_after_seconds: 30\n  record_every_seconds: 30", "store_agents.record_every_seconds", "must be less than store_agents.offline_after_seconds"),
+        ("store_agents:\n  offline_after_seconds: 30\n  record_every_seconds: 30", "store_agents.record_every_seconds", "must be at most half of store_agents.offline_after_seconds"),
         ("store_agents:\n  alert_after_seconds: 2", "store_agents.alert_after_seconds", "must be an integer from 5"),
     ])
     func aBadValueNamesItsKeyAndWhy(yaml: String, key: String, reason: String) {

@@ -370,6 +370,8 @@ import TillwireTesting
         let (second, again) = try await post(sale.body, key: sale.key)
         #expect(first == 202 && second == 202)
         #expect(queued["sequence"] as? NSNumber == again["sequence"] as? NSNumber && again["repeated"] as? Bool == true)
+        // The same key with another sale: refused, as the hub refuses it.
+        #expect(try await post(sale.body.replacingOccurrences(of: #""delta":-1"#, with: #""delta":-2"#), key: sale.key).0 == 422)
         let sku = Self.skus[(9 * 7) % Self.skus.count]
         try await hub.eventually("the sale at the hub") {
             let (_, body) = try await get(hubBase, "/v1/availability?sku=\(sku)&location=\(Self.store)", key: estate.adminKey)

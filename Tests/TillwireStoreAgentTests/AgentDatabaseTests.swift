@@ -14,9 +14,9 @@ import TillwireTesting
         var database = try AgentDatabase(path: path)
         #expect(try database.synchronousSetting() == 2, "synchronous=FULL: an acknowledged sale survives a power cut")
         let now = Date()
-        let first = try database.accept(.movements, key: "till-1/1", items: [item("{\"a\":1}")], lines: [("SKU", -1)], at: now)
-        let second = try database.accept(.counts, key: "till-1/2", items: [item("{\"b\":2}")], lines: [], at: now + 1)
-        let again = try database.accept(.movements, key: "till-1/1", items: [item("{\"a\":1}")], lines: [("SKU", -1)], at: now + 2)
+        let first = try database.accept(.movements, key: "till-1/1", digest: "d1", items: [item("{\"a\":1}")], lines: [("SKU", -1)], at: now)
+        let second = try database.accept(.counts, key: "till-1/2", digest: "d2", items: [item("{\"b\":2}")], lines: [], at: now + 1)
+        let again = try database.accept(.movements, key: "till-1/1", digest: "d1", items: [item("{\"a\":1}")], lines: [("SKU", -1)], at: now + 2)
         #expect(!first.repeated && !second.repeated && again.repeated && again.sequence == first.sequence)
         #expect(try database.position("SKU")?.onHand == -1, "a repeat does not sell twice")
 
@@ -43,7 +43,7 @@ import TillwireTesting
         try database.refreshed([.init(sku: "MUG", onHand: 10, reserved: 2, safetyStock: 1)], version: 5, covering: 0, at: now)
         #expect(try database.position("MUG")?.available == 7)
 
-        let sale = try database.accept(.movements, key: "s1", items: [item("{}")], lines: [("MUG", -3)], at: now)
+        let sale = try database.accept(.movements, key: "s1", digest: "d", items: [item("{}")], lines: [("MUG", -3)], at: now)
         #expect(try database.position("MUG")?.onHand == 7 && database.position("MUG")?.unsent == -3, "sold offline: off at once")
 
         // Forwarded, but the refresh that follows started before it settled: still added.
@@ -60,7 +60,7 @@ import TillwireTesting
         #expect(try database.feedVersion() == 8 && database.refreshedAt().map { abs($0.timeIntervalSince(now + 3)) < 0.001 } == true)
 
         // A sale the hub refused no longer counts.
-        let refused = try database.accept(.movements, key: "s2", items: [item("{}")], lines: [("MUG", -1)], at: now + 4)
+        let refused = try database.accept(.movements, key: "s2", digest: "d", items: [item("{}")], lines: [("MUG", -1)], at: now + 4)
         #expect(try database.position("MUG")?.onHand == 6)
         try database.refused(refused.sequence, reason: "no", at: now + 5)
         #expect(try database.position("MUG")?.onHand == 7)

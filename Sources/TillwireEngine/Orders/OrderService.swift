@@ -354,7 +354,8 @@ public struct OrderService: Sendable {
             if let record = try await record(summary.id) { result.append((summary, record)) }
         }
         // Held after release (an oversell) is the store's business; a hold before release is not yet.
-        for summary in try await self.store.orderSummaries(pickupStore: store, statuses: [.onHold], limit: limit) {
+        // Holds before release may be many (a gate holding at capture): read well past them.
+        for summary in try await self.store.orderSummaries(pickupStore: store, statuses: [.onHold], limit: max(limit, 5_000)) {
             guard let record = try await record(summary.id), [.released, .readyForPickup].contains(record.lifecycle.heldFrom) else { continue }
             result.append((summary, record))
         }

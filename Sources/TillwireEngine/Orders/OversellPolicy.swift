@@ -13,10 +13,11 @@ import TillwireStorage
 ///    to the order when the store gets them. A delivery already released is not held (its fulfilling system has it):
 ///    it is named in the alert.
 /// 3. One `inventory.oversold` (an alert) names the SKU, the store, the shortfall, the orders held and those not held;
-///    a later sale of the same short SKU that changes nothing raises none.
+///    a later sale of the same short SKU that holds or names no further order raises none.
 ///
 /// An order held this way resumes with `POST /v1/orders/{id}/validate` once the store has the units again (a receipt,
-/// a transfer in, a count); a pickup gets a fresh pickup window. Left on hold, its saga's wait runs out and it is
+/// a transfer in, a count), with the pickup window it had. A delivery not held is named once on its own stream
+/// (`order.stock_short`). Left on hold, its saga's wait runs out and it is
 /// cancelled with its refund, as any pickup not collected. Runs once per event (a subscription; the effects commit
 /// with its checkpoint under the event's id).
 public struct OversellPolicy: EventHandler {
@@ -43,27 +44,39 @@ public struct OversellPolicy: EventHandler {
         let reservations = try await store.activeReservations(sku: sold.sku, location: sold.location).sorted { $0.expiresAt > $1.expiresAt }
         var covered: Int64 = 0
         var held: [OrderID] = []
-        var newlyHeld = 0
         var unresolved: [OrderID] = []
+        var changed = false
         for reservation in reservations where covered < short {
+            // Every reservation taken counts towards the shortfall, held or named; an order with two lines of the SKU
+            // is dealt with once.
+            covered += reservation.quantity
+            if held.contains(reservation.order) || unresolved.contains(reservation.order) { continue }
             guard let record = try await orders.record(reservation.order) else { continue }
             if record.lifecycle.status == .onHold {
-                covered += reservation.quantity
-                if !held.contains(reservation.order) { held.append(reservation.order) }
+                held.append(reservation.order)
                 continue
             }
             // A pickup is held at its store; a delivery only before release (after, its fulfilling system has it,
-            // and holding it here would not stop a shipment): it is named in the alert instead.
+            // and holding it here would not stop a shipment): it is named instead, once, on its own stream too.
             let holdable = OrderStatus.holdable.contains(record.lifecycle.status)
                 && (record.order.fulfilment.mode == .pickUpInStore || ![.released, .readyForPickup].contains(record.lifecycle.status))
+            var change = OrderChange(record, at: event.recordedAt, source: InventoryService.hub, causation: event.id.rawValue)
             guard holdable else {
-                if !unresolved.contains(reservation.order) { unresolved.append(reservation.order) }
+                unresolved.append(reservation.order)
+                let named = try await store.readStream(OrderService.stream(reservation.order), fromVersion: 1, limit: 10_000).contains {
+                    guard $0.type == OrderStockShort.eventType, let notice = try? $0.decode(OrderStockShort.self) else { return false }
+                    return notice.sku == sold.sku && notice.location == sold.location
+                }
+                if !named {
+                    try change.note(OrderStockShort(sku: sold.sku, location: sold.location, reserved: reservation.quantity, short: short),
+                                    source: InventoryService.hub)
+                    commit.events += change.commit.events
+                    changed = true
+                }
                 continue
             }
-            covered += reservation.quantity
             held.append(reservation.order)
-            newlyHeld += 1
-            var change = OrderChange(record, at: event.recordedAt, source: InventoryService.hub, causation: event.id.rawValue)
+            changed = true
             let reason = HoldReason(.stockOversold, "\(reservation.quantity) × \(sold.sku) reserved at \(sold.location) were sold at the till (\(sold.reason)); \(short) short there")
             try change.move(to: .onHold, cause: "oversold at \(sold.location)", holdReasons: [reason])
             change.notifyChannel(orders, status: .onHold, tracking: nil)
@@ -72,8 +85,9 @@ public struct OversellPolicy: EventHandler {
             commit.jobs += effects.jobs
             commit.orders += effects.orders
         }
-        // One alert per change of the shortage's handling: each later sale of a SKU already short adds none.
-        guard newlyHeld > 0 || (held.isEmpty && !unresolved.isEmpty) else { return commit }
+        // One alert per change in how the shortage is handled: a later sale of a SKU already short that holds or names
+        // no further order raises none.
+        guard changed else { return commit }
         commit.events.append(EventAppend(try NewEvent(
             stream: InventoryService.stream(sold.location), correlationID: event.event.correlationID, causationID: event.id.rawValue,
             occurredAt: event.recordedAt, source: InventoryService.hub,

@@ -15,10 +15,11 @@ public actor StoreAgents {
         public var offlineAfter: Duration
         /// An agent not heard from for this long raises `store_agent.offline` (an alert), once per outage. Default 15 min.
         public var alertAfter: Duration
-        /// The longest gap between two recorded reports of one store. Default 60 s.
+        /// The longest gap between two recorded reports of one store (a record waits for the next report after it,
+        /// so at most half of `offlineAfter`). Default 30 s.
         public var recordEvery: Duration
 
-        public init(offlineAfter: Duration = .seconds(90), alertAfter: Duration = .seconds(900), recordEvery: Duration = .seconds(60)) {
+        public init(offlineAfter: Duration = .seconds(90), alertAfter: Duration = .seconds(900), recordEvery: Duration = .seconds(30)) {
             self.offlineAfter = offlineAfter
             self.alertAfter = alertAfter
             self.recordEvery = recordEvery

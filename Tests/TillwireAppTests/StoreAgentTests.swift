@@ -396,11 +396,13 @@ import TillwireTesting
         }
         proxy.set(.blackHole)
 
-        // Online, meanwhile: a click-and-collect order reserves 2 of the store's last 3.
+        // Online, meanwhile: a click-and-collect order reserves 2 of the store's last 3, on two lines (two reservations
+        // of one order: it must be held once).
         let order = """
             {"channel":"web","channel_order_id":"CC-1","placed_at":"2026-11-27T10:00:00Z","currency":"GBP","taxes_included":true,
              "customer":{"email":"ann@example.org","name":"Ann"},
-             "lines":[{"id":"1","sku":"LAST-1","quantity":2,"unit_price":"6.00","tax_lines":[{"title":"VAT","rate_bp":2000,"amount":"2.00"}]}],
+             "lines":[{"id":"1","sku":"LAST-1","quantity":1,"unit_price":"6.00","tax_lines":[{"title":"VAT","rate_bp":2000,"amount":"1.00"}]},
+                      {"id":"2","sku":"LAST-1","quantity":1,"unit_price":"6.00","tax_lines":[{"title":"VAT","rate_bp":2000,"amount":"1.00"}]}],
              "payments":{"authorized":"12.00","captured":"12.00"},"fulfilment":{"mode":"pick_up_in_store","pickup_store":"store-1"},"total":"12.00"}
             """
         let (created, captured) = try await call(hubBase, "POST", "/v1/orders", key: estate.adminKey, order)

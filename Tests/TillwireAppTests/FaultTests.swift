@@ -87,7 +87,14 @@ import TillwireTesting
         print("fault drill: seed \(seed), \(Self.rounds) rounds of SIGKILL")
         for round in 1...Self.rounds {
             let (hub, base) = try await startHub(environment)
+            let before = drivers.map { $0.acknowledged.withLock { $0.count } }.reduce(0, +)
             let loads = drivers.map { driver in Task { await driver.run(against: base) } }
+            // The load is under way before the random moment starts (on a busy machine a new hub can take a while to
+            // take its first messages; a kill before then would test nothing).
+            let started = Date()
+            while drivers.map({ $0.acknowledged.withLock { $0.count } }).reduce(0, +) < before + 3, Date().timeIntervalSince(started) < 15 {
+                try await Task.sleep(for: .milliseconds(10))
+            }
             let delay = Double.random(in: 0.15...1.2, using: &random)
             try await Task.sleep(for: .seconds(delay))
             hub.signal(SIGKILL)

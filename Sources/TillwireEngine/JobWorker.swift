@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import ServiceLifecycle
 import TillwireDomain
 import TillwireStorage
@@ -132,14 +133,27 @@ public struct JobWorker: Service {
         logger[metadataKey: "job.kind"] = "\(job.kind)"
         logger[metadataKey: "job.attempt"] = "\(job.attempts)"
         guard let handler = handlers[job.kind] else { return }
+        let started = ContinuousClock.now
+        // Job kinds are a fixed set (a handler each), so they bound the labels' cardinality.
+        func count(_ outcome: String) {
+            Counter(label: "tillwire_jobs_total", dimensions: [("kind", job.kind), ("outcome", outcome)]).increment()
+            Timer(label: "tillwire_job_duration_seconds", dimensions: [("kind", job.kind)], preferredDisplayUnit: .seconds)
+                .record(duration: ContinuousClock.now - started)
+        }
         do {
             let effects = try await runHoldingLease(job, handler: handler)
             if try await store.completeJob(job.id, owner: configuration.owner, effects: effects) == nil {
                 logger.warning("job finished after its lease was lost; its effects were not committed")
+                count("lease_lost")
+            } else {
+                count("completed")
+                Recorder(label: "tillwire_job_attempts", dimensions: [("kind", job.kind)]).record(job.attempts)
             }
         } catch LeaseLost.lost {
             logger.warning("job lease lost (another worker claimed it); the handler was cancelled")
+            count("lease_lost")
         } catch let deferral as SystemDeferral {
+            count("deferred")
             logger.info("job put back without spending an attempt", metadata: ["reason": "\(deferral.block)"])
             do {
                 _ = try await store.deferJob(
@@ -159,6 +173,7 @@ public struct JobWorker: Service {
                 failure = .retry(at: configuration.retry.nextAttempt(after: job.attempts, now: now(), using: &random), error: "\(error)")
             }
             logger.warning("job attempt failed", metadata: ["error": "\(error)"])
+            if case .terminal = failure { count("dead") } else { count(job.attempts >= job.maxAttempts ? "dead" : "retried") }
             do {
                 _ = try await store.failJob(job.id, owner: configuration.owner, failure: failure, now: now())
             } catch {

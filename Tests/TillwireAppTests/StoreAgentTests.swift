@@ -450,6 +450,12 @@ import TillwireTesting
         let resumed = try await call(hubBase, "POST", "/v1/orders/\(id)/validate", key: estate.adminKey, #"{"reason":"units arrived"}"#).1
         #expect(resumed["status"] as? String == "released")
 
+        // The order's saga ran as jobs, counted by kind and outcome (docs/observability.md).
+        var metricsRequest = URLRequest(url: URL(string: hubBase + "/metrics")!)
+        metricsRequest.setValue("Bearer \(estate.adminKey)", forHTTPHeaderField: "Authorization")
+        let metrics = String(decoding: try await URLSession.shared.data(for: metricsRequest).0, as: UTF8.self)
+        #expect(metrics.contains(#"tillwire_jobs_total{kind="workflow.advance",outcome="completed"}"#), "\(metrics.prefix(2_000))")
+
         // The hub's log holds the alert.
         agent.signal(SIGTERM)
         _ = try await agent.exit()

@@ -132,7 +132,7 @@ let package = Package(
 
         // The store agent: a store's own process, with its own SQLite file, between its tills and the hub.
         .target(name: "TillwireStoreAgent", dependencies: [
-            "TillwireDomain", "TillwireAPI", "TillwireConnectors",
+            "TillwireDomain", "TillwireStorage", "TillwireAPI", "TillwireConnectors",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Hummingbird", package: "hummingbird"),

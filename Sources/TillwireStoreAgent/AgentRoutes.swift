@@ -158,7 +158,7 @@ enum AgentRoutes {
             guard problems.isEmpty else { throw invalid(problems) }
             try checkSize(items)
             let accepted = try database.accept(.movements, key: key, digest: digest, items: items, lines: lines, at: now)
-            agent.forwarderSignal.fire()
+            agent.forwarderSignal.signal()
             return try queued(accepted, skus: body.movements.map(\.sku), database: database, store: store, request, context)
         }
 
@@ -197,7 +197,7 @@ enum AgentRoutes {
             guard problems.isEmpty else { throw invalid(problems) }
             try checkSize(items)
             let accepted = try database.accept(.counts, key: key, digest: digest, items: items, lines: [], at: Date())
-            agent.forwarderSignal.fire()
+            agent.forwarderSignal.signal()
             return try queued(accepted, skus: [], count: body.counts.count, database: database, store: store, request, context)
         }
 

@@ -1,9 +1,9 @@
 import Foundation
 import Logging
 import ServiceLifecycle
-import Synchronization
 import TillwireAPI
 import TillwireDomain
+import TillwireStorage
 
 /// Whether the hub answered lately, shared by the agent's loops and its status page.
 public actor LinkState {
@@ -22,25 +22,6 @@ public actor LinkState {
         online = false
         lastError = reason
         lastFailureAt = at
-    }
-}
-
-/// A wake-up call for a loop that sleeps: a call while nobody waits is kept for the next wait. The wait looks every
-/// 20 ms (an AsyncStream would end for good the first time a timed-out wait cancelled its reader).
-public final class Signal: Sendable {
-    let pending = Mutex(false)
-
-    public init() {}
-
-    public func fire() { pending.withLock { $0 = true } }
-
-    /// Returns when fired (now or since the last wait), after `timeout`, or at shutdown.
-    func wait(_ timeout: Duration) async {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline && !Task.isCancelled && !Task.isShuttingDownGracefully {
-            if pending.withLock({ fired in defer { fired = false }; return fired }) { return }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
     }
 }
 
@@ -94,13 +75,13 @@ public struct Forwarder: Service {
     let database: AgentDatabase
     let link: HubLink
     let state: LinkState
-    let signal: Signal
-    let settled: Signal
+    let signal: EventSignal
+    let settled: EventSignal
     let turn: Turn
     let policy: Policy
     let logger: Logger
 
-    public init(database: AgentDatabase, link: HubLink, state: LinkState, signal: Signal, settled: Signal, turn: Turn, policy: Policy = Policy(),
+    public init(database: AgentDatabase, link: HubLink, state: LinkState, signal: EventSignal, settled: EventSignal, turn: Turn, policy: Policy = Policy(),
                 logger: Logger) {
         self.database = database
         self.link = link
@@ -118,6 +99,8 @@ public struct Forwarder: Service {
         // refuses is found.
         var singlesUntil: Int64 = 0
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            // Read before the queue is: a transaction taken after this wakes the wait below at once.
+            let seen = signal.generation
             let progressed: Bool
             do {
                 progressed = try await step(singlesUntil: &singlesUntil)
@@ -131,7 +114,7 @@ public struct Forwarder: Service {
             }
             let online = await state.online
             if online {
-                await signal.wait(.seconds(5))
+                try? await cancelWhenGracefulShutdown { await signal.wait(newerThan: seen, timeout: .seconds(5)) }
             } else {
                 let pause = wait
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
@@ -213,7 +196,7 @@ public struct Forwarder: Service {
         }
         // The copy is refreshed when the queue has drained, not after every batch: a refresh reads the hub's events,
         // and the hub has better things to do while a backlog drains.
-        if waiting.count == batch.count, try database.waiting(limit: 1).isEmpty { settled.fire() }
+        if waiting.count == batch.count, try database.waiting(limit: 1).isEmpty { settled.signal() }
         return true
     }
 }
@@ -224,14 +207,14 @@ public struct Contact: Service {
     let database: AgentDatabase
     let link: HubLink
     let state: LinkState
-    let settled: Signal
+    let settled: EventSignal
     let turn: Turn
     let interval: Duration
     /// The channel and country the store prices in; nil: no pricing copy.
     let pricing: (channel: ChannelID, country: String)?
     let logger: Logger
 
-    public init(database: AgentDatabase, link: HubLink, state: LinkState, settled: Signal, turn: Turn, interval: Duration = .seconds(10),
+    public init(database: AgentDatabase, link: HubLink, state: LinkState, settled: EventSignal, turn: Turn, interval: Duration = .seconds(10),
                 pricing: (channel: ChannelID, country: String)? = nil, logger: Logger) {
         self.database = database
         self.link = link
@@ -245,6 +228,7 @@ public struct Contact: Service {
 
     public func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let seen = settled.generation
             do {
                 try await once()
             } catch {
@@ -252,7 +236,7 @@ public struct Contact: Service {
                 await state.failed("\(error)", at: Date())
                 if wasOnline { logger.warning("the hub is unavailable: answering from the local copy", metadata: ["reason": "\(error)"]) }
             }
-            await settled.wait(interval)
+            try? await cancelWhenGracefulShutdown { await settled.wait(newerThan: seen, timeout: interval) }
         }
     }
 

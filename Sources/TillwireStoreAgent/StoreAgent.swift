@@ -6,6 +6,7 @@ import ServiceLifecycle
 import TillwireAPI
 import TillwireConnectors
 import TillwireDomain
+import TillwireStorage
 
 /// `tillwire store-agent`: the process that runs in a store (docs/store-agent.md). The tills talk to it as they would
 /// to the hub; it keeps their transactions in its own SQLite file and forwards them, in order, whenever the hub is
@@ -60,8 +61,10 @@ public struct StoreAgent: Sendable {
     public let configuration: Configuration
     public let database: AgentDatabase
     public let link: LinkState
-    let forwarderSignal = Signal()
-    let settledSignal = Signal()
+    /// A transaction was queued: the forwarder wakes.
+    let forwarderSignal = EventSignal()
+    /// The queue emptied: the contact loop refreshes the copy.
+    let settledSignal = EventSignal()
 
     public init(configuration: Configuration) throws {
         self.configuration = configuration

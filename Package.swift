@@ -41,6 +41,7 @@ let package = Package(
         .target(name: "TillwireStorageSQLite", dependencies: [
             "TillwireStorage", "TillwireDomain",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Metrics", package: "swift-metrics"),
         ]),
 
         // The shared backend for several hub instances.
@@ -48,6 +49,7 @@ let package = Package(
             "TillwireStorage", "TillwireDomain",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
         ]),
 
         // Long-lived work over the storage protocols: job worker, retry policy.

@@ -12,7 +12,8 @@ public enum HubRouter {
     public static func build(
         store: any Store, metrics: PrometheusCollectorRegistry, api: APIPolicy = APIPolicy(), inventory: InventoryService? = nil,
         systems: SystemGate? = nil, orders: OrderService? = nil, returns: ReturnService? = nil, pricing: PricingService? = nil,
-        webhooks: [any WebhookReceiver] = [], erpDiff: ERPDiff? = nil, storeAgents: StoreAgents? = nil
+        webhooks: [any WebhookReceiver] = [], erpDiff: ERPDiff? = nil, storeAgents: StoreAgents? = nil,
+        operations: OperationsMonitor? = nil
     ) -> Router<HubRequestContext> {
         let inventory = inventory ?? InventoryService(store: store)
         let router = Router(context: HubRequestContext.self)
@@ -68,10 +69,10 @@ public enum HubRouter {
                      body: .init(byteBuffer: ByteBuffer(string: OpenAPIReference.html)))
         }
         DeadLetterRoutes.add(to: v1.group().add(middleware: RequireScope("admin")), store: store, systems: systems)
-        OperationsPages.add(to: router, store: store, gate: gate, systems: systems)
         InventoryRoutes.add(to: v1, service: inventory, store: store)
         POSLogRoutes.add(to: v1, intake: POSLogIntake(store: store, inventory: inventory))
         let orders = orders ?? OrderService(store: store)
+        OperationsPages.add(to: router, store: store, gate: gate, systems: systems, operations: operations, storeAgents: storeAgents, orders: orders)
         OrderRoutes.add(to: v1, service: orders, store: store)
         ReturnRoutes.add(to: v1, returns: returns ?? ReturnService(store: store, orders: orders), orders: orders, store: store)
         let pricing = pricing ?? PricingService(store: store)

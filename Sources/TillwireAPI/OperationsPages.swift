@@ -12,7 +12,8 @@ enum OperationsPages {
     /// How long a browser stays signed in.
     static let signedInFor = 8 * 3600
 
-    static func add(to router: Router<HubRequestContext>, store: any Store, gate: Gatekeeper, systems: SystemGate?) {
+    static func add(to router: Router<HubRequestContext>, store: any Store, gate: Gatekeeper, systems: SystemGate?,
+                    operations: OperationsMonitor? = nil, storeAgents: StoreAgents? = nil, orders: OrderService? = nil) {
         router.get("/ui/login") { request, _ -> Response in
             let refused = request.uri.queryParameters["refused"].map(String.init)
             return page("Sign in", signedIn: false, """
@@ -33,7 +34,7 @@ enum OperationsPages {
                 return redirect("/ui/login?refused=" + query("that is not a Tillwire API key"))
             }
             // The key is checked by the gate on the next page, like every request after it.
-            var response = redirect("/ui/jobs")
+            var response = redirect("/ui/overview")
             response.headers[.setCookie] = "\(cookie)=\(key); Path=/ui; Max-Age=\(signedInFor); HttpOnly; SameSite=Strict"
             return response
         }
@@ -47,7 +48,9 @@ enum OperationsPages {
 
         let pages = router.group("/ui").add(middleware: BrowserSession()).add(middleware: gate).add(middleware: RequireScope("admin"))
 
-        pages.get("/") { _, _ in redirect("/ui/jobs") }
+        pages.get("/") { _, _ in redirect("/ui/overview") }
+        addOverview(to: pages, store: store, operations: operations, storeAgents: storeAgents)
+        addLookup(to: pages, store: store, orders: orders ?? OrderService(store: store))
 
         pages.get("/jobs") { request, _ -> Response in
             let name = request.uri.queryParameters["state"].map(String.init) ?? JobState.pending.rawValue
@@ -132,7 +135,12 @@ enum OperationsPages {
     static func systemsTable(_ systems: SystemGate?, now: Date) -> String {
         guard let systems, !systems.names.isEmpty else { return "<p>No external systems are configured (<code>systems.*</code>).</p>" }
         let rows = systems.names.map { name in
-            let breaker = systems.breakerState(name).map { "\($0)" } ?? "-"
+            let breaker: String = switch systems.breakerState(name) {
+            case .open(let until): "open until \(until.ISO8601Format())"
+            case .halfOpen: "half-open (probing)"
+            case .closed: "closed"
+            case nil: "-"
+            }
             let block = systems.block(name, at: now).map { "\($0.cause.rawValue) until \($0.until.ISO8601Format())" } ?? "open for work"
             return "<tr><td>\(escape(name))</td><td>\(escape(breaker))</td><td>\(escape(block))</td></tr>"
         }.joined(separator: "\n")
@@ -147,22 +155,36 @@ enum OperationsPages {
     static func page(_ title: String, signedIn: Bool, _ body: String) -> Response {
         let html = """
             <!doctype html>
-            <html lang="en"><head><meta charset="utf-8"><title>\(escape(title)) · Tillwire</title>
+            <html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>\(escape(title)) · Tillwire</title>
             <style>
             body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem; color: #1d1d1f; }
             table { border-collapse: collapse; margin: .5rem 0 1rem; }
             th, td { border-bottom: 1px solid #ddd; padding: .3rem .7rem; text-align: left; vertical-align: top; }
             dt { font-weight: 600; } dd { margin: 0 0 .5rem; } pre { background: #f5f5f7; padding: .7rem; overflow-x: auto; }
-            .error { color: #b00020; } header { display: flex; gap: 1rem; align-items: baseline; }
+            .error, .bad { color: #b00020; } .good { color: #1b7f3b; } .muted { color: #6e6e73; }
+            header { display: flex; gap: 1.5rem; align-items: baseline; border-bottom: 1px solid #ddd; padding-bottom: .5rem; }
+            nav a { margin-right: .8rem; } td.number, th.number { text-align: right; font-variant-numeric: tabular-nums; }
+            .cards { display: flex; flex-wrap: wrap; gap: .8rem; margin: .5rem 0 1rem; }
+            .card { border: 1px solid #ddd; border-radius: 6px; padding: .6rem .8rem; min-width: 11rem; }
+            .card .value { font-size: 1.6rem; font-weight: 600; } .card .label { color: #6e6e73; font-size: .85rem; }
+            svg.spark { display: block; margin-top: .3rem; } svg.spark polyline { fill: none; stroke: #0a64c8; stroke-width: 1.5; }
+            ol.timeline { list-style: none; padding-left: 0; border-left: 2px solid #ddd; }
+            ol.timeline li { margin: 0 0 .6rem; padding-left: .8rem; } ol.timeline .system { font-weight: 600; }
             </style></head><body>
             <header><strong>Tillwire operations</strong>\(signedIn ? """
-             <a href="/ui/jobs">jobs</a><form method="post" action="/ui/logout"><button type="submit">sign out</button></form>
+             <nav><a href="/ui/overview">overview</a> <a href="/ui/jobs">jobs</a> <a href="/ui/jobs?state=dead">dead letters</a> \
+            <a href="/ui/store-agents">store agents</a> <a href="/ui/lookup">lookup</a></nav>\
+            <form method="post" action="/ui/logout"><button type="submit">sign out</button></form>
             """ : "")</header>
             \(body)
             </body></html>
             """
-        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
-                        body: .init(byteBuffer: ByteBuffer(string: html)))
+        // No script, no frames, no outside resources: a page injected into cannot run or send anything.
+        return Response(status: .ok, headers: [
+            .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
+            .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            HTTPField.Name("X-Content-Type-Options")!: "nosniff", HTTPField.Name("Referrer-Policy")!: "no-referrer",
+        ], body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
     static func redirect(_ location: String) -> Response {
@@ -246,6 +268,15 @@ struct BrowserSession: RouterMiddleware {
             return try await next(Request(head: head, body: request.body), context)
         } catch let problem as Problem where [401, 403].contains(problem.statusCode) {
             return OperationsPages.redirect("/ui/login?refused=" + OperationsPages.query(problem.detail))
+        } catch let problem as Problem {
+            // A person reads these pages: the problem as a page, with its status.
+            var response = OperationsPages.page(problem.title, signedIn: true, """
+                <h1>\(OperationsPages.escape(problem.title))</h1>
+                <p class="error">\(OperationsPages.escape(problem.detail))</p>
+                <p><a href="/ui/overview">back to the overview</a></p>
+                """)
+            response.status = .init(code: problem.statusCode)
+            return response
         }
     }
 

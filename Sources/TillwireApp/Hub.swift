@@ -111,13 +111,29 @@ public enum Hub {
         }
     }
 
+    /// Prometheus with buckets that fit what each histogram measures: the defaults (5 ms to 10 s) suit requests and
+    /// jobs; posting and refunds take minutes to days; attempts are small counts.
+    static func metricsFactory(_ registry: PrometheusCollectorRegistry) -> PrometheusMetricsFactory {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        let minutes: [Duration] = [1, 5, 15, 30, 60, 120, 300, 600, 900, 1_800, 3_600, 7_200, 14_400, 43_200, 86_400, 172_800].map { .seconds($0) }
+        factory.durationHistogramBuckets["tillwire_journal_posting_delay_seconds"] = minutes
+        factory.durationHistogramBuckets["tillwire_refund_latency_seconds"] = minutes
+        factory.durationHistogramBuckets["tillwire_availability_publish_lag_seconds"] =
+            [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300].map { .milliseconds(Int64($0 * 1_000)) }
+        factory.durationHistogramBuckets["tillwire_storage_commit_seconds"] =
+            [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5].map { .microseconds(Int64($0 * 1_000_000)) }
+        factory.valueHistogramBuckets["tillwire_job_attempts"] = [1, 2, 3, 5, 8, 13, 20]
+        return factory
+    }
+
     /// Runs the hub until SIGTERM or SIGINT, then shuts down gracefully: the HTTP server stops taking requests,
     /// running jobs finish (for at most 30 s), and the store is closed last.
     ///
     /// `drill` adds the synthetic fault-drill workload (`Drill`).
     public static func serve(_ configuration: HubConfiguration, drill: Bool = false, logger: Logger) async throws {
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let serviceLevels = ServiceLevelTracker(objectives: configuration.serviceLevels, window: configuration.serviceLevelWindow)
+        MetricsSystem.bootstrap(ServiceLevelMetricsFactory(base: metricsFactory(registry), tracker: serviceLevels))
 
         let store = try await openStore(configuration, serving: true, logger: logger)
         let inventory = InventoryService(store: store, policy: configuration.inventory)
@@ -159,25 +175,6 @@ public enum Hub {
             logger.info("erp migration: journal postings go to the primary, then the shadow", metadata: ["primary": "\(tryton.system)", "shadow": "\(shadow.system)"])
         }
         let storeAgents = StoreAgents(store: store, policy: configuration.storeAgents)
-        let router = HubRouter.build(store: store, metrics: registry, api: configuration.api, inventory: inventory, systems: systems,
-                                     orders: orders, returns: returns, pricing: PricingService(store: store, policy: pricingPolicy),
-                                     webhooks: webhooks, erpDiff: erpDiff(store: store, primary: tryton, shadow: shadow), storeAgents: storeAgents)
-        if drill {
-            Drill.addRoutes(to: router, store: store)
-            logger.warning("fault-drill workload enabled: POST /drill/messages is unauthenticated; not for business data")
-        }
-        let application = Application(
-            router: router,
-            // A connection that sends nothing for as long as a request may take is closed (slow or stuck clients).
-            server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(configuration.api.requestTimeout.timeInterval * 1e9)))),
-            configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "tillwire"),
-            onServerRunning: { channel in
-                logger.info("tillwire is serving", metadata: [
-                    "address": "http://\(configuration.httpHost):\(channel.localAddress?.port ?? configuration.httpPort)",
-                    "health": "/healthz", "ready": "/readyz", "metrics": "/metrics",
-                ])
-            },
-            logger: logger)
         let flow = OrderFlow(service: orders, inventory: configuration.inventory)
         let workflows = WorkflowRunner(store: store, definitions: flow.definitions + ReturnFlow(service: returns).definitions
                                            + (drill ? [Drill.workflow] : []))
@@ -246,9 +243,33 @@ public enum Hub {
         }
         // Graceful shutdown runs in reverse order: the HTTP server stops taking requests first, then the worker lets
         // its running jobs finish. Whatever is still running after 30 s is cancelled.
+        let monitor = OperationsMonitor(store: store, systems: systems, subscriptions: subscriptions.map(\.name), tracker: serviceLevels,
+                                        history: OperationsHistory(), agingAfter: configuration.orderAgingAfter,
+                                        interval: configuration.operationsInterval, logger: logger)
+        let router = HubRouter.build(store: store, metrics: registry, api: configuration.api, inventory: inventory, systems: systems,
+                                     orders: orders, returns: returns, pricing: PricingService(store: store, policy: pricingPolicy),
+                                     webhooks: webhooks, erpDiff: erpDiff(store: store, primary: tryton, shadow: shadow), storeAgents: storeAgents,
+                                     operations: monitor)
+        if drill {
+            Drill.addRoutes(to: router, store: store)
+            logger.warning("fault-drill workload enabled: POST /drill/messages is unauthenticated; not for business data")
+        }
+        let application = Application(
+            router: router,
+            // A connection that sends nothing for as long as a request may take is closed (slow or stuck clients).
+            server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(configuration.api.requestTimeout.timeInterval * 1e9)))),
+            configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "tillwire"),
+            onServerRunning: { channel in
+                logger.info("tillwire is serving", metadata: [
+                    "address": "http://\(configuration.httpHost):\(channel.localAddress?.port ?? configuration.httpPort)",
+                    "health": "/healthz", "ready": "/readyz", "metrics": "/metrics",
+                ])
+            },
+            logger: logger)
         let sweeper = RetentionSweeper(store: store, policy: configuration.retention, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: sweeper), .init(service: FinanceMonitor(store: store, logger: logger)),
+            .init(service: sweeper),
+            .init(service: monitor),
             .init(service: StoreAgentMonitor(agents: storeAgents, logger: logger)),
         ]
         // Files from legacy systems: POSLog from store estates that batch-load, CSV from those that only export files.

@@ -128,6 +128,22 @@ public struct HubConfiguration: Sendable, Equatable {
     /// recorded reports of one store
     /// (docs/store-agent.md).
     public var storeAgents = StoreAgents.Policy()
+    /// `slos.<name>`: service-level objectives, judged on a duration metric the hub records. File only. Keys:
+    /// `metric` (one of `ServiceLevelObjective.watchable`), `match.<dimension>` (e.g. `match.http_route: /v1/availability`),
+    /// `threshold_seconds`, `objective` (a share below 1, e.g. 0.99). A name of a default objective changes its
+    /// numbers (keys left out keep the default's); a new name needs all of `metric`, `threshold_seconds` and `objective`.
+    /// Defaults: `availability_inquiry` (GET /v1/availability within 50 ms, 0.99), `sale_to_channel` (availability
+    /// published within 5 s, 0.99), `financial_posting` (an entry in the ERP within 15 min, 0.99), `refund` (within 24 h, 0.99).
+    public var serviceLevels = ServiceLevelObjective.defaults
+    /// `observability.slo_window_seconds` (3600, 60-86400): the rolling window over which each instance judges the
+    /// objectives (compliance and burn rate at `/metrics` and on the operations pages).
+    public var serviceLevelWindow = Duration.seconds(3600)
+    /// `observability.order_aging_after_seconds` (7200): an order waiting on the estate (captured to partially
+    /// fulfilled, or on hold) that has not changed for this long counts as aging (`tillwire_orders_aging`).
+    public var orderAgingAfter = Duration.seconds(7200)
+    /// `observability.read_every_seconds` (15, 1-300): how often the hub reads its flow and business figures (the
+    /// gauges at `/metrics` and the charts of the operations pages).
+    public var operationsInterval = Duration.seconds(15)
 
     public init() {}
 
@@ -158,6 +174,7 @@ public struct HubConfiguration: Sendable, Equatable {
         "tryton_shadow.party", "tryton_shadow.journal", "tryton_shadow.invoice_journal",
         "drop.folder", "drop.scan_seconds",
         "store_agents.offline_after_seconds", "store_agents.alert_after_seconds", "store_agents.record_every_seconds",
+        "observability.slo_window_seconds", "observability.order_aging_after_seconds", "observability.read_every_seconds",
     ] + Scope.known.map { "api.scope_rates.\($0)" } + accountKeys.map { "finance.accounts.\($0.key)" }
 
     public static func environmentName(of key: String) -> String {
@@ -170,6 +187,7 @@ public struct HubConfiguration: Sendable, Equatable {
         var values: [String: (value: String, origin: String)] = [:]
         var configurationSystems: [String: SystemPolicy] = [:]
         var configurationChannels: [ChannelPolicy] = []
+        var configurationObjectives = ServiceLevelObjective.defaults
         var configurationOrders = OrderService.Policy()
         var tenderAccounts: [String: String] = [:]
         if let yaml {
@@ -177,7 +195,7 @@ public struct HubConfiguration: Sendable, Equatable {
             do { node = try Yams.compose(yaml: yaml) } catch {
                 throw ConfigurationError(key: nil, origin: origin, reason: "not valid YAML: \(yamlProblem(error))")
             }
-            if case .mapping(var mapping)? = node, ["systems", "channels", "tax", "orders", "finance"].contains(where: { mapping[Node($0)] != nil }) {
+            if case .mapping(var mapping)? = node, ["systems", "channels", "tax", "orders", "finance", "slos"].contains(where: { mapping[Node($0)] != nil }) {
                 // `finance.accounts.tenders` names tenders of the retailer's own choosing: read apart from the fixed keys.
                 if case .mapping(var finance)? = mapping["finance"], case .mapping(var accounts)? = finance["accounts"],
                    let tenders = accounts["tenders"] {
@@ -206,6 +224,10 @@ public struct HubConfiguration: Sendable, Equatable {
                     mapping["systems"] = nil
                     configurationSystems = try parseSystems(systems, origin: origin)
                 }
+                if let slos = mapping["slos"] {
+                    mapping["slos"] = nil
+                    configurationObjectives = try parseServiceLevels(slos, origin: origin)
+                }
                 if let channels = mapping["channels"] {
                     mapping["channels"] = nil
                     configurationChannels = try parseChannels(channels, origin: origin)
@@ -223,6 +245,7 @@ public struct HubConfiguration: Sendable, Equatable {
         var configuration = HubConfiguration()
         configuration.systems = configurationSystems
         configuration.channels = configurationChannels
+        configuration.serviceLevels = configurationObjectives
         configuration.orders = configurationOrders
         configuration.finance.chart.tenders = tenderAccounts
         func value(_ key: String) -> (value: String, origin: String)? { values[key] }
@@ -449,6 +472,9 @@ public struct HubConfiguration: Sendable, Equatable {
         if let seconds = try integer("store_agents.offline_after_seconds", in: 5...86_400) { configuration.storeAgents.offlineAfter = .seconds(seconds) }
         if let seconds = try integer("store_agents.alert_after_seconds", in: 5...(7 * 86_400)) { configuration.storeAgents.alertAfter = .seconds(seconds) }
         if let seconds = try integer("store_agents.record_every_seconds", in: 1...3_600) { configuration.storeAgents.recordEvery = .seconds(seconds) }
+        if let seconds = try integer("observability.slo_window_seconds", in: 60...86_400) { configuration.serviceLevelWindow = .seconds(seconds) }
+        if let seconds = try integer("observability.order_aging_after_seconds", in: 60...(30 * 86_400)) { configuration.orderAgingAfter = .seconds(seconds) }
+        if let seconds = try integer("observability.read_every_seconds", in: 1...300) { configuration.operationsInterval = .seconds(seconds) }
         guard configuration.storeAgents.recordEvery * 2 <= configuration.storeAgents.offlineAfter else {
             throw fail("store_agents.record_every_seconds", "must be at most half of store_agents.offline_after_seconds, or another hub instance sees a store offline between two records (a record waits for the agent's next report)")
         }
@@ -718,6 +744,69 @@ public struct HubConfiguration: Sendable, Equatable {
             policies[name] = policy
         }
         return policies
+    }
+
+    /// Reads `slos:`: a mapping from objective name to `metric`, `match`, `threshold_seconds` and `objective`.
+    private static func parseServiceLevels(_ node: Node, origin: String) throws(ConfigurationError) -> [ServiceLevelObjective] {
+        guard case .mapping(let mapping) = node else {
+            throw ConfigurationError(key: "slos", origin: origin, reason: "must map objective names to their settings")
+        }
+        var objectives = ServiceLevelObjective.defaults
+        for (nameNode, settings) in mapping {
+            guard let name = nameNode.string, !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+                throw ConfigurationError(key: "slos", origin: origin, reason: "objective names are letters, digits and '_', got '\(nameNode.string ?? "?")'")
+            }
+            func fail(_ key: String, _ reason: String) -> ConfigurationError {
+                ConfigurationError(key: "slos.\(name).\(key)", origin: origin, reason: reason)
+            }
+            guard case .mapping(let fields) = settings else {
+                throw ConfigurationError(key: "slos.\(name)", origin: origin, reason: "must be a mapping of metric, match, threshold_seconds, objective")
+            }
+            let known = objectives.firstIndex { $0.name == name }
+            var objective = known.map { objectives[$0] } ?? ServiceLevelObjective(name: name, metric: "", threshold: .zero, objective: 0)
+            var given: Set<String> = []
+            for (keyNode, value) in fields {
+                let key = keyNode.string ?? "?"
+                given.insert(key)
+                switch key {
+                case "metric":
+                    guard let metric = value.string, ServiceLevelObjective.watchable.contains(metric) else {
+                        throw fail(key, "must be one of \(ServiceLevelObjective.watchable.joined(separator: ", ")), got '\(value.string ?? "a list or mapping")'")
+                    }
+                    objective.metric = metric
+                case "match":
+                    guard case .mapping(let pairs) = value else { throw fail(key, "must map dimension names to values, e.g. http_route: /v1/availability") }
+                    var match: [String: String] = [:]
+                    for (dimension, wanted) in pairs {
+                        guard let dimension = dimension.string, let wanted = wanted.string else { throw fail(key, "must map dimension names to values") }
+                        match[dimension] = wanted
+                    }
+                    objective.match = match
+                case "threshold_seconds":
+                    guard let text = value.string, let seconds = Double(text), seconds > 0, seconds <= 30 * 86_400 else {
+                        throw fail(key, "must be a number of seconds above 0 and at most 2592000, got '\(value.string ?? "a list or mapping")'")
+                    }
+                    objective.threshold = .milliseconds(Int64((seconds * 1_000).rounded()))
+                    if objective.threshold <= .zero { throw fail(key, "must be at least 0.001") }
+                case "objective":
+                    guard let text = value.string, let share = Double(text), share > 0, share < 1 else {
+                        throw fail(key, "must be a share above 0 and below 1 (0.99 is 99%), got '\(value.string ?? "a list or mapping")'")
+                    }
+                    objective.objective = share
+                default:
+                    throw fail(key, "is not a known key; known keys: metric, match, threshold_seconds, objective")
+                }
+            }
+            if let known {
+                objectives[known] = objective
+            } else {
+                for key in ["metric", "threshold_seconds", "objective"] where !given.contains(key) {
+                    throw fail(key, "is required for a new objective (defaults exist only for \(ServiceLevelObjective.defaults.map(\.name).joined(separator: ", ")))")
+                }
+                objectives.append(objective)
+            }
+        }
+        return objectives
     }
 
     private static func flatten(_ node: Node, prefix: String, origin: String, into values: inout [String: (value: String, origin: String)]) throws(ConfigurationError) {

@@ -39,6 +39,22 @@ public struct NewJob: Sendable {
     }
 }
 
+/// How many jobs of one kind are in one state, and since when the longest-waiting of those already due has been due.
+public struct JobQueueStatistic: Sendable, Hashable {
+    public let kind: String
+    public let state: JobState
+    public let count: Int
+    /// The earliest `runAt` among them that has come; nil when none is due yet (timers for later).
+    public let oldestDueAt: Date?
+
+    public init(kind: String, state: JobState, count: Int, oldestDueAt: Date?) {
+        self.kind = kind
+        self.state = state
+        self.count = count
+        self.oldestDueAt = oldestDueAt
+    }
+}
+
 /// Where a job is. Succeeded jobs are deleted at completion: finished rows in the hot table slow every claim.
 public enum JobState: String, Sendable, Codable, CaseIterable {
     /// Waiting for `runAt` (first run or a retry).

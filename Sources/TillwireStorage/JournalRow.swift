@@ -61,11 +61,14 @@ public struct JournalBacklog: Sendable, Hashable {
     public let oldestQueued: Date?
     /// Daily entries waiting for their store's day to close.
     public let awaitingDayClose: Int
+    /// Store business days with something the ERP does not have yet (an entry queued, or a day not closed).
+    public let unpostedStoreDays: Int
 
-    public init(queued: Int, oldestQueued: Date?, awaitingDayClose: Int) {
+    public init(queued: Int, oldestQueued: Date?, awaitingDayClose: Int, unpostedStoreDays: Int) {
         self.queued = queued
         self.oldestQueued = oldestQueued
         self.awaitingDayClose = awaitingDayClose
+        self.unpostedStoreDays = unpostedStoreDays
     }
 }
 

@@ -47,9 +47,27 @@ public protocol OrderReader: Sendable {
     func orderSummaries(matching search: OrderSearch, limit: Int) async throws -> [OrderSummary]
     /// How many orders are in each status (statuses without orders are left out).
     func orderCounts() async throws -> [OrderStatus: Int]
+    /// Per status: how many orders, the oldest last change, and how many have not changed since `unchangedSince`
+    /// (statuses without orders are left out).
+    func orderStatistics(unchangedSince: Date) async throws -> [OrderStatus: OrderStatistic]
     /// The jobs whose partition key starts with `prefix` still in the queue (pending, running or dead; succeeded jobs
     /// are gone), oldest first: what the hub still owes external systems for an order.
     func jobs(partitionKeyPrefix prefix: String, limit: Int) async throws -> [Job]
+}
+
+/// The orders in one status.
+public struct OrderStatistic: Sendable, Hashable {
+    public let count: Int
+    /// The oldest last change among them: how long the oldest has been where it is.
+    public let oldestChange: Date
+    /// How many have not changed since the date asked about.
+    public let unchanged: Int
+
+    public init(count: Int, oldestChange: Date, unchanged: Int) {
+        self.count = count
+        self.oldestChange = oldestChange
+        self.unchanged = unchanged
+    }
 }
 
 /// What an order search matches on.

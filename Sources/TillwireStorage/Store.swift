@@ -87,6 +87,9 @@ public protocol JobQueue: Sendable {
     func replayDeadJobs(_ ids: [JobID], by actor: String, reason: String, now: Date) async throws -> [JobID]
     /// The replay audit of one job, oldest first.
     func replays(of job: JobID) async throws -> [JobReplay]
+    /// The queue by kind and state: how many jobs, and since when the longest-waiting of those due at `now` has
+    /// been due (jobs that wait for a later time, such as timers, are counted but not waiting yet).
+    func jobQueueStatistics(now: Date) async throws -> [JobQueueStatistic]
 }
 
 /// Stock as the ledger and the reservations say.

@@ -129,6 +129,18 @@ extension PostgresStore {
             "SELECT * FROM jobs WHERE state = \(state.rawValue) ORDER BY run_at, created_at LIMIT \(limit)", Self.job(from:))
     }
 
+    public func jobQueueStatistics(now: Date) async throws -> [JobQueueStatistic] {
+        try await fetch("""
+            SELECT kind, state, COUNT(*) AS n, MIN(run_at) FILTER (WHERE run_at <= \(now.millisecondsSince1970)) AS due
+            FROM jobs GROUP BY kind, state ORDER BY kind, state
+            """) { row in
+            try JobState(rawValue: try row.decode("state", as: String.self)).map { state in
+                JobQueueStatistic(kind: try row.decode("kind", as: String.self), state: state, count: Int(try row.decode("n", as: Int64.self)),
+                                  oldestDueAt: try row.decode("due", as: Int64?.self).map { Date(milliseconds: $0) })
+            }
+        }.compactMap { $0 }
+    }
+
     public func deadJobs(matching filter: DeadJobFilter) async throws -> [Job] {
         let systemPrefix = filter.system.map { $0 + "." }
         return try await fetch("""

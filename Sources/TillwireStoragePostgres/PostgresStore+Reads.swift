@@ -220,7 +220,12 @@ extension PostgresStore {
             (Int(try $0.decode("n", as: Int64.self)), try $0.decode("oldest", as: Int64?.self))
         }.first
         let waiting = try await fetch("SELECT COUNT(*) AS n FROM journal WHERE daily AND summary IS NULL") { Int(try $0.decode("n", as: Int64.self)) }.first
-        return JournalBacklog(queued: queued?.0 ?? 0, oldestQueued: queued?.1.map { Date(milliseconds: $0) }, awaitingDayClose: waiting ?? 0)
+        let days = try await fetch("""
+            SELECT COUNT(*) AS n FROM (SELECT DISTINCT location, business_day FROM journal
+            WHERE document IS NULL AND location IS NOT NULL AND (NOT daily OR summary IS NULL)) AS days
+            """) { Int(try $0.decode("n", as: Int64.self)) }.first
+        return JournalBacklog(queued: queued?.0 ?? 0, oldestQueued: queued?.1.map { Date(milliseconds: $0) }, awaitingDayClose: waiting ?? 0,
+                              unpostedStoreDays: days ?? 0)
     }
 
     static func journalRow(from row: PostgresRandomAccessRow) throws -> JournalRow? {
@@ -243,6 +248,20 @@ extension PostgresStore {
         var counts: [OrderStatus: Int] = [:]
         for (status, count) in rows { if let status { counts[status] = count } }
         return counts
+    }
+
+    public func orderStatistics(unchangedSince: Date) async throws -> [OrderStatus: OrderStatistic] {
+        let rows = try await fetch("""
+            SELECT status, COUNT(*) AS n, MIN(updated_at) AS oldest, COUNT(*) FILTER (WHERE updated_at < \(unchangedSince.millisecondsSince1970)) AS unchanged
+            FROM orders GROUP BY status
+            """) { row in
+            (OrderStatus(rawValue: try row.decode("status", as: String.self)),
+             OrderStatistic(count: Int(try row.decode("n", as: Int64.self)), oldestChange: Date(milliseconds: try row.decode("oldest", as: Int64.self)),
+                            unchanged: Int(try row.decode("unchanged", as: Int64.self))))
+        }
+        var statistics: [OrderStatus: OrderStatistic] = [:]
+        for (status, statistic) in rows { if let status { statistics[status] = statistic } }
+        return statistics
     }
 
     public func jobs(partitionKeyPrefix prefix: String, limit: Int) async throws -> [Job] {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import PostgresNIO
 import Synchronization
 import TillwireDomain
@@ -182,11 +183,16 @@ public final class PostgresStore: Store {
         if isClosed.withLock({ $0 }) { throw StorageError.closed }
     }
 
+    /// A caller's wait for its transaction, retries included.
+    private static let latency = Timer(label: "tillwire_storage_commit_seconds", dimensions: [("backend", "postgres")], preferredDisplayUnit: .seconds)
+
     /// Runs `work` in one transaction (READ COMMITTED), committing when it returns and rolling back when it throws,
     /// with errors translated to `StorageError`. A transaction the server aborted as a deadlock victim or a
     /// serialization failure (SQLSTATE 40P01, 40001) was rolled back whole, and is run again, up to 3 times.
     func transaction<T: Sendable>(_ work: (PostgresSession) async throws -> T) async throws -> T {
         try checkOpen()
+        let started = ContinuousClock.now
+        defer { Self.latency.record(duration: ContinuousClock.now - started) }
         var attempt = 1
         while true {
             do {

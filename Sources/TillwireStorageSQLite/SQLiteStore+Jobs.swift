@@ -134,6 +134,18 @@ extension SQLiteStore {
         }
     }
 
+    public func jobQueueStatistics(now: Date) async throws -> [JobQueueStatistic] {
+        try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT kind, state, COUNT(*) AS n, MIN(CASE WHEN run_at <= ? THEN run_at END) AS due FROM jobs GROUP BY kind, state ORDER BY kind, state
+                """, arguments: [now.millisecondsSince1970]).compactMap { row in
+                guard let state = JobState(rawValue: row["state"]) else { return nil }
+                let due: Int64? = row["due"]
+                return JobQueueStatistic(kind: row["kind"], state: state, count: row["n"], oldestDueAt: due.map { Date(milliseconds: $0) })
+            }
+        }
+    }
+
     public func deadJobs(matching filter: DeadJobFilter) async throws -> [Job] {
         var sql = "SELECT * FROM jobs WHERE state = 'dead'"
         var arguments: StatementArguments = []

@@ -270,8 +270,13 @@ extension SQLiteStore {
         try await read { db in
             let queued = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS n, MIN(recorded_at) AS oldest FROM journal WHERE document IS NULL AND daily = 0")
             let waiting = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM journal WHERE daily = 1 AND summary IS NULL") ?? 0
+            let days = try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM (SELECT DISTINCT location, business_day FROM journal
+                WHERE document IS NULL AND location IS NOT NULL AND (daily = 0 OR summary IS NULL))
+                """) ?? 0
             let oldest: Int64? = queued?["oldest"]
-            return JournalBacklog(queued: queued?["n"] ?? 0, oldestQueued: oldest.map { Date(milliseconds: $0) }, awaitingDayClose: waiting)
+            return JournalBacklog(queued: queued?["n"] ?? 0, oldestQueued: oldest.map { Date(milliseconds: $0) }, awaitingDayClose: waiting,
+                                  unpostedStoreDays: days)
         }
     }
 
@@ -293,6 +298,20 @@ extension SQLiteStore {
                 if let status = OrderStatus(rawValue: row["status"]) { counts[status] = row["n"] }
             }
             return counts
+        }
+    }
+
+    public func orderStatistics(unchangedSince: Date) async throws -> [OrderStatus: OrderStatistic] {
+        try await read { db in
+            var statistics: [OrderStatus: OrderStatistic] = [:]
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT status, COUNT(*) AS n, MIN(updated_at) AS oldest, SUM(updated_at < ?) AS unchanged FROM orders GROUP BY status
+                """, arguments: [unchangedSince.millisecondsSince1970])
+            for row in rows {
+                guard let status = OrderStatus(rawValue: row["status"]) else { continue }
+                statistics[status] = OrderStatistic(count: row["n"], oldestChange: Date(milliseconds: row["oldest"]), unchanged: row["unchanged"])
+            }
+            return statistics
         }
     }
 

@@ -27,6 +27,7 @@ public enum StoreConformance {
         .init(name: "jobs are leased, and a lost lease cannot complete", run: jobLeases),
         .init(name: "failed jobs retry at their time and die when out of attempts", run: jobRetries),
         .init(name: "a unique job key enqueues once", run: uniqueJobs),
+        .init(name: "the queue's statistics count jobs by kind and state, with the longest-waiting due one", run: jobQueueStatistics),
         .init(name: "jobs of one partition key run one at a time, in order, behind a dead one", run: partitionOrder),
         .init(name: "dead jobs are listed by filter and replayed with an audit record", run: deadLetterReplay),
         .init(name: "a deferred job spends no attempt and says why it waits", run: deferredJobs),
@@ -144,6 +145,10 @@ public enum StoreConformance {
         try expectEqual(try await store.orderSummaries(pickupStore: "store-1", statuses: [.released], limit: 10).map(\.id), [],
                         "the summary of a refused commit")
         try expectEqual(try await store.orderCounts(), [.released: 1, .validated: 1, .readyForPickup: 1, .cancelled: 1], "counts by status")
+        try expectEqual(try await store.orderStatistics(unchangedSince: t0 + 1), [
+            .released: OrderStatistic(count: 1, oldestChange: t0, unchanged: 1), .validated: OrderStatistic(count: 1, oldestChange: t0, unchanged: 1),
+            .readyForPickup: OrderStatistic(count: 1, oldestChange: t0 + 2, unchanged: 0), .cancelled: OrderStatistic(count: 1, oldestChange: t0 + 3, unchanged: 0),
+        ], "per status: how many, the oldest change, how many unchanged since t0 + 1")
     }
 
     static func orderSearch(_ store: any Store) async throws {
@@ -182,7 +187,8 @@ public enum StoreConformance {
         try expectEqual(day.first?.total, 100, "a repeat of the same entry changes nothing")
         try expectEqual(try await store.journalRows(location: nil, businessDay: "2027-01-15").map(\.id), ["je-4"], "entries without a location")
         var backlog = try await store.journalBacklog()
-        try expectEqual(backlog, JournalBacklog(queued: 3, oldestQueued: t0, awaitingDayClose: 2), "queued and awaiting the day's close")
+        try expectEqual(backlog, JournalBacklog(queued: 3, oldestQueued: t0, awaitingDayClose: 2, unpostedStoreDays: 2),
+                        "queued and awaiting the day's close; store-1's two days (je-4 has no store)")
 
         var posted = Commit()
         posted.journal = [.posted(id: "je-1", document: "D1", at: t0 + 60), .summarised(["je-2", "je-3"], into: "je-sum-1"),
@@ -197,7 +203,12 @@ public enum StoreConformance {
         try expectEqual(after.filter(\.daily).map(\.summary), ["je-sum-1", "je-sum-1"], "each daily entry is carried by one summary")
         try expectEqual(try await store.unsummarisedJournalRows(location: "store-1", businessDay: "2027-01-15").count, 0, "nothing left to summarise")
         backlog = try await store.journalBacklog()
-        try expectEqual(backlog, JournalBacklog(queued: 3, oldestQueued: t0 + 3, awaitingDayClose: 0), "the summary queued in their place")
+        try expectEqual(backlog, JournalBacklog(queued: 3, oldestQueued: t0 + 3, awaitingDayClose: 0, unpostedStoreDays: 2),
+                        "the summary queued in their place; the 15th still waits for it")
+        var summaryPosted = Commit()
+        summaryPosted.journal = [.posted(id: "je-sum-1", document: "D2", at: t0 + 62)]
+        _ = try await store.commit(summaryPosted)
+        try expectEqual(try await store.journalBacklog().unpostedStoreDays, 1, "the 15th is in the ERP, the 16th is not")
     }
 
     static func pricing(_ store: any Store) async throws {
@@ -609,6 +620,23 @@ public enum StoreConformance {
         try expect(try await store.failJob(job.id, owner: "w", failure: .retry(at: t0 + 200, error: "HTTP 503 again"), now: t0 + 101), "fail the last attempt")
         try expectEqual(try await store.job(job.id)?.state, .dead, "out of attempts")
         try expectEqual(Set(try await store.jobs(in: .dead, limit: 10).map(\.id)), [job.id, terminal.id], "dead jobs")
+    }
+
+    static func jobQueueStatistics(_ store: any Store) async throws {
+        try expectEqual(try await store.jobQueueStatistics(now: t0), [], "an empty queue")
+        let jobs = [NewJob(kind: "erp.post", runAt: t0), NewJob(kind: "erp.post", runAt: t0 + 1), NewJob(kind: "erp.post", runAt: t0 + 2),
+                    NewJob(kind: "web.publish", runAt: t0), NewJob(kind: "finance.close_day", runAt: t0 + 86_400)]
+        _ = try await store.commit(Commit(jobs: jobs))
+        _ = try await store.claimJobs(owner: "w", kinds: ["erp.post"], limit: 1, lease: .seconds(30), now: t0 + 5)
+        let dead = try await store.claimJobs(owner: "w", kinds: ["web.publish"], limit: 1, lease: .seconds(30), now: t0 + 5)
+        _ = try await store.failJob(dead[0].id, owner: "w", failure: .terminal(error: "HTTP 422"), now: t0 + 6)
+        let statistics = try await store.jobQueueStatistics(now: t0 + 10)
+        try expectEqual(statistics, [
+            JobQueueStatistic(kind: "erp.post", state: .pending, count: 2, oldestDueAt: t0 + 1),
+            JobQueueStatistic(kind: "erp.post", state: .running, count: 1, oldestDueAt: t0),
+            JobQueueStatistic(kind: "finance.close_day", state: .pending, count: 1, oldestDueAt: nil),
+            JobQueueStatistic(kind: "web.publish", state: .dead, count: 1, oldestDueAt: t0),
+        ], "by kind and state, with the longest-waiting due job; a timer for tomorrow is not waiting")
     }
 
     static func uniqueJobs(_ store: any Store) async throws {

@@ -42,6 +42,11 @@ import TillwireEngine
         ("http: 8080", "http", "needs nested keys"),
         ("store_agents:\n  offline_after_seconds: 30\n  record_every_seconds: 30", "store_agents.record_every_seconds", "must be at most half of store_agents.offline_after_seconds"),
         ("store_agents:\n  alert_after_seconds: 2", "store_agents.alert_after_seconds", "must be an integer from 5"),
+        ("slos:\n  checkout:\n    metric: http_server_request_duration\n    objective: 0.99", "slos.checkout.threshold_seconds", "is required for a new objective"),
+        ("slos:\n  refund:\n    objective: 99", "slos.refund.objective", "must be a share above 0 and below 1"),
+        ("slos:\n  refund:\n    metric: cpu_seconds", "slos.refund.metric", "must be one of http_server_request_duration"),
+        ("slos:\n  refund:\n    goal: 1", "slos.refund.goal", "is not a known key"),
+        ("observability:\n  read_every_seconds: 0", "observability.read_every_seconds", "must be an integer from 1"),
     ])
     func aBadValueNamesItsKeyAndWhy(yaml: String, key: String, reason: String) {
         do {
@@ -105,6 +110,33 @@ import TillwireEngine
 
     @Test func invalidYAMLIsReported() {
         #expect(throws: ConfigurationError.self) { try HubConfiguration.load(yaml: "http: [unclosed", environment: [:]) }
+    }
+
+    @Test func serviceLevelObjectivesChangeADefaultOrAddOne() throws {
+        let configuration = try HubConfiguration.load(yaml: """
+            slos:
+              availability_inquiry:
+                threshold_seconds: 0.02
+              checkout_quote:
+                metric: http_server_request_duration
+                match:
+                  http_route: /v1/pricing/quote
+                threshold_seconds: 0.1
+                objective: 0.995
+            observability:
+              slo_window_seconds: 600
+              order_aging_after_seconds: 3600
+            """, environment: ["TILLWIRE_OBSERVABILITY_READ_EVERY_SECONDS": "5"])
+        let objectives = Dictionary(uniqueKeysWithValues: configuration.serviceLevels.map { ($0.name, $0) })
+        #expect(objectives["availability_inquiry"]?.threshold == .milliseconds(20), "a default's threshold changed")
+        #expect(objectives["availability_inquiry"]?.objective == 0.99 && objectives["availability_inquiry"]?.match == ["http_route": "/v1/availability"],
+                "the rest of the default kept")
+        #expect(objectives["checkout_quote"] == ServiceLevelObjective(name: "checkout_quote", metric: "http_server_request_duration",
+                                                                      match: ["http_route": "/v1/pricing/quote"], threshold: .milliseconds(100), objective: 0.995))
+        #expect(Set(objectives.keys) == ["availability_inquiry", "sale_to_channel", "financial_posting", "refund", "checkout_quote"])
+        #expect(configuration.serviceLevelWindow == .seconds(600) && configuration.orderAgingAfter == .seconds(3600)
+                && configuration.operationsInterval == .seconds(5))
+        #expect(HubConfiguration().serviceLevels == ServiceLevelObjective.defaults)
     }
 
     @Test func channelsNameTheirLocationsAndBuffer() throws {

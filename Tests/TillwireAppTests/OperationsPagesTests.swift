@@ -6,6 +6,7 @@ import Logging
 import Prometheus
 import Testing
 import TillwireAPI
+import TillwireDomain
 import TillwireEngine
 import TillwireStorage
 import TillwireStorageSQLite
@@ -135,6 +136,59 @@ import TillwireStorageSQLite
         #expect(try await fixture.store.job(fixture.dead)?.state == .dead, "nothing was replayed")
     }
 
+    @Test func theOverviewShowsFlowHealthKeyFiguresServiceLevelsAndOrdersAndTheLookupAnOrdersTimeline() async throws {
+        let fixture = try await fixture()
+        let pounds = { (units: Int64) in Money(minorUnits: units, currency: .gbp) }
+        let order = try Order(
+            id: .derived(channel: "web", channelOrderID: "1001"), channel: "web", channelOrderID: "1001", placedAt: Date(), currency: .gbp,
+            taxesIncluded: true, customer: Customer(email: "ann@example.org", name: "Ann"), shipTo: try Address(country: "GB"),
+            lines: [try OrderLine(id: "1", sku: "SHIRT", quantity: 1, unitPrice: pounds(2_400),
+                                  taxLines: [try TaxLine(title: "VAT", rateBasisPoints: 2000, amount: pounds(400))])],
+            shipping: nil, payments: try Payments(authorized: pounds(2_400), captured: pounds(2_400), refunded: pounds(0)),
+            fulfilment: try Fulfilment(.shipFromDC, pickupStore: nil), total: pounds(2_400))
+        _ = try await OrderService(store: fixture.store).capture(order, source: "shopify")
+        let now = Date()
+        let window = MaintenanceWindow.once(from: now - 60, until: now + 5 * 3_600)
+        let systems = SystemGate(policies: ["shopify": SystemPolicy(maintenance: [window]), "erp": SystemPolicy()])
+        let tracker = ServiceLevelTracker(objectives: ServiceLevelObjective.defaults)
+        // Read three hours on: the order (held: its SKU is not in the catalog) has not changed for longer than the two hours of `agingAfter`.
+        let monitor = OperationsMonitor(store: fixture.store, systems: systems, subscriptions: ["workflow-waker"], tracker: tracker,
+                                        history: OperationsHistory(), logger: Logger(label: "ui-test"), now: { Date() + 3 * 3600 })
+        let snapshot = try await monitor.read()
+        #expect(snapshot.deadLetters == ["erp": 1] && snapshot.backlog >= 2 && snapshot.ordersAging == 1, "\(snapshot)")
+        #expect(snapshot.subscriptionLag["workflow-waker"] ?? 0 >= 1, "the order's capture is in the log, unread")
+        let app = Application(router: HubRouter.build(store: fixture.store, metrics: PrometheusCollectorRegistry(), systems: systems,
+                                                      operations: monitor), logger: Logger(label: "ui-test"))
+        try await app.test(.router) { client in
+            let cookie = try await signIn(client, key: fixture.admin)
+            try await client.execute(uri: "/ui/overview", method: .get, headers: [.cookie: cookie]) { response in
+                let html = String(buffer: response.body)
+                #expect(response.status == .ok)
+                for text in ["Flow health", "Key figures", "Service levels", "Orders by status", "availability_inquiry", "financial_posting",
+                             "held: maintenance window until", "<td>on_hold</td><td class=\"number\">1</td><td>3 h</td><td class=\"number bad\">1</td>", "workflow-waker"] {
+                    #expect(html.contains(text), "\(text) on the overview")
+                }
+                #expect(html.contains("<div class=\"label\">dead letters</div><div class=\"value bad\"><a href=\"/ui/jobs?state=dead\">1</a>"), "\(html)")
+                #expect(html.contains("<div class=\"label\">orders aging (unchanged 2 h)</div><div class=\"value bad\">1</div>"))
+            }
+            try await client.execute(uri: "/ui/lookup?order=1001", method: .get, headers: [.cookie: cookie]) { response in
+                let html = String(buffer: response.body)
+                #expect(response.status == .ok)
+                #expect(html.contains("Order 1001 from web") && html.contains("<span class=\"system\">shopify</span> order.captured"), "\(html)")
+                #expect(html.contains("Still owed to other systems"))
+            }
+            try await client.execute(uri: "/ui/lookup?order=9999", method: .get, headers: [.cookie: cookie]) { response in
+                #expect(response.status == .notFound)
+            }
+            try await client.execute(uri: "/ui/lookup?store=store-12&day=2026-11-27", method: .get, headers: [.cookie: cookie]) { response in
+                #expect(response.status == .ok && String(buffer: response.body).contains("no journal entries for this day"))
+            }
+            try await client.execute(uri: "/ui/lookup?store=store-12&day=yesterday", method: .get, headers: [.cookie: cookie]) { response in
+                #expect(response.status == .badRequest)
+            }
+        }
+    }
+
     static func formEncoded(_ text: String) -> String {
         text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
     }
@@ -143,7 +197,7 @@ import TillwireStorageSQLite
     func signIn(_ client: some TestClientProtocol, key: String) async throws -> String {
         try await client.execute(uri: "/ui/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
                                  body: ByteBuffer(string: "key=" + (key.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))) { response in
-            #expect(response.status == .seeOther && response.headers[.location] == "/ui/jobs")
+            #expect(response.status == .seeOther && response.headers[.location] == "/ui/overview")
             let set = response.headers[.setCookie] ?? ""
             #expect(set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Path=/ui"))
             return String(set.prefix { $0 != ";" })

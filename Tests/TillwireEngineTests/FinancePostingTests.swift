@@ -50,7 +50,7 @@ import TillwireTesting
         _ = try await hub.store.commit(commit)
         try await hub.drain()
         #expect(hub.erp.posted.withLock { $0 } == [summaryID, "je-day-dc-1-2027-01-15-GBP-2"])
-        #expect(try await hub.store.journalBacklog() == JournalBacklog(queued: 0, oldestQueued: nil, awaitingDayClose: 0))
+        #expect(try await hub.store.journalBacklog() == JournalBacklog(queued: 0, oldestQueued: nil, awaitingDayClose: 0, unpostedStoreDays: 0))
     }
 
     @Test func theReconciliationListsWhatTheERPDoesNotHaveAndTotalsPerTenderAndRate() async throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import TillwireDomain
 import TillwireStorage
 
@@ -188,7 +189,7 @@ public struct Ledger: Sendable, Hashable {
 
         public func handle(_ job: Job) async throws -> Commit {
             let id = String(decoding: job.payload, as: UTF8.self)
-            guard let (entry, _, posted) = try await Ledger.entry(id, store: store) else {
+            guard let (entry, recordedAt, posted) = try await Ledger.entry(id, store: store) else {
                 throw JobError.terminal("journal entry \(id) does not exist")
             }
             if posted != nil { return Commit() }
@@ -205,6 +206,8 @@ public struct Ledger: Sendable, Hashable {
                                      payload: JournalPosted(system: system, document: document ?? "", found: found))
             var commit = Commit(events: [EventAppend(event, expected: .exactly(1))])
             commit.journal = [.posted(id: id, document: document ?? "", at: at)]
+            Timer(label: "tillwire_journal_posting_delay_seconds", preferredDisplayUnit: .seconds)
+                .record(duration: .milliseconds(max(0, at.millisecondsSince1970 - recordedAt.millisecondsSince1970)))
             if let shadow { commit.jobs.append(Ledger.shadowJob(id, shadow: shadow, at: at)) }
             return commit
         }

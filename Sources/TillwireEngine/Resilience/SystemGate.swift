@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 import Synchronization
 import TillwireStorage
 
@@ -112,7 +113,12 @@ public final class SystemGate: Sendable {
             if let block = Self.block(system, systems[system]!, now: now) { throw SystemDeferral(block: block) }
             return systems[system]!.bucket?.reserve(now: now) ?? .zero
         }
-        if wait > .zero { try await Task.sleep(for: wait) }
+        if wait > .zero {
+            Counter(label: "tillwire_rate_limit_waits_total", dimensions: [("system", system)]).increment()
+            Timer(label: "tillwire_rate_limit_wait_seconds", dimensions: [("system", system)], preferredDisplayUnit: .seconds)
+                .record(duration: wait)
+            try await Task.sleep(for: wait)
+        }
         try systems.withLock { systems throws(SystemDeferral) in
             let now = now()
             if case .reject(let until) = systems[system]!.breaker.decide(now: now) {

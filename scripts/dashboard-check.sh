@@ -75,6 +75,8 @@ channels:
   web-uk:
     locations: [dc-leeds, store-camden, store-soho, store-briggate]
     buffer: 1
+observability:
+  read_every_seconds: 1
 systems:
   web-uk:
     # Three failed calls in a row open the circuit for an hour: the seed's shop outage keeps it open.

@@ -19,7 +19,7 @@
 # The same calls in the same order every time (fixed ids, quantities, order numbers and Idempotency-Keys; times are
 # relative to now), on a fresh database. Any answer other than the one expected stops the seed with the answer
 # printed. Prints what it made, and writes the ids the page list refers to to SEEDED_JSON (default ./seeded.json):
-# order, pickup_order, held_order, channel_order, return, dead_job, store, stores, sku, channel.
+# order, pickup_order, held_order, channel_order, return, dead_job, store, stores, sku, channel, day (today, UTC).
 set -euo pipefail
 [ $# -ge 3 ] || { echo "usage: $0 BASE_URL ADMIN_KEY SHOP_URL [SEEDED_JSON]" >&2; exit 2; }
 base=${1%/}
@@ -188,8 +188,8 @@ circuit_open() { call GET "/v1/jobs?state=pending&limit=100" 200; answer_has "we
 wait_until 60 "web-uk's circuit opening" circuit_open
 
 python3 - "$out" <<EOF
-import json, sys
-seeded = {"order": "$ship_order", "channel_order": "100231", "pickup_order": "$pickup_order", "held_order": "$held_order",
+import datetime, json, sys
+seeded = {"day": datetime.datetime.now(datetime.timezone.utc).date().isoformat(), "order": "$ship_order", "channel_order": "100231", "pickup_order": "$pickup_order", "held_order": "$held_order",
           "return": "$return_id", "dead_job": "$dead_job", "store": "store-camden",
           "stores": ["store-camden", "store-soho", "store-briggate"], "warehouse": "dc-leeds", "sku": "SHIRT-OX-M",
           "channel": "web-uk"}

@@ -17,7 +17,7 @@ extension OperationsPages {
             let agents = try await storeAgents?.statuses() ?? []
             return page("Overview", signedIn: true, """
                 <h1>Overview</h1>
-                <p class="muted">As of \(snapshot.at.ISO8601Format()). Charts: the readings of the last hour, one every 15 s.</p>
+                <p class="muted">As of \(snapshot.at.ISO8601Format()). Charts: the last \(history.count) readings, one every \(age(operations.interval.timeInterval)).</p>
                 <h2>Key figures</h2>
                 <div class="cards">
                 \(card("jobs waiting", "\(snapshot.backlog)", history.map { Double($0.backlog) }, link: "/ui/jobs"))

@@ -179,11 +179,12 @@ enum OperationsPages {
             \(body)
             </body></html>
             """
-        // No script, no frames, no outside resources: a page injected into cannot run or send anything.
+        // No script, no frames, no outside resources: a page injected into cannot run or send anything. (Referrer-Policy
+        // same-origin, not no-referrer: with no-referrer a browser posts forms with `Origin: null`, which the CSRF check refuses.)
         return Response(status: .ok, headers: [
             .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
             .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-            HTTPField.Name("X-Content-Type-Options")!: "nosniff", HTTPField.Name("Referrer-Policy")!: "no-referrer",
+            HTTPField.Name("X-Content-Type-Options")!: "nosniff", HTTPField.Name("Referrer-Policy")!: "same-origin",
         ], body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 

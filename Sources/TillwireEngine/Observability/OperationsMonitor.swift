@@ -79,7 +79,7 @@ public final class OperationsMonitor: Service {
     let tracker: ServiceLevelTracker?
     public let history: OperationsHistory
     let agingAfter: Duration
-    let interval: Duration
+    public let interval: Duration
     let logger: Logger
     let now: @Sendable () -> Date
     /// Label values published before: one that is gone is set to 0, not left at its last figure.

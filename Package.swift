@@ -29,13 +29,21 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         // Already in the graph through HummingbirdTesting; the connectors' HTTP transport.
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        // Spans across intake, commands, jobs and calls to external systems; exported over OTLP/HTTP only when
+        // configured (`tracing.otlp_endpoint`). The HTTP exporter alone: the default traits add gRPC (+75 s build).
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
     ],
     targets: [
         // Canonical model and pure rules. Foundation only: no I/O, no other package.
         .target(name: "TillwireDomain"),
 
         // Storage protocols, the unit of work (Commit) and StorageError. No database driver.
-        .target(name: "TillwireStorage", dependencies: ["TillwireDomain"]),
+        // Instrumentation: a job carries the trace context of the command that enqueued it (`NewJob.traceParent`).
+        .target(name: "TillwireStorage", dependencies: [
+            "TillwireDomain",
+            .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+        ]),
 
         // The embedded default backend: one SQLite file, WAL, synchronous=FULL, group commit.
         .target(name: "TillwireStorageSQLite", dependencies: [
@@ -58,6 +66,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
         ]),
 
         // What every connector shares: webhook intake (signatures, the durable inbox), the HTTP transport.
@@ -130,6 +139,8 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Yams", package: "Yams"),
+            .product(name: "OTel", package: "swift-otel"),
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
         ]),
 
         // The store agent: a store's own process, with its own SQLite file, between its tills and the hub.

@@ -25,8 +25,8 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/tillwire-dashboard.XXXXXX")
 hub=""
 shop=""
 cleanup() {
-    [ -n "$hub" ] && kill "$hub" 2>/dev/null
-    [ -n "$shop" ] && kill "$shop" 2>/dev/null
+    [ -n "$hub" ] && kill "$hub" 2>/dev/null || true
+    [ -n "$shop" ] && kill "$shop" 2>/dev/null || true
     wait 2>/dev/null
     rm -rf "$work"
 }

@@ -18,11 +18,15 @@ public enum HubRouter {
         let inventory = inventory ?? InventoryService(store: store)
         let router = Router(context: HubRequestContext.self)
         router.add(middleware: RequestIDMiddleware())
+        // A span per request (continuing a caller's `traceparent`); no tracer is set up unless tracing is configured.
+        router.add(middleware: TracingMiddleware())
         router.add(middleware: AccessLogMiddleware())
+        // Outside the problem and deadline middleware: every request is timed and counted with the status it got,
+        // a refused or timed-out one included (inside, a thrown error would leave the duration unrecorded).
+        router.add(middleware: MetricsMiddleware())
         let table = RouteTable()
         router.add(middleware: ProblemMiddleware(routes: table))
         router.add(middleware: DeadlineMiddleware(api.requestTimeout))
-        router.add(middleware: MetricsMiddleware())
 
         // Alive: the process answers. Says nothing about storage, so an orchestrator does not restart a hub whose
         // database is briefly away.
@@ -58,7 +62,7 @@ public enum HubRouter {
                 body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
         }
 
-        let v1 = router.group("/v1").add(middleware: gate)
+        let v1 = router.group("/v1").add(middleware: gate).add(middleware: ClientMetricsMiddleware())
             .add(middleware: IdempotencyMiddleware(store: store))
         v1.get("/openapi.json") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "application/json"],

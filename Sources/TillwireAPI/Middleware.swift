@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import Metrics
 import Synchronization
 
 /// Turns every error into a problem+json response; unexpected errors are logged with their cause, which the
@@ -190,4 +191,30 @@ public func httpDate(_ date: Date) -> String {
     formatter.timeZone = TimeZone(identifier: "GMT")
     formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
     return formatter.string(from: date)
+}
+
+/// Latency and outcome per API client (the key's client name, a bounded set an admin creates), beside Hummingbird's
+/// per-route metrics: `tillwire_api_request_duration_seconds{client, outcome}` with outcome `ok` (below 400),
+/// `client_error` or `server_error`. Runs after the gate, so only authenticated requests are counted.
+struct ClientMetricsMiddleware: RouterMiddleware {
+    typealias Context = HubRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let started = ContinuousClock.now
+        do {
+            let response = try await next(request, context)
+            record(context, status: response.status.code, since: started)
+            return response
+        } catch {
+            record(context, status: Problem(error).statusCode, since: started)
+            throw error
+        }
+    }
+
+    func record(_ context: Context, status: Int, since started: ContinuousClock.Instant) {
+        guard let client = context.client?.client else { return }
+        let outcome = status < 400 ? "ok" : status < 500 ? "client_error" : "server_error"
+        Timer(label: "tillwire_api_request_duration_seconds", dimensions: [("client", client), ("outcome", outcome)], preferredDisplayUnit: .seconds)
+            .record(duration: ContinuousClock.now - started)
+    }
 }

@@ -124,10 +124,10 @@ extension OperationsPages {
         }.joined(separator: "\n")
         return """
             <h2>Service levels</h2>
-            <p class="muted">Over the last hour on this instance; burn rate 1 spends the error budget exactly over the window, \
+            <p class="muted">Over the last \(snapshot.serviceLevels.first.map { age($0.window.timeInterval) } ?? "hour") on this instance; burn rate 1 spends the error budget exactly over the window, \
             above 1 it runs out early. Prometheus judges longer windows across instances from <code>tillwire_slo_events_total</code>.</p>
             <table><thead><tr><th>objective</th><th>what must hold</th><th class="number">objective</th><th class="number">compliance</th>\
-            <th class="number">burn rate</th><th class="number">recordings</th><th>compliance, last hour</th></tr></thead><tbody>
+            <th class="number">burn rate</th><th class="number">recordings</th><th>compliance, recent readings</th></tr></thead><tbody>
             \(rows.isEmpty ? "<tr><td colspan=\"7\">no objectives configured</td></tr>" : rows)
             </tbody></table>
             """

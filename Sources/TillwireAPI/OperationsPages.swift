@@ -269,8 +269,12 @@ struct BrowserSession: RouterMiddleware {
             return try await next(Request(head: head, body: request.body), context)
         } catch let problem as Problem where [401, 403].contains(problem.statusCode) {
             return OperationsPages.redirect("/ui/login?refused=" + OperationsPages.query(problem.detail))
-        } catch let problem as Problem {
-            // A person reads these pages: the problem as a page, with its status.
+        } catch {
+            // A person reads these pages: the problem as a page, with its status (and its cause in the log).
+            let problem = Problem(error)
+            if problem.statusCode >= 500 {
+                context.logger.error("operations page failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            }
             var response = OperationsPages.page(problem.title, signedIn: true, """
                 <h1>\(OperationsPages.escape(problem.title))</h1>
                 <p class="error">\(OperationsPages.escape(problem.detail))</p>

@@ -1,15 +1,16 @@
-import Foundation
-import Hummingbird
-import Logging
-import Metrics
-import Prometheus
-import ServiceLifecycle
 import ConnectorCSV
 import ConnectorOscar
 import ConnectorPOSLog
 import ConnectorShopify
 import ConnectorTryton
 import ConnectorWooCommerce
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import OTel
+import Prometheus
+import ServiceLifecycle
 import TillwireAPI
 import TillwireConnectors
 import TillwireDomain
@@ -17,6 +18,7 @@ import TillwireEngine
 import TillwireStorage
 import TillwireStoragePostgres
 import TillwireStorageSQLite
+import Tracing
 
 /// The one place where everything is wired: configuration → store → services → one `ServiceGroup`.
 public enum Hub {
@@ -111,6 +113,24 @@ public enum Hub {
         }
     }
 
+    /// Sets up the tracer when `tracing.otlp_endpoint` is configured and returns the exporter's service; nil (no
+    /// tracer: spans cost next to nothing) when it is not.
+    static func startTracing(_ tracing: TracingConfiguration, logger: Logger) throws -> (any Service)? {
+        guard let endpoint = tracing.endpoint else { return nil }
+        var otel = OTel.Configuration.default
+        otel.serviceName = tracing.serviceName
+        otel.logs.enabled = false
+        otel.metrics.enabled = false
+        otel.traces.enabled = true
+        otel.traces.exporter = .otlp
+        otel.traces.otlpExporter.protocol = tracing.protocol == "http/json" ? .httpJSON : .httpProtobuf
+        otel.traces.otlpExporter.endpoint = (endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint) + "/v1/traces"
+        let backend = try OTel.makeTracingBackend(configuration: otel)
+        InstrumentationSystem.bootstrap(backend.factory)
+        logger.info("tracing: spans go to an OTLP/HTTP collector", metadata: ["endpoint": "\(otel.traces.otlpExporter.endpoint)", "protocol": "\(tracing.protocol)"])
+        return backend.service
+    }
+
     /// Prometheus with buckets that fit what each histogram measures: the defaults (5 ms to 10 s) suit requests and
     /// jobs; posting and refunds take minutes to days; attempts are small counts.
     static func metricsFactory(_ registry: PrometheusCollectorRegistry) -> PrometheusMetricsFactory {
@@ -135,6 +155,7 @@ public enum Hub {
         let serviceLevels = ServiceLevelTracker(objectives: configuration.serviceLevels, window: configuration.serviceLevelWindow)
         MetricsSystem.bootstrap(ServiceLevelMetricsFactory(base: metricsFactory(registry), tracker: serviceLevels))
 
+        let tracing = try startTracing(configuration.tracing, logger: logger)
         let store = try await openStore(configuration, serving: true, logger: logger)
         let inventory = InventoryService(store: store, policy: configuration.inventory)
         // One gate per process: the worker's calls move its breakers, and the API and dashboard read them.
@@ -267,7 +288,9 @@ public enum Hub {
             },
             logger: logger)
         let sweeper = RetentionSweeper(store: store, policy: configuration.retention, logger: logger)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+        // The exporter first, so that it stops last and sends the spans of the shutdown too.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = tracing.map { [.init(service: $0)] } ?? []
+        services += [
             .init(service: sweeper),
             .init(service: monitor),
             .init(service: StoreAgentMonitor(agents: storeAgents, logger: logger)),

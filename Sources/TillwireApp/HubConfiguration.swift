@@ -144,6 +144,10 @@ public struct HubConfiguration: Sendable, Equatable {
     /// `observability.read_every_seconds` (15, 1-300): how often the hub reads its flow and business figures (the
     /// gauges at `/metrics` and the charts of the operations pages).
     public var operationsInterval = Duration.seconds(15)
+    /// `tracing.otlp_endpoint`: an OpenTelemetry collector's OTLP/HTTP address (`http://collector:4318`); spans go there
+    /// when it is set, and nowhere (no tracer) when it is not. Default: not set.
+    /// `tracing.protocol`: `http/protobuf` (default) or `http/json`. `tracing.service_name`: default `tillwire`.
+    public var tracing = TracingConfiguration()
 
     public init() {}
 
@@ -175,6 +179,7 @@ public struct HubConfiguration: Sendable, Equatable {
         "drop.folder", "drop.scan_seconds",
         "store_agents.offline_after_seconds", "store_agents.alert_after_seconds", "store_agents.record_every_seconds",
         "observability.slo_window_seconds", "observability.order_aging_after_seconds", "observability.read_every_seconds",
+        "tracing.otlp_endpoint", "tracing.protocol", "tracing.service_name",
     ] + Scope.known.map { "api.scope_rates.\($0)" } + accountKeys.map { "finance.accounts.\($0.key)" }
 
     public static func environmentName(of key: String) -> String {
@@ -475,6 +480,22 @@ public struct HubConfiguration: Sendable, Equatable {
         if let seconds = try integer("observability.slo_window_seconds", in: 60...86_400) { configuration.serviceLevelWindow = .seconds(seconds) }
         if let seconds = try integer("observability.order_aging_after_seconds", in: 60...(30 * 86_400)) { configuration.orderAgingAfter = .seconds(seconds) }
         if let seconds = try integer("observability.read_every_seconds", in: 1...300) { configuration.operationsInterval = .seconds(seconds) }
+        if let endpoint = value("tracing.otlp_endpoint") {
+            guard let url = URL(string: endpoint.value), ["http", "https"].contains(url.scheme ?? ""), url.host != nil, url.user == nil else {
+                throw fail("tracing.otlp_endpoint", "must be an http(s) address of an OTLP/HTTP collector without credentials, e.g. http://collector:4318")
+            }
+            configuration.tracing.endpoint = endpoint.value
+        }
+        if let text = value("tracing.protocol") {
+            guard TracingConfiguration.protocols.contains(text.value) else {
+                throw fail("tracing.protocol", "must be one of \(TracingConfiguration.protocols.joined(separator: ", ")), got '\(text.value)'")
+            }
+            configuration.tracing.protocol = text.value
+        }
+        if let name = value("tracing.service_name") {
+            guard !name.value.isEmpty else { throw fail("tracing.service_name", "must not be empty") }
+            configuration.tracing.serviceName = name.value
+        }
         guard configuration.storeAgents.recordEvery * 2 <= configuration.storeAgents.offlineAfter else {
             throw fail("store_agents.record_every_seconds", "must be at most half of store_agents.offline_after_seconds, or another hub instance sees a store offline between two records (a record waits for the agent's next report)")
         }
@@ -797,6 +818,10 @@ public struct HubConfiguration: Sendable, Equatable {
                     throw fail(key, "is not a known key; known keys: metric, match, threshold_seconds, objective")
                 }
             }
+            let dimensions = ServiceLevelObjective.watchableDimensions[objective.metric] ?? []
+            for dimension in objective.match.keys where !dimensions.contains(dimension) {
+                throw fail("match", "\(objective.metric) has no dimension '\(dimension)'; it has \(dimensions.isEmpty ? "none" : dimensions.joined(separator: ", ")) (an objective that matches nothing is always met)")
+            }
             if let known {
                 objectives[known] = objective
             } else {
@@ -872,4 +897,13 @@ public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
         if let key { return "configuration error: \(key) (\(origin)) \(reason)" }
         return "configuration error in \(origin): \(reason)"
     }
+}
+
+/// Where spans go: an OTLP/HTTP collector, or nowhere.
+public struct TracingConfiguration: Sendable, Equatable {
+    public static let protocols = ["http/protobuf", "http/json"]
+    /// The collector's base address; nil: tracing is off.
+    public var endpoint: String?
+    public var `protocol` = "http/protobuf"
+    public var serviceName = "tillwire"
 }

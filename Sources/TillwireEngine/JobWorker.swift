@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Metrics
 import ServiceLifecycle
+import Tracing
 import TillwireDomain
 import TillwireStorage
 
@@ -97,7 +98,7 @@ public struct JobWorker: Service {
             owner: configuration.owner, kinds: kinds, limit: configuration.concurrency, lease: configuration.lease, now: now)
         await withTaskGroup(of: Void.self) { group in
             for job in jobs {
-                group.addTask { await self.execute(job) }
+                group.addTask { await self.traced(job) }
             }
         }
         return jobs.count
@@ -127,15 +128,41 @@ public struct JobWorker: Service {
         }
     }
 
-    private func execute(_ job: Job) async {
+    /// Runs the job in a span that continues the trace of the command that enqueued it (`Job.traceParent`); the
+    /// span carries the job's id, kind, attempt, partition key (the order or store it serves) and outcome.
+    private func traced(_ job: Job) async {
+        var parent = ServiceContext.topLevel
+        if let traceParent = job.traceParent {
+            InstrumentationSystem.instrument.extract(["traceparent": traceParent], into: &parent, using: TraceParentExtractor())
+        }
+        await withSpan("job \(job.kind)", context: parent, ofKind: .consumer) { span in
+            span.attributes["tillwire.job.id"] = job.id.rawValue
+            span.attributes["tillwire.job.kind"] = job.kind
+            span.attributes["tillwire.job.attempt"] = job.attempts
+            if let key = job.partitionKey { span.attributes["tillwire.partition_key"] = key }
+            let outcome = await execute(job)
+            span.attributes["tillwire.job.outcome"] = outcome
+            if outcome == "dead" || outcome == "retried" { span.setStatus(SpanStatus(code: .error, message: outcome)) }
+        }
+    }
+
+    struct TraceParentExtractor: Extractor {
+        func extract(key: String, from carrier: [String: String]) -> String? { carrier[key] }
+    }
+
+    /// Runs one attempt and records it; returns its outcome (`tillwire_jobs_total`'s label).
+    @discardableResult
+    private func execute(_ job: Job) async -> String {
         var logger = logger
         logger[metadataKey: "job.id"] = "\(job.id)"
         logger[metadataKey: "job.kind"] = "\(job.kind)"
         logger[metadataKey: "job.attempt"] = "\(job.attempts)"
-        guard let handler = handlers[job.kind] else { return }
+        guard let handler = handlers[job.kind] else { return "unhandled" }
         let started = ContinuousClock.now
+        var result = ""
         // Job kinds are a fixed set (a handler each), so they bound the labels' cardinality.
         func count(_ outcome: String) {
+            result = outcome
             Counter(label: "tillwire_jobs_total", dimensions: [("kind", job.kind), ("outcome", outcome)]).increment()
             Timer(label: "tillwire_job_duration_seconds", dimensions: [("kind", job.kind)], preferredDisplayUnit: .seconds)
                 .record(duration: ContinuousClock.now - started)
@@ -180,5 +207,6 @@ public struct JobWorker: Service {
                 logger.error("could not record a job failure; the lease will expire and the job run again", metadata: ["error": "\(error)"])
             }
         }
+        return result
     }
 }

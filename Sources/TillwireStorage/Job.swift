@@ -1,4 +1,6 @@
 import Foundation
+import Instrumentation
+import ServiceContextModule
 import TillwireDomain
 
 public enum JobTag {}
@@ -23,11 +25,16 @@ public struct NewJob: Sendable {
     public let runAt: Date
     /// Attempts before the job is dead. Default 10.
     public let maxAttempts: Int
+    /// The W3C `traceparent` of the span that enqueued it (the request or job whose commit carries it), so that the
+    /// job's span continues that trace; nil when nothing is traced.
+    public let traceParent: String?
 
     public init(
         id: JobID = .random(), kind: String, payload: Data = Data(), partitionKey: String? = nil,
-        uniqueKey: String? = nil, coalesceKey: String? = nil, runAt: Date, maxAttempts: Int = 10
+        uniqueKey: String? = nil, coalesceKey: String? = nil, runAt: Date, maxAttempts: Int = 10,
+        traceParent: String? = currentTraceParent()
     ) {
+        self.traceParent = traceParent
         self.id = id
         self.coalesceKey = coalesceKey
         self.kind = kind
@@ -83,12 +90,15 @@ public struct Job: Sendable, Hashable {
     /// Why a pending job was put back without running (a maintenance window, an open circuit, throttling).
     public let waitReason: String?
     public let createdAt: Date
+    /// The trace it continues (`NewJob.traceParent`).
+    public let traceParent: String?
 
     public init(
         id: JobID, kind: String, payload: Data, partitionKey: String?, uniqueKey: String?, state: JobState,
         attempts: Int, maxAttempts: Int, runAt: Date, leaseOwner: String?, leaseExpiresAt: Date?,
-        lastError: String?, waitReason: String? = nil, createdAt: Date
+        lastError: String?, waitReason: String? = nil, createdAt: Date, traceParent: String? = nil
     ) {
+        self.traceParent = traceParent
         self.id = id
         self.kind = kind
         self.payload = payload
@@ -152,5 +162,19 @@ public struct JobReplay: Sendable, Hashable {
         self.replayedAt = replayedAt
         self.reason = reason
         self.previousError = previousError
+    }
+}
+
+/// The W3C `traceparent` of the current span, as the bootstrapped instrument writes it; nil when none is set up.
+public func currentTraceParent() -> String? {
+    guard let context = ServiceContext.current else { return nil }
+    var carrier: [String: String] = [:]
+    InstrumentationSystem.instrument.inject(context, into: &carrier, using: TraceParentInjector())
+    return carrier["traceparent"]
+}
+
+struct TraceParentInjector: Injector {
+    func inject(_ value: String, forKey key: String, into carrier: inout [String: String]) {
+        carrier[key] = value
     }
 }

@@ -61,7 +61,7 @@ public struct JournalBacklog: Sendable, Hashable {
     public let oldestQueued: Date?
     /// Daily entries waiting for their store's day to close.
     public let awaitingDayClose: Int
-    /// Store business days with something the ERP does not have yet (an entry queued, or a day not closed).
+    /// Past store business days with something the ERP does not have yet (an entry queued, or the day not closed).
     public let unpostedStoreDays: Int
 
     public init(queued: Int, oldestQueued: Date?, awaitingDayClose: Int, unpostedStoreDays: Int) {
@@ -78,5 +78,7 @@ public protocol JournalReader: Sendable {
     func journalRows(location: LocationID?, businessDay: String) async throws -> [JournalRow]
     /// Daily entries of a location and day that no summary carries yet, in booking order.
     func unsummarisedJournalRows(location: LocationID?, businessDay: String) async throws -> [JournalRow]
-    func journalBacklog() async throws -> JournalBacklog
+    /// What the ERP does not have yet; `unpostedStoreDays` counts the store business days before `storeDaysBefore`
+    /// (`YYYY-MM-DD`): days that are over, whose entries should all be posted.
+    func journalBacklog(storeDaysBefore: String) async throws -> JournalBacklog
 }

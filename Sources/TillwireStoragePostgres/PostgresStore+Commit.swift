@@ -143,9 +143,9 @@ extension PostgresStore {
     private static func enqueue(_ job: NewJob, in session: PostgresSession, now: Int64) async throws -> Bool {
         let inserted = try await session.rows(try """
             INSERT INTO jobs (id, kind, payload, partition_key, unique_key, coalesce_key, state, attempts, max_attempts, run_at,
-                              created_at, updated_at)
+                              created_at, updated_at, trace_parent)
             SELECT \(job.id.rawValue), \(job.kind), \(job.payload), \(job.partitionKey), \(job.uniqueKey), \(job.coalesceKey), 'pending', 0,
-                   \(job.maxAttempts), \(job.runAt.millisecondsSince1970), \(now), \(now)
+                   \(job.maxAttempts), \(job.runAt.millisecondsSince1970), \(now), \(now), \(job.traceParent)
             WHERE \(job.coalesceKey)::TEXT IS NULL
                OR NOT EXISTS (SELECT 1 FROM jobs WHERE coalesce_key = \(job.coalesceKey) AND state = 'pending')
             ON CONFLICT DO NOTHING RETURNING 1

@@ -132,7 +132,7 @@ extension PostgresStore {
     public func jobQueueStatistics(now: Date) async throws -> [JobQueueStatistic] {
         try await fetch("""
             SELECT kind, state, COUNT(*) AS n, MIN(run_at) FILTER (WHERE run_at <= \(now.millisecondsSince1970)) AS due
-            FROM jobs GROUP BY kind, state ORDER BY kind, state
+            FROM jobs GROUP BY kind, state ORDER BY kind COLLATE "C", state COLLATE "C"
             """) { row in
             try JobState(rawValue: try row.decode("state", as: String.self)).map { state in
                 JobQueueStatistic(kind: try row.decode("kind", as: String.self), state: state, count: Int(try row.decode("n", as: Int64.self)),
@@ -198,7 +198,8 @@ extension PostgresStore {
             leaseExpiresAt: try row.decode("lease_expires_at", as: Int64?.self).map(Date.init(milliseconds:)),
             lastError: try row.decode("last_error", as: String?.self),
             waitReason: try row.decode("wait_reason", as: String?.self),
-            createdAt: Date(milliseconds: try row.decode("created_at", as: Int64.self)))
+            createdAt: Date(milliseconds: try row.decode("created_at", as: Int64.self)),
+            traceParent: try row.decode("trace_parent", as: String?.self))
     }
 
     public func purge(deadJobsBefore: Date?, finishedWorkflowsBefore: Date?, limit: Int) async throws -> PurgeCount {

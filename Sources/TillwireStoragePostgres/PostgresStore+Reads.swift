@@ -215,14 +215,15 @@ extension PostgresStore {
         try await journalRows(location: location, businessDay: businessDay).filter { $0.daily && $0.summary == nil }
     }
 
-    public func journalBacklog() async throws -> JournalBacklog {
+    public func journalBacklog(storeDaysBefore: String) async throws -> JournalBacklog {
         let queued = try await fetch("SELECT COUNT(*) AS n, MIN(recorded_at) AS oldest FROM journal WHERE document IS NULL AND NOT daily") {
             (Int(try $0.decode("n", as: Int64.self)), try $0.decode("oldest", as: Int64?.self))
         }.first
         let waiting = try await fetch("SELECT COUNT(*) AS n FROM journal WHERE daily AND summary IS NULL") { Int(try $0.decode("n", as: Int64.self)) }.first
         let days = try await fetch("""
             SELECT COUNT(*) AS n FROM (SELECT DISTINCT location, business_day FROM journal
-            WHERE document IS NULL AND location IS NOT NULL AND (NOT daily OR summary IS NULL)) AS days
+            WHERE document IS NULL AND location IS NOT NULL AND (NOT daily OR summary IS NULL)
+              AND business_day < \(storeDaysBefore)) AS days
             """) { Int(try $0.decode("n", as: Int64.self)) }.first
         return JournalBacklog(queued: queued?.0 ?? 0, oldestQueued: queued?.1.map { Date(milliseconds: $0) }, awaitingDayClose: waiting ?? 0,
                               unpostedStoreDays: days ?? 0)

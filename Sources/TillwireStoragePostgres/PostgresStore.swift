@@ -184,7 +184,7 @@ public final class PostgresStore: Store {
     }
 
     /// A caller's wait for its transaction, retries included.
-    private static let latency = Timer(label: "tillwire_storage_commit_seconds", dimensions: [("backend", "postgres")], preferredDisplayUnit: .seconds)
+    private let latency = Timer(label: "tillwire_storage_commit_seconds", dimensions: [("backend", "postgres")], preferredDisplayUnit: .seconds)
 
     /// Runs `work` in one transaction (READ COMMITTED), committing when it returns and rolling back when it throws,
     /// with errors translated to `StorageError`. A transaction the server aborted as a deadlock victim or a
@@ -192,7 +192,7 @@ public final class PostgresStore: Store {
     func transaction<T: Sendable>(_ work: (PostgresSession) async throws -> T) async throws -> T {
         try checkOpen()
         let started = ContinuousClock.now
-        defer { Self.latency.record(duration: ContinuousClock.now - started) }
+        defer { latency.record(duration: ContinuousClock.now - started) }
         var attempt = 1
         while true {
             do {

@@ -44,13 +44,13 @@ final class GroupCommitter: @unchecked Sendable {
     }
 
     /// A caller's wait for its transaction: the queue ahead of it and the group's commit.
-    private static let latency = Timer(label: "tillwire_storage_commit_seconds", dimensions: [("backend", "sqlite")], preferredDisplayUnit: .seconds)
+    private let latency = Timer(label: "tillwire_storage_commit_seconds", dimensions: [("backend", "sqlite")], preferredDisplayUnit: .seconds)
 
     func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
         let promise = Promise()
         let started = ContinuousClock.now
         guard enqueue(Request(work: { try work($0) }, promise: promise)) else { throw StorageError.closed }
-        defer { Self.latency.record(duration: ContinuousClock.now - started) }
+        defer { latency.record(duration: ContinuousClock.now - started) }
         return try await promise.value() as! T
     }
 

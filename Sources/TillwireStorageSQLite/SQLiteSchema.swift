@@ -258,5 +258,8 @@ enum SQLiteSchema {
         (14, "product categories", """
         ALTER TABLE products ADD COLUMN categories TEXT NOT NULL DEFAULT '';
         """),
+        (15, "jobs carry their trace", """
+        ALTER TABLE jobs ADD COLUMN trace_parent TEXT;
+        """),
     ]
 }

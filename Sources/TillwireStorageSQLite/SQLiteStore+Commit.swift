@@ -104,12 +104,12 @@ extension SQLiteStore {
         }
         try db.cachedStatement(sql: """
             INSERT INTO jobs (id, kind, payload, partition_key, unique_key, coalesce_key, state, attempts, max_attempts, run_at,
-                              created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)
+                              created_at, updated_at, trace_parent)
+            VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?)
             ON CONFLICT DO NOTHING
             """).execute(arguments: [
                 job.id.rawValue, job.kind, job.payload, job.partitionKey, job.uniqueKey, job.coalesceKey, job.maxAttempts,
-                job.runAt.millisecondsSince1970, now, now,
+                job.runAt.millisecondsSince1970, now, now, job.traceParent,
             ])
         return db.changesCount > 0
     }

@@ -192,7 +192,7 @@ extension SQLiteStore {
             uniqueKey: row["unique_key"], state: JobState(rawValue: row["state"]) ?? .dead, attempts: row["attempts"],
             maxAttempts: row["max_attempts"], runAt: Date(milliseconds: row["run_at"]), leaseOwner: row["lease_owner"],
             leaseExpiresAt: (row["lease_expires_at"] as Int64?).map(Date.init(milliseconds:)), lastError: row["last_error"],
-            waitReason: row["wait_reason"], createdAt: Date(milliseconds: row["created_at"]))
+            waitReason: row["wait_reason"], createdAt: Date(milliseconds: row["created_at"]), traceParent: row["trace_parent"])
     }
 
     public func purge(deadJobsBefore: Date?, finishedWorkflowsBefore: Date?, limit: Int) async throws -> PurgeCount {

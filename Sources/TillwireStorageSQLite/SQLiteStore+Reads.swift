@@ -266,14 +266,14 @@ extension SQLiteStore {
         }
     }
 
-    public func journalBacklog() async throws -> JournalBacklog {
+    public func journalBacklog(storeDaysBefore: String) async throws -> JournalBacklog {
         try await read { db in
             let queued = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS n, MIN(recorded_at) AS oldest FROM journal WHERE document IS NULL AND daily = 0")
             let waiting = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM journal WHERE daily = 1 AND summary IS NULL") ?? 0
             let days = try Int.fetchOne(db, sql: """
                 SELECT COUNT(*) FROM (SELECT DISTINCT location, business_day FROM journal
-                WHERE document IS NULL AND location IS NOT NULL AND (daily = 0 OR summary IS NULL))
-                """) ?? 0
+                WHERE document IS NULL AND location IS NOT NULL AND (daily = 0 OR summary IS NULL) AND business_day < ?)
+                """, arguments: [storeDaysBefore]) ?? 0
             let oldest: Int64? = queued?["oldest"]
             return JournalBacklog(queued: queued?["n"] ?? 0, oldestQueued: oldest.map { Date(milliseconds: $0) }, awaitingDayClose: waiting,
                                   unpostedStoreDays: days)

@@ -28,6 +28,7 @@ public enum StoreConformance {
         .init(name: "failed jobs retry at their time and die when out of attempts", run: jobRetries),
         .init(name: "a unique job key enqueues once", run: uniqueJobs),
         .init(name: "the queue's statistics count jobs by kind and state, with the longest-waiting due one", run: jobQueueStatistics),
+        .init(name: "a job keeps the trace it was enqueued in", run: jobTraceParent),
         .init(name: "jobs of one partition key run one at a time, in order, behind a dead one", run: partitionOrder),
         .init(name: "dead jobs are listed by filter and replayed with an audit record", run: deadLetterReplay),
         .init(name: "a deferred job spends no attempt and says why it waits", run: deferredJobs),
@@ -186,9 +187,10 @@ public enum StoreConformance {
         try expectEqual(day.map(\.id), ["je-1", "je-2", "je-3"], "one store's day, in booking order")
         try expectEqual(day.first?.total, 100, "a repeat of the same entry changes nothing")
         try expectEqual(try await store.journalRows(location: nil, businessDay: "2027-01-15").map(\.id), ["je-4"], "entries without a location")
-        var backlog = try await store.journalBacklog()
+        var backlog = try await store.journalBacklog(storeDaysBefore: "2027-01-17")
         try expectEqual(backlog, JournalBacklog(queued: 3, oldestQueued: t0, awaitingDayClose: 2, unpostedStoreDays: 2),
                         "queued and awaiting the day's close; store-1's two days (je-4 has no store)")
+        try expectEqual(try await store.journalBacklog(storeDaysBefore: "2027-01-16").unpostedStoreDays, 1, "the 16th is not over yet")
 
         var posted = Commit()
         posted.journal = [.posted(id: "je-1", document: "D1", at: t0 + 60), .summarised(["je-2", "je-3"], into: "je-sum-1"),
@@ -202,13 +204,13 @@ public enum StoreConformance {
         try expectEqual(after.first?.postedAt, t0 + 60, "with its time")
         try expectEqual(after.filter(\.daily).map(\.summary), ["je-sum-1", "je-sum-1"], "each daily entry is carried by one summary")
         try expectEqual(try await store.unsummarisedJournalRows(location: "store-1", businessDay: "2027-01-15").count, 0, "nothing left to summarise")
-        backlog = try await store.journalBacklog()
+        backlog = try await store.journalBacklog(storeDaysBefore: "2027-01-17")
         try expectEqual(backlog, JournalBacklog(queued: 3, oldestQueued: t0 + 3, awaitingDayClose: 0, unpostedStoreDays: 2),
                         "the summary queued in their place; the 15th still waits for it")
         var summaryPosted = Commit()
         summaryPosted.journal = [.posted(id: "je-sum-1", document: "D2", at: t0 + 62)]
         _ = try await store.commit(summaryPosted)
-        try expectEqual(try await store.journalBacklog().unpostedStoreDays, 1, "the 15th is in the ERP, the 16th is not")
+        try expectEqual(try await store.journalBacklog(storeDaysBefore: "2027-01-17").unpostedStoreDays, 1, "the 15th is in the ERP, the 16th is not")
     }
 
     static func pricing(_ store: any Store) async throws {
@@ -637,6 +639,15 @@ public enum StoreConformance {
             JobQueueStatistic(kind: "finance.close_day", state: .pending, count: 1, oldestDueAt: nil),
             JobQueueStatistic(kind: "web.publish", state: .dead, count: 1, oldestDueAt: t0),
         ], "by kind and state, with the longest-waiting due job; a timer for tomorrow is not waiting")
+    }
+
+    static func jobTraceParent(_ store: any Store) async throws {
+        let parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        let traced = NewJob(kind: "erp.post", runAt: t0, traceParent: parent)
+        let plain = NewJob(kind: "erp.post", runAt: t0 + 1, traceParent: nil)
+        _ = try await store.commit(Commit(jobs: [traced, plain]))
+        let claimed = try await store.claimJobs(owner: "w", kinds: nil, limit: 10, lease: .seconds(30), now: t0 + 2)
+        try expectEqual(claimed.map(\.traceParent), [parent, nil], "the trace context, as enqueued")
     }
 
     static func uniqueJobs(_ store: any Store) async throws {

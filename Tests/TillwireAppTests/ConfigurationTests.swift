@@ -46,6 +46,7 @@ import TillwireEngine
         ("slos:\n  refund:\n    objective: 99", "slos.refund.objective", "must be a share above 0 and below 1"),
         ("slos:\n  refund:\n    metric: cpu_seconds", "slos.refund.metric", "must be one of http_server_request_duration"),
         ("slos:\n  refund:\n    goal: 1", "slos.refund.goal", "is not a known key"),
+        ("slos:\n  refund:\n    match:\n      http_route: /v1/returns", "slos.refund.match", "tillwire_refund_latency_seconds has no dimension 'http_route'"),
         ("observability:\n  read_every_seconds: 0", "observability.read_every_seconds", "must be an integer from 1"),
     ])
     func aBadValueNamesItsKeyAndWhy(yaml: String, key: String, reason: String) {

@@ -45,16 +45,19 @@ import TillwireTesting
             channels:
               web:
                 locations: [dc-1]
+            systems:
+              wms:
+                concurrency: 4
             """.write(toFile: configuration, atomically: true, encoding: .utf8)
         return (path, configuration, key)
     }
 
     /// The hub; a job leased by a killed hub runs again once its lease (3 s here) has passed.
-    func serve(_ prepared: (path: String, configuration: String, key: String)) throws -> ChildProcess {
+    func serve(_ prepared: (path: String, configuration: String, key: String), environment: [String: String] = [:]) throws -> ChildProcess {
         try ChildProcess(try tillwireExecutable(), ["serve", "--config", prepared.configuration], environment: [
             "TILLWIRE_HTTP_PORT": "0", "TILLWIRE_STORAGE_SQLITE_PATH": prepared.path, "TILLWIRE_LOG_LEVEL": "info",
             "TILLWIRE_WORKERS_LEASE_SECONDS": "3",
-        ])
+        ].merging(environment) { _, given in given })
     }
 
     /// A web order: a shirt at £24.00 and a mug at £6.00, VAT 20 % included, paid.

@@ -105,10 +105,13 @@ public final class OperationsMonitor: Service {
                 let snapshot = try await read()
                 publish(snapshot)
                 history.append(snapshot)
+                // The gauges keep their last figures when a read fails: this says how old they are.
+                Gauge(label: "tillwire_operations_read_timestamp_seconds").record(snapshot.at.timeIntervalSince1970)
             } catch is CancellationError {
                 return
             } catch {
-                logger.warning("operations figures could not be read", metadata: ["error": "\(error)"])
+                Counter(label: "tillwire_operations_read_errors_total").increment()
+                logger.warning("operations figures could not be read; the gauges keep their last figures", metadata: ["error": "\(error)"])
             }
             // A plain sleep outlasts a graceful shutdown: every stop of the hub waited for it (measured: 14 s of 15).
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
@@ -124,9 +127,18 @@ public final class OperationsMonitor: Service {
         return OperationsSnapshot(
             at: at, jobs: try await store.jobQueueStatistics(now: at),
             orders: try await store.orderStatistics(unchangedSince: at - agingAfter.timeInterval), agingAfter: agingAfter,
-            journal: try await store.journalBacklog(), subscriptionLag: lag,
+            journal: try await store.journalBacklog(storeDaysBefore: Self.pastDaysBefore(at)), subscriptionLag: lag,
             systems: (systems?.names ?? []).map { SystemReading(name: $0, breaker: systems?.breakerState($0), block: systems?.block($0, at: at)) },
             serviceLevels: tracker?.readings() ?? [])
+    }
+
+    /// Store days before yesterday (UTC) are over in every time zone, and their day close has run: the cut-off for
+    /// `tillwire_store_days_unposted`.
+    static func pastDaysBefore(_ now: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let yesterday = calendar.dateComponents([.year, .month, .day], from: now - 86_400)
+        return String(format: "%04d-%02d-%02d", yesterday.year!, yesterday.month!, yesterday.day!)
     }
 
     /// Sets every gauge from `snapshot`.

@@ -32,15 +32,23 @@ public struct ServiceLevelObjective: Sendable, Hashable {
         .init(name: "refund", metric: "tillwire_refund_latency_seconds", threshold: .seconds(24 * 3600), objective: 0.99),
     ]
 
-    /// The duration metrics an objective may watch: the ones the hub records.
-    public static let watchable = ["http_server_request_duration", "tillwire_availability_publish_lag_seconds",
-                                   "tillwire_journal_posting_delay_seconds", "tillwire_refund_latency_seconds",
-                                   "tillwire_job_duration_seconds", "tillwire_storage_commit_seconds"]
+    /// The duration metrics an objective may watch (the ones the hub records), with the dimensions each has.
+    public static let watchableDimensions: [String: [String]] = [
+        "http_server_request_duration": ["http_route", "http_request_method", "http_response_status_code"],
+        "tillwire_availability_publish_lag_seconds": ["channel"],
+        "tillwire_journal_posting_delay_seconds": [],
+        "tillwire_refund_latency_seconds": ["method"],
+        "tillwire_job_duration_seconds": ["kind"],
+        "tillwire_storage_commit_seconds": ["backend"],
+    ]
+    public static var watchable: [String] { watchableDimensions.keys.sorted() }
 }
 
 /// Where an objective stands over the tracker's window.
 public struct ServiceLevelReading: Sendable, Hashable {
     public let objective: ServiceLevelObjective
+    /// The window the counts cover.
+    public let window: Duration
     public let good: Int
     public let bad: Int
     /// good / (good + bad); 1 when nothing was recorded in the window.
@@ -107,7 +115,7 @@ public final class ServiceLevelTracker: Sendable {
         return tallies.withLock { tallies in
             objectives.indices.map { index in
                 let live = tallies[index].filter { $0.minute > current - Int64(minutes) && $0.minute <= current }
-                return ServiceLevelReading(objective: objectives[index], good: live.reduce(0) { $0 + $1.good }, bad: live.reduce(0) { $0 + $1.bad })
+                return ServiceLevelReading(objective: objectives[index], window: window, good: live.reduce(0) { $0 + $1.good }, bad: live.reduce(0) { $0 + $1.bad })
             }
         }
     }
@@ -116,6 +124,10 @@ public final class ServiceLevelTracker: Sendable {
     public func publish() {
         for reading in readings() {
             let dimensions = [("slo", reading.objective.name)]
+            // Both outcomes exist from the start: Prometheus's rate() misses a series' first sample.
+            for outcome in ["good", "bad"] {
+                Counter(label: "tillwire_slo_events_total", dimensions: dimensions + [("outcome", outcome)]).increment(by: 0)
+            }
             Gauge(label: "tillwire_slo_objective", dimensions: dimensions).record(reading.objective.objective)
             Gauge(label: "tillwire_slo_compliance", dimensions: dimensions).record(reading.compliance)
             Gauge(label: "tillwire_slo_error_budget_burn_rate", dimensions: dimensions).record(reading.burnRate)

@@ -1,6 +1,7 @@
 import Foundation
 import TillwireDomain
 import TillwireStorage
+import Tracing
 
 /// Orders as commands: capture a channel's order once, put it through the validation gate, and read it back with its
 /// history. An order is its event stream (`order/<id>`): `order.captured`, then one `order.status_changed` per move,
@@ -78,6 +79,14 @@ public struct OrderService: Sendable {
     /// content) answers with the order as it stands and changes nothing; with other content it is refused
     /// (`ConflictingCapture`).
     public func capture(_ order: Order, source: SystemID, causation: String? = nil) async throws -> (record: OrderRecord, created: Bool) {
+        try await withSpan("order.capture") { span in
+            span.attributes["tillwire.correlation_id"] = order.id.rawValue
+            span.attributes["tillwire.channel"] = order.channel.rawValue
+            return try await captureTraced(order, source: source, causation: causation)
+        }
+    }
+
+    private func captureTraced(_ order: Order, source: SystemID, causation: String?) async throws -> (record: OrderRecord, created: Bool) {
         if let existing = try await record(order.id) {
             guard existing.order == order else { throw ConflictingCapture(id: order.id) }
             return (existing, false)

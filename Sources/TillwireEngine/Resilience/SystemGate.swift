@@ -2,6 +2,7 @@ import Foundation
 import Metrics
 import Synchronization
 import TillwireStorage
+import Tracing
 
 /// How the hub treats one external system. Configured per system in the config file (`systems.<name>`).
 public struct SystemPolicy: Sendable, Hashable {
@@ -126,7 +127,10 @@ public final class SystemGate: Sendable {
             }
         }
         do {
-            let result = try await body()
+            let result = try await withSpan("call \(system)", ofKind: .client) { span in
+                span.attributes["tillwire.system"] = system
+                return try await body()
+            }
             record(system, .success)
             return result
         } catch {

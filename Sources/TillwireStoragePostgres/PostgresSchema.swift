@@ -289,8 +289,11 @@ enum PostgresSchema {
         (14, "product categories", [
             "ALTER TABLE products ADD COLUMN categories TEXT NOT NULL DEFAULT ''",
         ]),
-        (15, "jobs carry their trace", [
+        (15, "jobs carry their trace; orders by status and age", [
             "ALTER TABLE jobs ADD COLUMN trace_parent TEXT",
+            // The operations monitor's per-status count, oldest change and aging, read from the index alone.
+            "CREATE INDEX orders_status_age ON orders (status, updated_at)",
+            "DROP INDEX orders_status",
         ]),
     ]
 }

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import GRDB
 import Hummingbird
@@ -16,6 +17,11 @@ import TillwireStorageSQLite
 @main
 struct TillwireBench {
     static func main() async throws {
+        // As `tillwire serve` does: Prometheus behind the service-level tracker, so that the hub's routes pay for their
+        // metrics here too (the bare hello route, the ceiling, has none). BENCH_METRICS=off leaves them out, to see
+        // what they cost.
+        if ProcessInfo.processInfo.environment["BENCH_METRICS"] != "off" { MetricsSystem.bootstrap(ServiceLevelMetricsFactory(base: PrometheusMetricsFactory(registry: PrometheusCollectorRegistry()),
+                                                           tracker: ServiceLevelTracker(objectives: ServiceLevelObjective.defaults))) }
         let arguments = CommandLine.arguments.dropFirst()
         let which = arguments.first ?? "all"
         let events = Int(ProcessInfo.processInfo.environment["BENCH_EVENTS"] ?? "") ?? 60_000

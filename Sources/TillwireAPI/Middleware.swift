@@ -199,6 +199,25 @@ public func httpDate(_ date: Date) -> String {
 struct ClientMetricsMiddleware: RouterMiddleware {
     typealias Context = HubRequestContext
 
+    /// The timers made so far, by client and outcome: asking the metrics factory on every request costs a locked
+    /// lookup and the label names' sanitising.
+    final class Timers: Sendable {
+        let made = Mutex<[String: Timer]>([:])
+
+        func timer(client: String, outcome: String) -> Timer {
+            made.withLock { made in
+                let key = client + "\u{0}" + outcome
+                if let timer = made[key] { return timer }
+                let timer = Timer(label: "tillwire_api_request_duration_seconds", dimensions: [("client", client), ("outcome", outcome)],
+                                  preferredDisplayUnit: .seconds)
+                made[key] = timer
+                return timer
+            }
+        }
+    }
+
+    let timers = Timers()
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
         do {
@@ -214,7 +233,6 @@ struct ClientMetricsMiddleware: RouterMiddleware {
     func record(_ context: Context, status: Int, since started: ContinuousClock.Instant) {
         guard let client = context.client?.client else { return }
         let outcome = status < 400 ? "ok" : status < 500 ? "client_error" : "server_error"
-        Timer(label: "tillwire_api_request_duration_seconds", dimensions: [("client", client), ("outcome", outcome)], preferredDisplayUnit: .seconds)
-            .record(duration: ContinuousClock.now - started)
+        timers.timer(client: client, outcome: outcome).record(duration: ContinuousClock.now - started)
     }
 }

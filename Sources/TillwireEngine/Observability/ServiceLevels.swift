@@ -67,6 +67,9 @@ public final class ServiceLevelTracker: Sendable {
     public let window: Duration
     private let minutes: Int
     private let tallies: Mutex<[[Tally]]>
+    /// `tillwire_slo_events_total` per objective: [good, bad], made at the first recording (after the metrics system
+    /// is set up), not asked of the factory on every one.
+    private let counters = Mutex<[Int: [Counter]]>([:])
     private let now: @Sendable () -> Date
 
     struct Tally {
@@ -105,7 +108,18 @@ public final class ServiceLevelTracker: Sendable {
             }
         }
         for (index, good) in outcomes {
-            Counter(label: "tillwire_slo_events_total", dimensions: [("slo", objectives[index].name), ("outcome", good ? "good" : "bad")]).increment()
+            counter(index, good: good).increment()
+        }
+    }
+
+    private func counter(_ index: Int, good: Bool) -> Counter {
+        counters.withLock { counters in
+            if counters[index] == nil {
+                counters[index] = ["good", "bad"].map {
+                    Counter(label: "tillwire_slo_events_total", dimensions: [("slo", objectives[index].name), ("outcome", $0)])
+                }
+            }
+            return counters[index]![good ? 0 : 1]
         }
     }
 

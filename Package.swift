@@ -154,9 +154,18 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
+        // `tillwire demo`: a generated retailer, and the scenarios played against a hub in this process. Its shops are
+        // the same local stand-ins the tests use (TillwireTesting), its ERP a simulation of its own.
+        .target(name: "TillwireDemo", dependencies: [
+            "TillwireApp", "TillwireAPI", "TillwireConnectors", "TillwireDomain", "TillwireEngine", "TillwireStorage", "TillwireStorageSQLite",
+            "TillwireStoreAgent", "TillwireTesting",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
         // The executable: a thin shell of commands over TillwireApp.
         .executableTarget(name: "tillwire", dependencies: [
-            "TillwireApp", "TillwireStoreAgent", "TillwireAPI", "TillwireEngine", "TillwireStorage", "TillwireDomain",
+            "TillwireApp", "TillwireDemo", "TillwireStoreAgent", "TillwireAPI", "TillwireEngine", "TillwireStorage", "TillwireDomain",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

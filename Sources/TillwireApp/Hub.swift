@@ -10,6 +10,7 @@ import Logging
 import Metrics
 import OTel
 import Prometheus
+import Synchronization
 import ServiceLifecycle
 import TillwireAPI
 import TillwireConnectors
@@ -149,8 +150,9 @@ public enum Hub {
     /// Runs the hub until SIGTERM or SIGINT, then shuts down gracefully: the HTTP server stops taking requests,
     /// running jobs finish (for at most 30 s), and the store is closed last.
     ///
-    /// `drill` adds the synthetic fault-drill workload (`Drill`).
-    public static func serve(_ configuration: HubConfiguration, drill: Bool = false, logger: Logger) async throws {
+    /// `drill` adds the synthetic fault-drill workload (`Drill`); `hooks` lets `tillwire demo` put its simulated ERP in
+    /// place of a configured one and learn the port and stop the hub.
+    public static func serve(_ configuration: HubConfiguration, drill: Bool = false, hooks: ServeHooks = ServeHooks(), logger: Logger) async throws {
         let registry = PrometheusCollectorRegistry()
         let serviceLevels = ServiceLevelTracker(objectives: configuration.serviceLevels, window: configuration.serviceLevelWindow)
         MetricsSystem.bootstrap(ServiceLevelMetricsFactory(base: metricsFactory(registry), tracker: serviceLevels))
@@ -208,7 +210,7 @@ public enum Hub {
         }
         var handlers: [any JobHandler] = [workflows, ReservationExpiry(service: inventory)] + (drill ? [Drill.Deliver()] : [])
         // Releases go to the ERP when one is configured (and its shipments are watched), else to the log.
-        let erp: (any ERPConnector)? = tryton
+        let erp: (any ERPConnector)? = hooks.erp ?? tryton
         handlers += OrderJobs.fulfilmentHandlers(orders, client: erp ?? LoggingFulfilment(logger: logger))
         if let erp {
             handlers.append(ERPShipmentWatch(erp: erp, orders: orders, logger: logger))
@@ -224,7 +226,8 @@ public enum Hub {
         handlers += [PricingPropagation.Window(store: store),
                      // Journal entries go to the ERP when it is the finance system, else to the log.
                      Ledger.Post(store: store, system: configuration.finance.system,
-                                 client: tryton.flatMap { $0.system == configuration.finance.system ? $0 : nil } ?? LoggingLedger(logger: logger),
+                                 client: hooks.erp.flatMap { $0.system == configuration.finance.system ? $0 : nil }
+                                     ?? tryton.flatMap { $0.system == configuration.finance.system ? $0 : nil } ?? LoggingLedger(logger: logger),
                                  shadow: shadow?.system),
                      Ledger.CloseDay(store: store, ledger: ledger)]
         for channel in configuration.channels {
@@ -281,6 +284,7 @@ public enum Hub {
             server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(configuration.api.requestTimeout.timeInterval * 1e9)))),
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "tillwire"),
             onServerRunning: { channel in
+                hooks.control?.serving(port: channel.localAddress?.port ?? configuration.httpPort)
                 logger.info("tillwire is serving", metadata: [
                     "address": "http://\(configuration.httpHost):\(channel.localAddress?.port ?? configuration.httpPort)",
                     "health": "/healthz", "ready": "/readyz", "metrics": "/metrics",
@@ -314,12 +318,13 @@ public enum Hub {
             logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = .seconds(30)
         let group = ServiceGroup(configuration: groupConfiguration)
+        hooks.control?.attach(group)
         // The reconciliation polls' chains start here; a poll already pending (from a previous run, or another
         // instance) absorbs this one and keeps its place.
         let polled = connectors.filter { $0.capabilities.contains(.orderPoll) }.map(\.system)
         var chains = polled.map { OrderPoll.job($0, at: Date()) }
         // The ERP's master pull likewise: its product master, list prices and stock.
-        if let erp, configuration.erpPullEnabled { chains.append(ERPMasterPull.job(erp.system, at: Date())) }
+        if let erp, configuration.erpPullEnabled, hooks.erp == nil { chains.append(ERPMasterPull.job(erp.system, at: Date())) }
         if !chains.isEmpty { _ = try await store.commit(Commit(jobs: chains)) }
         do {
             try await group.run()
@@ -329,5 +334,53 @@ public enum Hub {
         }
         try await store.close()
         logger.info("tillwire stopped")
+    }
+}
+
+/// What a process that runs the hub inside itself (`tillwire demo`) may add to `Hub.serve`.
+public struct ServeHooks: Sendable {
+    /// An ERP in place of the configured one: releases, shipments and, when it is the finance system, postings.
+    public var erp: (any ERPConnector & LedgerClient)?
+    /// Learns the port once the hub serves, and stops the hub.
+    public var control: ServeControl?
+
+    public init(erp: (any ERPConnector & LedgerClient)? = nil, control: ServeControl? = nil) {
+        self.erp = erp
+        self.control = control
+    }
+}
+
+/// The port a running hub serves on, and a graceful stop (as SIGTERM would).
+public final class ServeControl: Sendable {
+    struct State {
+        var port: Int?
+        var group: ServiceGroup?
+        var stopRequested = false
+    }
+
+    let state = Mutex(State())
+
+    public init() {}
+
+    /// The port, once the hub serves; nil before.
+    public var port: Int? { state.withLock { $0.port } }
+
+    /// Stops the hub gracefully: the HTTP server first, then running jobs finish.
+    public func stop() async {
+        let group = state.withLock { state -> ServiceGroup? in
+            state.stopRequested = true
+            return state.group
+        }
+        await group?.triggerGracefulShutdown()
+    }
+
+    func serving(port: Int) { state.withLock { $0.port = port } }
+
+    func attach(_ group: ServiceGroup) {
+        let stopped = state.withLock { state in
+            state.group = group
+            return state.stopRequested
+        }
+        if stopped { Task { await group.triggerGracefulShutdown() } }
     }
 }

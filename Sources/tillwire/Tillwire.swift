@@ -13,7 +13,7 @@ struct Tillwire: AsyncParsableCommand {
             and HTTP on 127.0.0.1:8080. Every configuration key can also be set by an environment variable: \
             storage.sqlite.path is TILLWIRE_STORAGE_SQLITE_PATH. See docs/configuration.md.
             """,
-        subcommands: [Serve.self, StoreAgentCommand.self, Migrate.self, Import.self, ERPDiffCommand.self, Keys.self, Audit.self, Jobs.self, Dlq.self, Reconcile.self, Lineage.self, OpenAPI.self, ProbeAppend.self],
+        subcommands: [Serve.self, DemoCommand.self, StoreAgentCommand.self, Migrate.self, Import.self, ERPDiffCommand.self, Keys.self, Audit.self, Jobs.self, Dlq.self, Reconcile.self, Lineage.self, OpenAPI.self, ProbeAppend.self],
         defaultSubcommand: nil)
 }
 

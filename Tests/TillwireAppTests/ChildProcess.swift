@@ -65,6 +65,11 @@ final class ChildProcess: Sendable {
         }
     }
 
+    /// A test that fails before it stops its child must not leave the child running (a hub holding a port).
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
     var lines: [String] { output.withLock { $0 } }
     var standardError: String { errors.withLock { $0 } }
 

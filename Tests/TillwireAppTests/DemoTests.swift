@@ -1,0 +1,38 @@
+import Foundation
+import Testing
+import TillwireTesting
+
+/// `tillwire demo` played at high speed, as a user runs it: every scenario reaches its end state, and the summary's
+/// estate-wide checks (stock conserved, journals balanced, nothing lost) hold.
+@Suite struct DemoTests {
+    @Test func theDemoPlaysEveryScenarioAndItsChecksHold() async throws {
+        let folder = try TemporaryFolder()
+        let data = folder.path("demo")
+        let demo = try ChildProcess(try tillwireExecutable(), ["demo", "--speed", "50", "--exit", "--port", "0", "--data", data, "--log-level", "warning"],
+                                    environment: [:])
+        let status = try await demo.exit(timeout: 240)
+        let output = demo.lines.joined(separator: "\n")
+        #expect(status == 0, "the demo's output:\n\(output)\nstderr:\n\(demo.standardError.suffix(3000))")
+        // Every scenario ran, in order, and said so.
+        var at = output.startIndex
+        for number in 1...9 {
+            let heading = try #require(output.range(of: "] \(number). ", range: at..<output.endIndex), "scenario \(number) missing:\n\(output)")
+            at = heading.upperBound
+        }
+        for check in ["every order reached its expected end state", "stock conserved", "journals balanced", "nothing lost"] {
+            #expect(output.contains("✓ \(check)"), "\(check):\n\(output)")
+        }
+        #expect(!output.contains("✗"), "a check failed:\n\(output)")
+        let summary = try #require(output.split(separator: "\n").first { $0.contains("checks held.") })
+        #expect(summary.contains("All "), "\(summary)")
+        // The demo's own folder: a second run empties it; a folder the demo did not make is refused.
+        #expect(FileManager.default.fileExists(atPath: data + "/.tillwire-demo"))
+        let foreign = folder.path("not-the-demos")
+        try FileManager.default.createDirectory(atPath: foreign, withIntermediateDirectories: true)
+        try Data("keep me".utf8).write(to: URL(fileURLWithPath: foreign + "/notes.txt"))
+        let refused = try ChildProcess(try tillwireExecutable(), ["demo", "--exit", "--port", "0", "--data", foreign], environment: [:])
+        #expect(try await refused.exit(timeout: 30) != 0)
+        #expect(refused.standardError.contains("holds files the demo did not make"), "\(refused.standardError)")
+        #expect(FileManager.default.fileExists(atPath: foreign + "/notes.txt"))
+    }
+}

@@ -539,16 +539,30 @@ public struct HubConfiguration: Sendable, Equatable {
         return configuration
     }
 
-    static let systemKeys = [
+    /// The keys of each `systems.<name>`, dotted below it.
+    public static let systemKeys = [
         "rate_per_second", "burst", "concurrency", "breaker.failure_rate", "breaker.window", "breaker.minimum_calls",
         "breaker.open_seconds", "breaker.half_open_probes", "maintenance",
     ]
+    /// The keys of `tax:`.
+    public static let taxKeys = ["countries", "home_country"]
+    /// The keys of each `tax.countries.<CC>`.
+    public static let taxCountryKeys = ["kind", "rates"]
+    /// The keys of `orders:`.
+    public static let orderKeys = ["strict_channels", "fulfilment_system", "pickup_system", "ship_from", "release_timeout_hours",
+                                   "fulfilment_timeout_hours", "picking_timeout_hours", "pickup_window_hours"]
+    /// The keys of `orders.ship_from`: the modes that reserve where they are told (a pickup reserves at its store).
+    public static let orderShipFromKeys = [Fulfilment.Mode.shipFromDC, .shipFromStore].map(\.rawValue)
+    /// The keys of each `channels.<name>`.
+    public static let channelKeys = ["locations", "buffer"]
+    /// The keys of each `slos.<name>`.
+    public static let serviceLevelKeys = ["metric", "match", "threshold_seconds", "objective"]
 
     /// Reads `tax:`: `home_country` and `countries`, a mapping from ISO 3166-1 alpha-2 code to `kind` and `rates`.
     private static func parseTax(_ node: Node, origin: String) throws(ConfigurationError) -> ([String: TaxRule], String?) {
         guard case .mapping(let tax) = node else { throw ConfigurationError(key: "tax", origin: origin, reason: "must be a mapping with countries and home_country") }
-        for (keyNode, _) in tax where !["countries", "home_country"].contains(keyNode.string ?? "") {
-            throw ConfigurationError(key: "tax.\(keyNode.string ?? "?")", origin: origin, reason: "is not a known key; known keys: countries, home_country")
+        for (keyNode, _) in tax where !taxKeys.contains(keyNode.string ?? "") {
+            throw ConfigurationError(key: "tax.\(keyNode.string ?? "?")", origin: origin, reason: "is not a known key; known keys: \(taxKeys.joined(separator: ", "))")
         }
         let isCountry = { (text: String) in text.count == 2 && text.allSatisfy { $0.isASCII && $0.isUppercase } }
         var home: String?
@@ -569,8 +583,8 @@ public struct HubConfiguration: Sendable, Equatable {
             }
             let key = "tax.countries.\(country)"
             guard case .mapping(let mapping) = settings else { throw ConfigurationError(key: key, origin: origin, reason: "must be a mapping with kind and rates") }
-            for (settingNode, _) in mapping where !["kind", "rates"].contains(settingNode.string ?? "") {
-                throw ConfigurationError(key: "\(key).\(settingNode.string ?? "?")", origin: origin, reason: "is not a known key; known keys: kind, rates")
+            for (settingNode, _) in mapping where !taxCountryKeys.contains(settingNode.string ?? "") {
+                throw ConfigurationError(key: "\(key).\(settingNode.string ?? "?")", origin: origin, reason: "is not a known key; known keys: \(taxCountryKeys.joined(separator: ", "))")
             }
             guard let kindText = mapping["kind"]?.string, let kind = TaxRule.Kind(rawValue: kindText) else {
                 throw ConfigurationError(key: "\(key).kind", origin: origin, reason: "must be one of \(TaxRule.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -596,8 +610,7 @@ public struct HubConfiguration: Sendable, Equatable {
     /// `ship_from.ship_from_dc` and `ship_from.ship_from_store` (location ids, best first), and the saga's timeouts in
     /// hours: `release_timeout_hours`, `fulfilment_timeout_hours`, `picking_timeout_hours`, `pickup_window_hours`.
     private static func parseOrders(_ node: Node, origin: String, into policy: inout OrderService.Policy) throws(ConfigurationError) {
-        let known = ["strict_channels", "fulfilment_system", "pickup_system", "ship_from", "release_timeout_hours",
-                     "fulfilment_timeout_hours", "picking_timeout_hours", "pickup_window_hours"]
+        let known = orderKeys
         guard case .mapping(let orders) = node else { throw ConfigurationError(key: "orders", origin: origin, reason: "must be a mapping of \(known.joined(separator: ", "))") }
         for (keyNode, _) in orders where !known.contains(keyNode.string ?? "") {
             throw ConfigurationError(key: "orders.\(keyNode.string ?? "?")", origin: origin, reason: "is not a known key; known keys: \(known.joined(separator: ", "))")
@@ -637,9 +650,9 @@ public struct HubConfiguration: Sendable, Equatable {
                 throw ConfigurationError(key: "orders.ship_from", origin: origin, reason: "must map ship_from_dc and ship_from_store to location lists")
             }
             for (modeNode, list) in modes {
-                guard let mode = Fulfilment.Mode(rawValue: modeNode.string ?? ""), mode != .pickUpInStore else {
+                guard let mode = Fulfilment.Mode(rawValue: modeNode.string ?? ""), orderShipFromKeys.contains(mode.rawValue) else {
                     throw ConfigurationError(key: "orders.ship_from.\(modeNode.string ?? "?")", origin: origin,
-                                             reason: "is not a known key; known keys: ship_from_dc, ship_from_store")
+                                             reason: "is not a known key; known keys: \(orderShipFromKeys.joined(separator: ", "))")
                 }
                 policy.shipFrom[mode] = try identifiers(list, key: "orders.ship_from.\(mode.rawValue)", as: LocationTag.self)
             }
@@ -662,8 +675,8 @@ public struct HubConfiguration: Sendable, Equatable {
             }
             let key = "channels.\(name)"
             guard case .mapping(let mapping) = settings else { throw ConfigurationError(key: key, origin: origin, reason: "must be a mapping with locations and buffer") }
-            for (settingNode, _) in mapping where !["locations", "buffer"].contains(settingNode.string ?? "") {
-                throw ConfigurationError(key: "\(key).\(settingNode.string ?? "?")", origin: origin, reason: "is not a known key; known keys: locations, buffer")
+            for (settingNode, _) in mapping where !channelKeys.contains(settingNode.string ?? "") {
+                throw ConfigurationError(key: "\(key).\(settingNode.string ?? "?")", origin: origin, reason: "is not a known key; known keys: \(channelKeys.joined(separator: ", "))")
             }
             guard case .sequence(let list)? = mapping["locations"], !list.isEmpty else {
                 throw ConfigurationError(key: "\(key).locations", origin: origin, reason: "must be a list of one or more location ids")
@@ -815,7 +828,7 @@ public struct HubConfiguration: Sendable, Equatable {
                     }
                     objective.objective = share
                 default:
-                    throw fail(key, "is not a known key; known keys: metric, match, threshold_seconds, objective")
+                    throw fail(key, "is not a known key; known keys: \(serviceLevelKeys.joined(separator: ", "))")
                 }
             }
             let dimensions = ServiceLevelObjective.watchableDimensions[objective.metric] ?? []

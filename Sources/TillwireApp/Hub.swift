@@ -29,8 +29,15 @@ public enum Hub {
         let store: any Store
         switch configuration.storageBackend {
         case .sqlite:
-            store = try SQLiteStore.open(path: configuration.sqlitePath, cachesPositions: serving)
+            let sqlite = try SQLiteStore.open(path: configuration.sqlitePath, cachesPositions: serving)
             logger.info("storage: sqlite", metadata: ["path": "\(configuration.sqlitePath)"])
+            do {
+                try await backUpBeforeMigrating(sqlite, logger: logger)
+            } catch {
+                try? await sqlite.close()
+                throw error
+            }
+            store = sqlite
         case .postgres:
             guard let url = configuration.postgresURL else {
                 throw ConfigurationError(key: "storage.postgres.url", origin: "configuration", reason: "is required when storage.backend is postgres")
@@ -46,6 +53,21 @@ public enum Hub {
             throw error
         }
         return store
+    }
+
+    /// Before a schema upgrade, a copy of the SQLite file as it was: `<file>.before-schema-<N>`, N the highest
+    /// migration about to run. A copy already there (an earlier start that failed in the same upgrade) is kept.
+    static func backUpBeforeMigrating(_ store: SQLiteStore, logger: Logger) async throws {
+        guard let backup = try await store.backupPathBeforeMigrating() else { return }
+        if FileManager.default.fileExists(atPath: backup) {
+            logger.notice("storage: schema upgrade; the backup an earlier start made is kept", metadata: ["backup": "\(backup)"])
+            return
+        }
+        let started = Date()
+        try await store.backup(to: backup)
+        logger.notice("storage: schema upgrade; backed up the database first", metadata: [
+            "backup": "\(backup)", "seconds": "\(String(format: "%.1f", Date().timeIntervalSince(started)))",
+        ])
     }
 
     /// The comparison of the primary ERP with the shadow during a migration; nil without a shadow.

@@ -36,6 +36,8 @@ final class DemoRun: @unchecked Sendable {
     /// Orders the demo placed, with the hub's id, and how each should end.
     var orders: [(id: String, expected: Set<String>)] = []
     var shopifyOrderNumber = 1_001
+    /// The order the summary points the dashboard at: the web order returned in a store.
+    var lookupOrder: String?
     var day: String
 
     init(options: Demo.Options, retailer: DemoRetailer, client: DemoClient, keys: Demo.Keys, shopify: FakeShopify, shopURL: String, woo: FakeWooCommerce,
@@ -426,6 +428,7 @@ final class DemoRun: @unchecked Sendable {
     func returnInStore(_ order: ShopifyOrder) async throws {
         let store = retailer.stores(in: "US")[0]
         let line = order.lines[0]
+        lookupOrder = order.hubID
         heading(6, "A web order returned in a store: Shopify order \(order.id) brought back to \(store.id) (\(store.name))")
         let body = """
             {"channel": "pos", "channel_return_id": "RET-\(options.seed)-1", "order": {"channel": "web-us", "channel_order_id": "\(order.id)"},
@@ -465,7 +468,7 @@ final class DemoRun: @unchecked Sendable {
             let quote = try await client.expect([200], .POST, "/v1/pricing/quote",
                                                 #"{"channel": "\#(channel)", "country": "\#(code)", "currency": "\#(currency)", "lines": [{"sku": "\#(sku)", "quantity": 1}]}"#)
             let applied = (quote["promotions"] as? [[String: Any]] ?? []).contains { ($0["promotion"] as? String) == "winter-\(options.seed)" }
-            if applied { live.append("\(channel == "pos" ? "stores \(code)" : channel) \(quote["subtotal"] as? String ?? "?")→\(quote["total"] as? String ?? "?") \(currency)") }
+            if applied { live.append("\(channel == "pos" ? "stores \(code)" : channel) \(quote["discount_total"] as? String ?? "?") off \(quote["subtotal"] as? String ?? "?") \(currency)") }
         }
         check("the same promotion prices \(sku) in all 7 channel lists", live.count == 7, live.joined(separator: ", "))
         count("promotions")
@@ -510,10 +513,13 @@ final class DemoRun: @unchecked Sendable {
         }
         let kinds = Dictionary(grouping: waiting, by: { $0 }).map { "\($0.value.count) × \($0.key)" }.sorted()
         check("the ERP's work waits for the window, spending no attempt", waiting.count >= 3, "\(waiting.count) calls queued: \(kinds.joined(separator: ", "))")
-        let remaining = maintenance.end.timeIntervalSinceNow
-        if remaining > 0 {
-            say(String(format: "   the window closes in %.0f s", remaining))
-            try await Task.sleep(for: .milliseconds(Int(remaining * 1_000)))
+        // Waiting out the window, saying now and then that the work is still held and the ERP untouched.
+        while case let remaining = maintenance.end.timeIntervalSinceNow, remaining > 0 {
+            if remaining >= 1 {
+                let arrived = erp.arrivals.filter { maintenance.contains($0) }.count
+                say("   the window closes in \(Int(remaining.rounded(.up))) s; \(arrived) calls reached the ERP meanwhile")
+            }
+            try await Task.sleep(for: .milliseconds(Int((min(remaining, 10) * 1_000).rounded(.up)) + 1))
         }
         let drained = try await eventually {
             let statuses = try await placed.asyncMap { try await status($0.hubID) }
@@ -523,7 +529,7 @@ final class DemoRun: @unchecked Sendable {
         let during = erp.arrivals.filter { maintenance.contains($0) && $0 < maintenance.end }
         let first = erp.arrivals.filter { $0 >= maintenance.end }.min()
         check("after the window the queue drains: sales orders released, the credit note posted", drained && during.isEmpty,
-              "nothing reached the ERP during the window; the first call \(first.map { String(format: "%.1f s", $0.timeIntervalSince(maintenance.end)) } ?? "?") after it closed")
+              "nothing reached the ERP during the window; the first call \(first.map { String(format: "%.0f ms", $0.timeIntervalSince(maintenance.end) * 1_000) } ?? "?") after it closed")
         for order in placed {
             try await client.expect([200], .POST, "/v1/orders/\(order.hubID)/shipments",
                                     #"{"shipment_id": "PKG-\#(order.id)", "lines": [\#(order.lines.map { "\"\($0.id)\"" }.joined(separator: ", "))]}"#)
@@ -694,17 +700,23 @@ final class DemoRun: @unchecked Sendable {
         output("")
         let flowed = ["POSLog transactions", "store-agent sales", "webhooks", "online orders", "click-and-collect orders", "marketplace orders held", "returns", "promotions"]
         say("What flowed: " + flowed.compactMap { name in tally[name].map { "\($0) \(name)" } }.joined(separator: ", ")
-            + "; \(erp.releaseCount) sales orders and \(postings.count) journal documents in the ERP; \(shopify.fulfillments.count) fulfillments and \(shopify.refunds.count) refunds in Shopify")
+            + "; \(erp.releaseCount) sales orders and \(postings.count) journal documents in the ERP; \(shopify.fulfillments.count) fulfillments and \(shopify.refunds.count) refunds in Shopify, through \(shopify.requests.count) Admin API calls paced by the cost budget Shopify reports (\(shopify.throttledCount) throttled); \(woo.batchSizes.count) stock batches to WooCommerce")
         let failed = checks.filter { !$0.held }
         if failed.isEmpty {
             say("All \(checks.count) checks held.")
         } else {
             say("\(failed.count) of \(checks.count) checks FAILED: " + failed.map(\.name).joined(separator: "; "))
         }
+        let ui = client.base + "/ui"
         output("""
 
-            Where to look: the dashboard (/ui: overview, jobs, dead letters, lookups of an order, a return or a store day),
-            GET /v1/orders/{id} for an order's journey across systems, /metrics for the figures, docs/getting-started.md next.
+            Where to look (sign in with the admin key printed at the top):
+              flow health, key figures, service levels   \(ui)/overview
+              the returned web order across systems      \(ui)/lookup?order=\(lookupOrder ?? "…")
+              a store's day, as its tills sent it        \(ui)/lookup?store=\(retailer.stores[0].id)&day=\(day)
+              the store agent that went offline          \(ui)/store-agents
+              the figures, for Prometheus                \(client.base)/metrics
+            Next: docs/getting-started.md, to run a hub of your own.
             """)
         return failed.isEmpty
     }

@@ -171,7 +171,8 @@ let package = Package(
 
         // Conformance suite every storage backend runs, fixtures, a manual clock. No test framework import,
         // so that it is an ordinary library; failures are thrown as ConformanceFailure.
-        // The fake platforms (Shopify) are local HTTP servers that speak the platform's documented protocol.
+        // The fake platforms (Shopify, WooCommerce) are local HTTP servers that speak the platform's documented protocol;
+        // `tillwire demo` runs them as its stand-in shops.
         .target(name: "TillwireTesting", dependencies: [
             "TillwireStorage", "TillwireDomain", "TillwireEngine", "TillwireConnectors",
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -5,7 +5,7 @@ import TillwireEngine
 import TillwireStorage
 
 /// Returns over HTTP (`returns:write` to take and receive them, `returns:read` to look them up), the order search a
-/// till uses to find the order being returned, and journal entries with their lineage (`returns:read`).
+/// till uses to find the order being returned, and journal entries with their lineage (`finance:read`).
 /// See docs/returns.md and docs/finance.md.
 enum ReturnRoutes {
     struct ReturnBody: Decodable {

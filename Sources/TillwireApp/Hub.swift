@@ -223,7 +223,7 @@ public enum Hub {
         let flow = OrderFlow(service: orders, inventory: configuration.inventory)
         let workflows = WorkflowRunner(store: store, definitions: flow.definitions + ReturnFlow(service: returns).definitions
                                            + (drill ? [Drill.workflow] : []))
-        // Until connectors are configured, releases and channel notifications go to the log (LoggingFulfilment).
+        // Without an ERP, releases go to the log (LoggingFulfilment); so do notifications to a channel without a connector.
         let notified = Set(configuration.channels.map(\.channel)).union(configuration.orders.strictChannels)
             .map { configuration.orders.system(of: $0) }
         // A shop's channel is told through its connector; the others through the log until theirs land.
@@ -253,7 +253,7 @@ public enum Hub {
                                  shadow: shadow?.system),
                      Ledger.CloseDay(store: store, ledger: ledger)]
         for channel in configuration.channels {
-            // A shop's channel is published to the shop; the others to the log until their connectors land.
+            // A shop's channel is published to the shop; a channel without a connector, to the log.
             let publisher = connectors.first { $0.channel == channel.channel }?.availabilityPublisher() ?? LoggingPublisher(logger: logger)
             handlers.append(ChannelAvailabilityJob(policy: channel, store: store, publisher: publisher))
         }

@@ -7,7 +7,7 @@ import TillwireEngine
 /// A SIMULATED cloud ERP, in the demo's process: it takes releases (as sales orders) and journal postings through the
 /// hub's ERP and ledger connector protocols, as a real one would, and keeps what it was given so the demo can show
 /// and check it. Not an ERP: it checks only what the protocols promise (a repeated key finds the first document, an
-/// entry is balanced). `tillwire demo --with-tryton` uses the real Tryton ERP instead.
+/// entry is balanced, and in one currency).
 public final class DemoERP: ERPConnector, LedgerClient {
     public struct Posting: Sendable {
         public let document: String

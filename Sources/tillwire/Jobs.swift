@@ -9,8 +9,11 @@ struct Jobs: AsyncParsableCommand {
         abstract: "Jobs in the queue, and why each one waits.",
         discussion: """
             A pending job waits for its time (a retry's backoff, a timer), behind an older job of its partition key \
-            (an order, a store day: jobs of one key run in order), or for its system (a maintenance window, an open \
-            circuit, a 429's Retry-After). Finished jobs are deleted; dead ones are handled with `tillwire dlq`.
+            (an order, a store day: jobs of one key run in order), or for its system. Of its system, this command \
+            sees the maintenance windows (from the configuration) and the reason saved on a job that was put back \
+            (an open circuit or a 429's Retry-After, as it was then); open circuits and Retry-After pauses live in \
+            the memory of each running hub, so ask GET /v1/jobs or /ui/jobs on the running hub for them. Finished \
+            jobs are deleted; dead ones are handled with `tillwire dlq`.
             """,
         subcommands: [List.self, Show.self])
 

@@ -4,8 +4,9 @@ import Metrics
 import TillwireDomain
 import TillwireStorage
 
-/// Sends a channel the figure it may sell of a SKU. Each channel's connector implements it (later issues); the
-/// call runs inside a job, so it is retried, rate limited and paused like every call to an external system.
+/// Sends a channel the figure it may sell of a SKU. Each shop connector implements it (`LoggingPublisher` stands in
+/// for a channel without one); the call runs inside a job, so it is retried, rate limited and paused like every call
+/// to an external system.
 public protocol AvailabilityPublisher: Sendable {
     func publish(channel: ChannelID, sku: SKU, available: Int64) async throws
 }

@@ -41,11 +41,24 @@ public struct WooOrder: Decodable, Sendable, Equatable {
         public let subtotal: String
         public let total: String
         public let total_tax: String?
+        /// The tax rates applied, by the rate's id (`tax_lines[].rate_id`).
+        public let taxes: [AppliedTax]?
     }
 
     public struct ShippingLine: Decodable, Sendable, Equatable {
         public let total: String
         public let total_tax: String?
+        public let taxes: [AppliedTax]?
+    }
+
+    public struct AppliedTax: Decodable, Sendable, Equatable {
+        public let id: WooID
+    }
+
+    /// One tax rate the order used: its id and percentage (`20`, `8.875`).
+    public struct TaxRate: Decodable, Sendable, Equatable {
+        public let rate_id: WooID?
+        public let rate_percent: Double?
     }
 
     public struct FeeLine: Decodable, Sendable, Equatable {
@@ -73,6 +86,7 @@ public struct WooOrder: Decodable, Sendable, Equatable {
     public let line_items: [LineItem]
     public let shipping_lines: [ShippingLine]?
     public let fee_lines: [FeeLine]?
+    public let tax_lines: [TaxRate]?
     public let refunds: [Refund]?
 }
 
@@ -131,9 +145,17 @@ public enum WooMapping {
             do { return try Money(parsing: text, currency: currency).minorUnits } catch { throw WooPayloadError("order \(order.id): \(field) '\(text)' is not an amount") }
         }
         func money(_ units: Int64) -> Money { Money(minorUnits: units, currency: currency) }
-        func tax(_ amount: Int64, over net: Int64) throws -> [TaxLine] {
+        // The rate a line was taxed at is the order's tax line it names; read back from rounded amounts it can be off
+        // by a basis point (3.80 on 19.99 reads as 19.01 %), so that is the fallback for a line that names none.
+        var rates: [String: Int64] = [:]
+        for rate in order.tax_lines ?? [] {
+            guard let id = rate.rate_id, let percent = rate.rate_percent, percent >= 0, percent <= 100 else { continue }
+            rates[id.rawValue] = Int64((percent * 100).rounded())
+        }
+        func tax(_ amount: Int64, over net: Int64, applied: [WooOrder.AppliedTax]?) throws -> [TaxLine] {
             guard amount > 0 else { return [] }
-            let rate = net > 0 ? (amount * 10_000 + net / 2) / net : nil
+            let named = Set((applied ?? []).compactMap { rates[$0.id.rawValue] })
+            let rate = named.count == 1 && applied?.count == 1 ? named.first : net > 0 ? (amount * 10_000 + net / 2) / net : nil
             return [try TaxLine(title: "Tax", rateBasisPoints: rate.map { min($0, 10_000) }, amount: money(amount))]
         }
         do {
@@ -149,13 +171,14 @@ public enum WooMapping {
                 guard discount >= 0 else { throw WooPayloadError("order \(order.id): line item \(item.id) costs more (\(item.total)) than its subtotal (\(item.subtotal))") }
                 return try OrderLine(id: item.id.rawValue, sku: sku, quantity: item.quantity, unitPrice: money(unit),
                                      discounts: discount > 0 ? [try Discount(amount: money(discount))] : [],
-                                     taxLines: try tax(try minor(item.total_tax, "line_items.total_tax"), over: total))
+                                     taxLines: try tax(try minor(item.total_tax, "line_items.total_tax"), over: total, applied: item.taxes))
             }
             var shipping: Shipping?
             if let shippingLines = order.shipping_lines, !shippingLines.isEmpty {
                 let net = try shippingLines.reduce(Int64(0)) { $0 + (try minor($1.total, "shipping_lines.total")) }
                 let shippingTax = try shippingLines.reduce(Int64(0)) { $0 + (try minor($1.total_tax, "shipping_lines.total_tax")) }
-                shipping = try Shipping(price: money(net), taxLines: try tax(shippingTax, over: net))
+                shipping = try Shipping(price: money(net), taxLines: try tax(shippingTax, over: net,
+                                                                             applied: shippingLines.count == 1 ? shippingLines[0].taxes : nil))
             }
             let total = money(try minor(order.total, "total"))
             let paid = order.date_paid_gmt.map { !$0.isEmpty } ?? false || ["processing", "completed", "refunded"].contains(order.status)

@@ -100,7 +100,7 @@ public enum Demo {
                   hub        http://127.0.0.1:\(port)   (SQLite: \(sqlite))
                   dashboard  http://127.0.0.1:\(port)/ui   sign in with the demo's admin key: \(keys.admin)
                   web-us     a SIMULATED Shopify shop (webhooks signed, GraphQL cost throttling) at \(shopURL)
-                  web-de     a SIMULATED WooCommerce shop (REST v3 stock batches) at \(wooURL)
+                  web-de     a SIMULATED WooCommerce shop (signed order webhooks, REST v3) at \(wooURL)
                   ERP        a SIMULATED cloud ERP in this process (sales orders, journal documents)
 
                 """)

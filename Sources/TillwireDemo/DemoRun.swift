@@ -322,6 +322,56 @@ final class DemoRun: @unchecked Sendable {
         return (ShopifyOrder(id: id, hubID: hubID, lines: lines, json: json), json)
     }
 
+    struct WooOrder {
+        let id: Int
+        let hubID: String
+        let lines: [(id: String, sku: String, quantity: Int64)]
+    }
+
+    /// An order in the WooCommerce shop (Germany, EUR), sent as WooCommerce sends its `order.created` webhook: line
+    /// amounts net of VAT, the VAT per line and the rate on the order's tax line, as WooCommerce reports them.
+    func wooOrder(_ number: Int) async throws -> WooOrder {
+        let id = 5_000 + number
+        var lines: [(id: String, sku: String, quantity: Int64)] = []
+        var items: [String] = []
+        var net: Int64 = 0, vat: Int64 = 0
+        for index in 0..<(1 + random.next(below: 2)) {
+            let product = retailer.products[random.next(below: retailer.products.count)]
+            guard !lines.contains(where: { $0.sku == product.sku }) else { continue }
+            let quantity = Int64(1 + random.next(below: 2))
+            let gross = product.prices["EUR"]! * quantity
+            let lineNet = (gross * 10_000 * 2 + 11_900) / (11_900 * 2)
+            let lineID = "\(id)\(index + 1)"
+            lines.append((lineID, product.sku, quantity))
+            net += lineNet
+            vat += gross - lineNet
+            items.append("""
+                {"id": \(lineID), "name": "\(product.name)", "product_id": \(300 + index), "variation_id": 0, "quantity": \(quantity), "tax_class": "",
+                 "subtotal": "\(decimal(lineNet))", "subtotal_tax": "\(decimal(gross - lineNet))", "total": "\(decimal(lineNet))", "total_tax": "\(decimal(gross - lineNet))",
+                 "taxes": [{"id": 1, "total": "\(decimal(gross - lineNet))", "subtotal": "\(decimal(gross - lineNet))"}], "sku": "\(product.sku)"}
+                """)
+        }
+        let now = String(Date().ISO8601Format().dropLast())
+        let json = """
+            {"id": \(id), "parent_id": 0, "number": "\(id)", "status": "processing", "currency": "EUR", "prices_include_tax": true,
+             "date_created": "\(now)", "date_created_gmt": "\(now)", "date_modified": "\(now)", "date_modified_gmt": "\(now)", "date_paid_gmt": "\(now)",
+             "discount_total": "0.00", "shipping_total": "0.00", "shipping_tax": "0.00", "cart_tax": "\(decimal(vat))", "total": "\(decimal(net + vat))", "total_tax": "\(decimal(vat))",
+             "customer_id": \(40 + number), "billing": {"first_name": "Jonas", "last_name": "Weber", "email": "jonas\(number)@example.de", "country": "DE", "postcode": "20095"},
+             "shipping": {"first_name": "Jonas", "last_name": "Weber", "country": "DE", "postcode": "20095"}, "payment_method": "stripe",
+             "line_items": [\(items.joined(separator: ", "))], "shipping_lines": [], "fee_lines": [], "coupon_lines": [],
+             "tax_lines": [{"id": 90, "rate_code": "DE-MWST-1", "rate_id": 1, "label": "MwSt.", "compound": false, "tax_total": "\(decimal(vat))", "shipping_tax_total": "0.00", "rate_percent": 19}],
+             "refunds": []}
+            """
+        woo.addOrder(json, modified: Date())
+        let status = try await FakeWooCommerce.deliver(topic: "order.created", body: Data(json.utf8), secret: webhookSecret, to: "\(client.base)/hooks/woocommerce",
+                                                       webhookID: 11, source: "https://shop.example.de/")
+        guard status == 200 else { throw DemoClient.Unexpected(description: "the hub answered the WooCommerce webhook with \(status)") }
+        count("webhooks")
+        let hubID = OrderID.derived(channel: "web-de", channelOrderID: "\(id)").rawValue
+        orders.append((hubID, ["completed"]))
+        return WooOrder(id: id, hubID: hubID, lines: lines)
+    }
+
     func deliver(_ json: String, eventID: String) async throws -> Int {
         try await FakeShopify.deliver(topic: "orders/create", body: Data(json.utf8), eventID: eventID, secret: webhookSecret, to: "\(client.base)/hooks/shopify",
                                       shop: "demo-retailer.myshopify.com")
@@ -342,36 +392,41 @@ final class DemoRun: @unchecked Sendable {
     }
 
     func onlineOrders() async throws -> [ShopifyOrder] {
-        heading(3, "Online orders: the Shopify shop's webhooks; the ERP takes each as a sales order; the DC ships")
+        heading(3, "Online orders: the web shops' webhooks; the ERP takes each as a sales order; the DC ships")
         let releasedBefore = erp.releaseCount
         let placed = try await placeShopifyOrders(4)
+        let german = [try await wooOrder(1), try await wooOrder(2)]
+        say("   4 orders from the Shopify shop (US, sales tax on top), 2 from the WooCommerce shop (Germany, VAT)")
         // Shopify delivers a webhook again when it is not sure it arrived: the same X-Shopify-Event-Id.
         let repeated = try await deliver(placed[0].json, eventID: "evt-\(placed[0].id)")
         count("webhooks")
+        let all = placed.map { ($0.hubID, $0.lines) } + german.map { ($0.hubID, $0.lines) }
         var statuses: [String] = []
         let released = try await eventually {
-            statuses = try await placed.asyncMap { try await status($0.hubID) }
+            statuses = try await all.asyncMap { try await status($0.0) }
             return statuses.allSatisfy { $0 == "released" }
         }
-        check("\(placed.count) orders validated, reserved at the DC and released to the ERP", released,
+        check("\(all.count) orders validated, reserved at the DC and released to the ERP", released,
               "statuses \(Set(statuses).sorted()), \(erp.releaseCount - releasedBefore) sales orders in the ERP")
-        check("a webhook delivered twice makes one order", repeated == 200 && erp.releaseCount - releasedBefore == placed.count,
-              "the second delivery answered \(repeated); \(placed.count) orders, \(erp.releaseCount - releasedBefore) sales orders")
+        check("a webhook delivered twice makes one order", repeated == 200 && erp.releaseCount - releasedBefore == all.count,
+              "the second delivery answered \(repeated); \(all.count) orders, \(erp.releaseCount - releasedBefore) sales orders")
         // The DC ships each order (its WMS reports through the API); the shop is told, the sale is booked and posted.
-        for order in placed {
-            try await client.expect([200], .POST, "/v1/orders/\(order.hubID)/shipments",
-                                    #"{"shipment_id": "PKG-\#(order.id)", "lines": [\#(order.lines.map { "\"\($0.id)\"" }.joined(separator: ", "))], "tracking": {"carrier": "UPS", "number": "1Z\#(order.id.suffix(8))"}}"#)
-            for line in order.lines { moved(line.sku, retailer.warehouse.id, -line.quantity) }
+        for (id, lines) in all {
+            try await client.expect([200], .POST, "/v1/orders/\(id)/shipments",
+                                    #"{"shipment_id": "PKG-\#(id.suffix(12))", "lines": [\#(lines.map { "\"\($0.id)\"" }.joined(separator: ", "))], "tracking": {"carrier": "UPS", "number": "1Z\#(id.suffix(8))"}}"#)
+            for line in lines { moved(line.sku, retailer.warehouse.id, -line.quantity) }
         }
         let fulfilled = try await eventually {
-            let statuses = try await placed.asyncMap { try await status($0.hubID) }
+            let statuses = try await all.asyncMap { try await status($0.0) }
             return statuses.allSatisfy { $0 == "completed" } && Set(shopify.fulfillments.map(\.order)).isSuperset(of: placed.map(\.id))
+                && german.allSatisfy { woo.orderStatus($0.id) == "completed" }
         }
-        check("shipped, completed, and the shop has each fulfillment with its tracking", fulfilled, "\(shopify.fulfillments.count) fulfillments in the shop")
+        check("shipped and completed; each shop has it as fulfilled, with the tracking", fulfilled,
+              "\(shopify.fulfillments.count) fulfillments in Shopify; WooCommerce orders \(german.map { "\($0.id) \(woo.orderStatus($0.id) ?? "?")" }.joined(separator: ", "))")
         let posted = try await eventually { try await postedDocuments(placed[0].hubID).count >= 1 }
         let documents = try await postedDocuments(placed[0].hubID)
         check("each sale posted to the ERP", posted, "order #\(placed[0].id.prefix(6))…: \(documents.joined(separator: ", "))")
-        count("online orders", placed.count)
+        count("online orders", all.count)
         return placed
     }
 

@@ -117,9 +117,11 @@ public enum OrderGate {
             return [HoldReason(.taxMissing, "no tax rule is configured for \(country) (tax.\(country))")]
         }
         if rule.kind == .unchecked { return [] }
-        let included = rule.kind == .vatInclusive
-        guard order.taxesIncluded == included else {
-            return [HoldReason(.taxInconsistent, "\(country) taxes \(included ? "include tax in prices" : "come on top of prices"); the order says the opposite")]
+        // VAT is the same money whether a channel states prices with it or adds it on top (WooCommerce reports every
+        // line net of tax): the amounts are checked the way the order states them. Sales tax only ever comes on top.
+        let included = order.taxesIncluded
+        if rule.kind == .salesTaxExclusive, included {
+            return [HoldReason(.taxInconsistent, "\(country) taxes come on top of prices; the order says its prices include them")]
         }
         var reasons: [HoldReason] = []
         var taxed: [(label: String, net: Money, lines: [TaxLine], tolerance: Int64)] = order.lines.compactMap { line in

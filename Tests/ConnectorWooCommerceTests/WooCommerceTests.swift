@@ -17,6 +17,20 @@ import TillwireTesting
 @Suite struct WooCommerceTests {
     static let secret = "wc_webhook_secret"
 
+    /// A UK order as WooCommerce sends it (lines net of VAT, VAT on top) is VAT all the same: with the rate its tax
+    /// line names, it passes the gate's tax check for a VAT-inclusive country; a wrong VAT amount does not.
+    @Test func anOrderIntoAVATCountryIsTaxedAtTheRateItsTaxLineNames() throws {
+        let vat = #""tax_lines": [{"id": 320, "rate_code": "GB-VAT-1", "rate_id": 1, "label": "VAT", "compound": false, "tax_total": "8.90", "shipping_tax_total": "0.98", "rate_percent": 20}], "fee_lines""#
+        let body = PlatformFixtures.wooOrder().replacingOccurrences(of: #""fee_lines""#, with: vat)
+        let order = try WooMapping.canonical(try Self.parsed(body), channel: "web-uk")
+        #expect(order.lines.map { $0.taxLines.map { "\($0.amount.minorUnits) \($0.rateBasisPoints ?? -1)" } } == [["720 2000"], ["170 2000"]],
+                "the rate named, not 20.01 % read back from 7.20 on 35.98")
+        let facts = GateFacts(products: [:], taxRules: ["GB": TaxRule(country: "GB", kind: .vatInclusive, rates: [0, 500, 2000])])
+        #expect(OrderGate.taxReasons(order, facts: facts).isEmpty, "\(OrderGate.taxReasons(order, facts: facts))")
+        let wrong = try WooMapping.canonical(try Self.parsed(body.replacingOccurrences(of: #""total_tax": "7.20""#, with: #""total_tax": "6.00""#)), channel: "web-uk")
+        #expect(OrderGate.taxReasons(wrong, facts: facts).map(\.code) == [.taxInconsistent])
+    }
+
     @Test func anOrderBecomesTheCanonicalOrderWithItsTaxAndDiscount() throws {
         guard case .order(let placed) = try WooMapping.parse(topic: "order.created", body: Data(PlatformFixtures.wooOrder().utf8)) else {
             Issue.record("not an order")

@@ -98,6 +98,24 @@ import TillwireDomain
         let rateless = try usOrder(taxLines: [try TaxLine(title: "Tax", rateBasisPoints: nil, amount: money("0.01", usd))], total: "30.01")
         #expect(OrderGate.taxReasons(rateless, facts: facts).map(\.code) == [.taxInconsistent], "a tax line without a rate cannot pass unchecked")
 
+        // VAT stated on top of net prices (as WooCommerce reports lines) is the same money: checked as stated.
+        let netLine = try OrderLine(id: "11", sku: "SHIRT-M", quantity: 2, unitPrice: money("20.00", gbp),
+                                    taxLines: [try TaxLine(title: "VAT", rateBasisPoints: 2000, amount: money("8.00", gbp))])
+        let net = try Order(
+            id: "o-3", channel: "web-uk", channelOrderID: "728", placedAt: t0, currency: gbp, taxesIncluded: false,
+            customer: Customer(email: "ann@example.org"), shipTo: try Address(country: "GB"), lines: [netLine], shipping: nil,
+            payments: try Payments(authorized: money("48.00", gbp), captured: money("0", gbp), refunded: money("0", gbp)),
+            fulfilment: try Fulfilment(.shipFromDC), total: money("48.00", gbp))
+        #expect(OrderGate.reasons(net, facts: facts).isEmpty, "20 % on top of 40.00 is 8.00 of VAT")
+        let netWrong = try Order(
+            id: "o-3", channel: "web-uk", channelOrderID: "728", placedAt: t0, currency: gbp, taxesIncluded: false,
+            customer: Customer(email: "ann@example.org"), shipTo: try Address(country: "GB"),
+            lines: [try OrderLine(id: "11", sku: "SHIRT-M", quantity: 2, unitPrice: money("20.00", gbp),
+                                  taxLines: [try TaxLine(title: "VAT", rateBasisPoints: 2000, amount: money("6.67", gbp))])],
+            shipping: nil, payments: try Payments(authorized: money("46.67", gbp), captured: money("0", gbp), refunded: money("0", gbp)),
+            fulfilment: try Fulfilment(.shipFromDC), total: money("46.67", gbp))
+        #expect(OrderGate.taxReasons(netWrong, facts: facts).map(\.code) == [.taxInconsistent], "VAT worked out as if included, on net prices")
+
         var flipped = facts
         flipped.taxRules["GB"] = TaxRule(country: "GB", kind: .salesTaxExclusive)
         #expect(OrderGate.taxReasons(try ukOrder(), facts: flipped).map(\.code) == [.taxInconsistent])

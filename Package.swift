@@ -158,14 +158,14 @@ let package = Package(
         // the same local stand-ins the tests use (TillwireTesting), its ERP a simulation of its own.
         .target(name: "TillwireDemo", dependencies: [
             "TillwireApp", "TillwireAPI", "TillwireConnectors", "TillwireDomain", "TillwireEngine", "TillwireStorage", "TillwireStorageSQLite",
-            "TillwireStoreAgent", "TillwireTesting",
+            "TillwireStoreAgent", "TillwireTesting", "ConnectorTryton",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         // The executable: a thin shell of commands over TillwireApp.
         .executableTarget(name: "tillwire", dependencies: [
-            "TillwireApp", "TillwireDemo", "TillwireStoreAgent", "TillwireAPI", "TillwireEngine", "TillwireStorage", "TillwireDomain",
+            "TillwireApp", "TillwireDemo", "TillwireStoreAgent", "ConnectorTryton", "TillwireAPI", "TillwireEngine", "TillwireStorage", "TillwireDomain",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -221,7 +221,7 @@ let package = Package(
         .testTarget(name: "TillwireStoreAgentTests", dependencies: ["TillwireStoreAgent", "TillwireTesting"]),
         .testTarget(name: "TillwireAppTests", dependencies: [
             "TillwireApp", "TillwireAPI", "TillwireStorageSQLite", "TillwireStoragePostgres", "TillwireStorage",
-            "TillwireDomain", "TillwireEngine", "TillwireTesting", "tillwire", "ConnectorShopify",
+            "TillwireDomain", "TillwireEngine", "TillwireTesting", "tillwire", "ConnectorShopify", "ConnectorTryton",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),

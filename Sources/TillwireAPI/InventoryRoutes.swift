@@ -373,7 +373,7 @@ enum InventoryRoutes {
                 let id = try reservationKey(try context.parameters.require("key"), field: "key")
                 let body = try await request.decodeJSON(as: EndBody.self, context: context)
                 let source = try body.source.map { raw in try domain("source") { try clientSource(raw) } } ?? InventoryService.hub
-                if let key = body.source_key, !(1...200).contains(key.count) { throw Problem.invalid("1-200 characters", field: "source_key") }
+                if let key = body.source_key, !(1...200).contains(key.unicodeScalars.count) { throw Problem.invalid("1-200 characters", field: "source_key") }
                 try await requireMayActForReservation(context, id, store: store)
                 let (reservation, outcome) = try await service.end(id, as: state, source: source, sourceKey: body.source_key)
                 return ReservationView(reservation, position: outcome.position)

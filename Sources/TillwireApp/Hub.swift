@@ -248,8 +248,8 @@ public enum Hub {
         handlers += [PricingPropagation.Window(store: store),
                      // Journal entries go to the ERP when it is the finance system, else to the log.
                      Ledger.Post(store: store, system: configuration.finance.system,
-                                 client: hooks.erp.flatMap { $0.system == configuration.finance.system ? $0 : nil }
-                                     ?? tryton.flatMap { $0.system == configuration.finance.system ? $0 : nil } ?? LoggingLedger(logger: logger),
+                                 client: hooks.ledger ?? tryton.flatMap { $0.system == configuration.finance.system ? $0 : nil }
+                                     ?? LoggingLedger(logger: logger),
                                  shadow: shadow?.system),
                      Ledger.CloseDay(store: store, ledger: ledger)]
         for channel in configuration.channels {
@@ -361,13 +361,16 @@ public enum Hub {
 
 /// What a process that runs the hub inside itself (`tillwire demo`) may add to `Hub.serve`.
 public struct ServeHooks: Sendable {
-    /// An ERP in place of the configured one: releases, shipments and, when it is the finance system, postings.
-    public var erp: (any ERPConnector & LedgerClient)?
+    /// An ERP in place of the configured one: releases and shipments (no master pull).
+    public var erp: (any ERPConnector)?
+    /// Where journal entries are posted (`finance.system`'s jobs), in place of the configured ERP or the log.
+    public var ledger: (any LedgerClient)?
     /// Learns the port once the hub serves, and stops the hub.
     public var control: ServeControl?
 
-    public init(erp: (any ERPConnector & LedgerClient)? = nil, control: ServeControl? = nil) {
+    public init(erp: (any ERPConnector)? = nil, ledger: (any LedgerClient)? = nil, control: ServeControl? = nil) {
         self.erp = erp
+        self.ledger = ledger
         self.control = control
     }
 }

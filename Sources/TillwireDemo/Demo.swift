@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Synchronization
+import ConnectorTryton
 import TillwireAPI
 import TillwireDomain
 import TillwireApp
@@ -23,6 +24,9 @@ public enum Demo {
         /// Stop the hub after the summary instead of keeping the dashboard up until Ctrl-C.
         public var exitWhenDone = false
         public var logLevel: Logger.Level = .error
+        /// A real Tryton ERP takes the sales orders (releases) in place of the simulated one; journal entries go to a
+        /// simulated ledger (the Tryton peer's company books one currency, the demo's retailer three).
+        public var tryton: TrytonConfiguration?
 
         public init() {}
     }
@@ -48,7 +52,7 @@ public enum Demo {
                                      onServerRunning: { shopifyPort.set($0.localAddress?.port) }, logger: quiet("demo.shopify"))
         let wooApp = Application(router: woo.router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                                  onServerRunning: { wooPort.set($0.localAddress?.port) }, logger: quiet("demo.woocommerce"))
-        let erp = DemoERP()
+        let erp = DemoERP(system: options.tryton == nil ? "erp" : "ledger")
         let control = ServeControl()
         let logger = Logger(label: "tillwire.demo")
 
@@ -58,15 +62,20 @@ public enum Demo {
             let shopURL = "http://127.0.0.1:\(try await shopifyPort.value())"
             let wooURL = "http://127.0.0.1:\(try await wooPort.value())"
 
+            // Tryton first: what it takes must not eat into the time before the maintenance window.
+            if let tryton = options.tryton {
+                output("Preparing Tryton at \(tryton.url): the retailer's products in its product master …")
+                try await DemoTryton.prepare(retailer, configuration: tryton)
+            }
             let started = Date()
             // The ERP's maintenance window opens once the first scenarios have had time to run (the demo waits for it
             // if they were quicker) and lasts long enough for the work sent meanwhile to be seen queued.
             // Whole seconds: the configuration spells the window in ISO 8601 without fractions.
             let maintenance = DateInterval(start: Date(timeIntervalSince1970: (started.timeIntervalSince1970 + 6 + 12 / options.speed).rounded(.up)),
-                                           duration: max(10, (30 / options.speed).rounded(.up)))
+                                           duration: max(15, (30 / options.speed).rounded(.up)))
             let sqlite = folder.appendingPathComponent("tillwire.sqlite").path
             let webhookSecret = "demo-" + String(UInt64.random(in: 1...UInt64.max), radix: 36)
-            let yaml = configuration(retailer, shop: shopURL, shopLocation: shopify.location, woo: wooURL, maintenance: maintenance)
+            let yaml = configuration(retailer, shop: shopURL, shopLocation: shopify.location, woo: wooURL, maintenance: maintenance, tryton: options.tryton)
             try yaml.write(to: folder.appendingPathComponent("hub.yaml"), atomically: true, encoding: .utf8)
             let hub: HubConfiguration
             do {
@@ -76,13 +85,14 @@ public enum Demo {
                     "TILLWIRE_SHOPIFY_ACCESS_TOKEN": shopify.accessToken, "TILLWIRE_SHOPIFY_WEBHOOK_SECRET": webhookSecret,
                     "TILLWIRE_WOOCOMMERCE_CONSUMER_KEY": woo.consumerKey, "TILLWIRE_WOOCOMMERCE_CONSUMER_SECRET": woo.consumerSecret,
                     "TILLWIRE_WOOCOMMERCE_WEBHOOK_SECRET": webhookSecret,
-                ])
+                ].merging(options.tryton.map { ["TILLWIRE_TRYTON_PASSWORD": $0.password] } ?? [:]) { $1 })
             } catch {
                 throw Refused(description: "the demo's configuration does not load: \(error)")
             }
             let keys = try await prepareStore(sqlite, agentStore: retailer.offlineStore.id)
+
             group.addTask {
-                try await Hub.serve(hub, hooks: ServeHooks(erp: erp, control: control), logger: logger)
+                try await Hub.serve(hub, hooks: ServeHooks(erp: options.tryton == nil ? erp : nil, ledger: erp, control: control), logger: logger)
                 return nil
             }
             var port: Int?
@@ -101,7 +111,7 @@ public enum Demo {
                   dashboard  http://127.0.0.1:\(port)/ui   sign in with the demo's admin key: \(keys.admin)
                   web-us     a SIMULATED Shopify shop (webhooks signed, GraphQL cost throttling) at \(shopURL)
                   web-de     a SIMULATED WooCommerce shop (signed order webhooks, REST v3) at \(wooURL)
-                  ERP        a SIMULATED cloud ERP in this process (sales orders, journal documents)
+                  \(options.tryton.map { "ERP        the REAL Tryton ERP at \($0.url) (sales orders); journal entries go to a SIMULATED ledger in this process" } ?? "ERP        a SIMULATED cloud ERP in this process (sales orders, journal documents)")
 
                 """)
             let passed: Bool
@@ -165,7 +175,8 @@ public enum Demo {
         return Keys(admin: adminKey, erp: erpKey, marketplace: marketKey, agent: agentKey)
     }
 
-    static func configuration(_ retailer: DemoRetailer, shop: String, shopLocation: String, woo: String, maintenance: DateInterval) -> String {
+    static func configuration(_ retailer: DemoRetailer, shop: String, shopLocation: String, woo: String, maintenance: DateInterval,
+                              tryton: TrytonConfiguration?) -> String {
         let stores = retailer.stores.map(\.id)
         func fed(_ country: String) -> String { ([retailer.warehouse.id] + retailer.stores(in: country).map(\.id)).joined(separator: ", ") }
         let window = "\(maintenance.start.ISO8601Format())/\(maintenance.end.ISO8601Format())"
@@ -189,6 +200,17 @@ public enum Demo {
             systems:
               erp:
                 maintenance: ["\(window)"]
+            \(tryton == nil ? "" : """
+              ledger:
+                maintenance: ["\(window)"]
+            finance:
+              system: ledger
+            tryton:
+              url: \(tryton!.url)
+              database: \(tryton!.database)
+              username: \(tryton!.username)
+              pull_interval_seconds: 0
+            """)
             inventory:
               publish_window_ms: 50
             pricing:

@@ -17,7 +17,7 @@ public struct Location: Hashable, Sendable, Codable {
     public let name: String
 
     public init(id: LocationID, kind: LocationKind, name: String) throws(DomainError) {
-        guard (1...200).contains(name.count), name.allSatisfy({ !$0.isNewline }) else {
+        guard (1...200).contains(name.unicodeScalars.count), name.allSatisfy({ !$0.isNewline }) else {
             throw .invalidIdentifier(kind: "location name", value: String(name.prefix(64)))
         }
         self.id = id
@@ -43,7 +43,7 @@ public struct Product: Hashable, Sendable, Codable {
     public let categories: Set<String>
 
     public init(sku: SKU, name: String, allowBackorder: Bool = false, categories: Set<String> = []) throws(DomainError) {
-        guard (1...500).contains(name.count), name.allSatisfy({ !$0.isNewline }) else {
+        guard (1...500).contains(name.unicodeScalars.count), name.allSatisfy({ !$0.isNewline }) else {
             throw .invalidIdentifier(kind: "product name", value: String(name.prefix(64)))
         }
         self.sku = sku
@@ -62,7 +62,7 @@ public struct Product: Hashable, Sendable, Codable {
     /// Up to 50 categories, each 1-100 characters without control characters (so they can be stored one per line).
     public static func checked(categories: [String]) throws(DomainError) -> Set<String> {
         guard categories.count <= 50 else { throw .invalidIdentifier(kind: "product categories", value: "\(categories.count) (at most 50)") }
-        for category in categories where !(1...100).contains(category.count)
+        for category in categories where !(1...100).contains(category.unicodeScalars.count)
             || category.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
             throw .invalidIdentifier(kind: "category", value: String(category.prefix(64)))
         }

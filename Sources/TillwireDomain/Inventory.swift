@@ -27,7 +27,7 @@ public struct TransferLeg: Hashable, Sendable, Codable {
     public let destination: LocationID?
 
     public init(id: String, destination: LocationID? = nil) throws(DomainError) {
-        guard (1...200).contains(id.count), id.allSatisfy({ !$0.isNewline }) else {
+        guard (1...200).contains(id.unicodeScalars.count), id.allSatisfy({ !$0.isNewline }) else {
             throw .invalidIdentifier(kind: "transfer", value: String(id.prefix(64)))
         }
         self.id = id

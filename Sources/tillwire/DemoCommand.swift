@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ConnectorTryton
 import TillwireDemo
 
 struct DemoCommand: AsyncParsableCommand {
@@ -25,6 +26,9 @@ struct DemoCommand: AsyncParsableCommand {
     var data = "./tillwire-demo"
     @Flag(help: "Stop the hub after the summary instead of keeping the dashboard up.") var exit = false
     @Option(help: "The hub's log level on standard error: trace, debug, info, notice, warning, error, critical.") var logLevel = "error"
+    @Flag(help: ArgumentHelp(
+        "Use a real Tryton ERP for the sales orders, named as `tillwire serve` reads it: TILLWIRE_TRYTON_URL, TILLWIRE_TRYTON_PASSWORD, TILLWIRE_TRYTON_DATABASE (tryton), TILLWIRE_TRYTON_USERNAME (admin). scripts/tryton-peer.sh starts the Tryton peer and prints them. Journal entries go to a simulated ledger: the peer books one currency."))
+    var withTryton = false
 
     func validate() throws {
         guard speed > 0, speed <= 1_000 else { throw ValidationError("--speed must be above 0 and at most 1000") }
@@ -40,6 +44,14 @@ struct DemoCommand: AsyncParsableCommand {
         options.data = data
         options.exitWhenDone = exit
         options.logLevel = Logger.Level(rawValue: logLevel) ?? .error
+        if withTryton {
+            let environment = ProcessInfo.processInfo.environment
+            guard let url = environment["TILLWIRE_TRYTON_URL"], !url.isEmpty, let password = environment["TILLWIRE_TRYTON_PASSWORD"], !password.isEmpty else {
+                throw StartupError("--with-tryton needs the Tryton ERP's address and password: TILLWIRE_TRYTON_URL and TILLWIRE_TRYTON_PASSWORD (with TILLWIRE_TRYTON_DATABASE, default tryton, and TILLWIRE_TRYTON_USERNAME, default admin); scripts/tryton-peer.sh starts the Tryton peer and prints them")
+            }
+            options.tryton = TrytonConfiguration(url: url, database: environment["TILLWIRE_TRYTON_DATABASE"] ?? "tryton",
+                                                 username: environment["TILLWIRE_TRYTON_USERNAME"] ?? "admin", password: password)
+        }
         let level = options.logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

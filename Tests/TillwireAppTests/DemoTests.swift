@@ -1,3 +1,4 @@
+import ConnectorTryton
 import Foundation
 import Testing
 import TillwireTesting
@@ -34,5 +35,28 @@ import TillwireTesting
         #expect(try await refused.exit(timeout: 30) != 0)
         #expect(refused.standardError.contains("holds files the demo did not make"), "\(refused.standardError)")
         #expect(FileManager.default.fileExists(atPath: foreign + "/notes.txt"))
+    }
+
+    static let environment = ProcessInfo.processInfo.environment
+
+    /// `--with-tryton` against a real Tryton (scripts/test starts one for this test alone): the sales orders are
+    /// Tryton's, and every check still holds.
+    @Test(.enabled(if: environment["TILLWIRE_TEST_DEMO_TRYTON_URL"] != nil || environment["TILLWIRE_REQUIRE_TRYTON"] == "1",
+                   "TILLWIRE_TEST_DEMO_TRYTON_URL is not set: the demo's Tryton test needs the ERP; scripts/test starts one"))
+    func withTrytonTheSalesOrdersAreTrytons() async throws {
+        let url = try #require(Self.environment["TILLWIRE_TEST_DEMO_TRYTON_URL"], "TILLWIRE_REQUIRE_TRYTON=1 but TILLWIRE_TEST_DEMO_TRYTON_URL is not set: run scripts/test")
+        let folder = try TemporaryFolder()
+        let demo = try ChildProcess(try tillwireExecutable(), ["demo", "--with-tryton", "--speed", "50", "--exit", "--port", "0", "--data", folder.path("demo")],
+                                    environment: ["TILLWIRE_TRYTON_URL": url, "TILLWIRE_TRYTON_PASSWORD": "tryton-admin", "TILLWIRE_TRYTON_DATABASE": "tryton"])
+        let status = try await demo.exit(timeout: 240)
+        let output = demo.lines.joined(separator: "\n")
+        #expect(status == 0, "the demo's output:\n\(output)\nstderr:\n\(demo.standardError.suffix(3000))")
+        #expect(output.contains("the REAL Tryton ERP at \(url)"))
+        #expect(!output.contains("✗"), "a check failed:\n\(output)")
+        // Tryton has the sales orders: the four web orders and the two that waited out its maintenance window.
+        let rpc = TrytonRPC(configuration: TrytonConfiguration(url: url, database: "tryton", username: "admin", password: "tryton-admin"))
+        let sales = try await rpc.call("model.sale.sale.search", [[["state", "in", ["confirmed", "processing", "done"]]], 0, NSNull(), NSNull()]) as? [Any] ?? []
+        #expect(sales.count >= 6, "\(sales.count) confirmed sales in Tryton")
+        #expect(output.contains("\(sales.count) sales orders in Tryton"), "\(output)")
     }
 }

@@ -76,4 +76,15 @@ import TillwireDomain
             try envelope(type: "test.other", version: 2, #"{"sku":"A","units":4}"#).decode(Counted.self)
         }
     }
+
+    /// Lengths are counted in code points, as the OpenAPI document's `maxLength` (JSON Schema) counts them: a name of
+    /// combining marks that Swift counts as few characters must not pass a limit the document says it breaks (found by
+    /// schemathesis: a 200-grapheme location name of 300 code points was accepted).
+    @Test func lengthsCountCodePointsAsTheAPIDocumentSays() throws {
+        let accent = "e\u{301}"  // one Character, two code points
+        #expect(throws: DomainError.self) { try Location(id: "dc-1", kind: .warehouse, name: String(repeating: accent, count: 101)) }
+        #expect(try Location(id: "dc-1", kind: .warehouse, name: String(repeating: accent, count: 100)).name.unicodeScalars.count == 200)
+        #expect(throws: DomainError.self) { try Product(sku: "MUG", name: String(repeating: accent, count: 251)) }
+    }
 }
+

@@ -26,6 +26,11 @@ public struct POSLogIntakeError: Error, CustomStringConvertible {
 /// for orders (marked `inventory.reserved_stock_sold`, for the oversell to be dealt with). A line sold by weight or
 /// measure (a fractional quantity) moves no units: the hub counts pieces.
 public struct POSLogIntake: Sendable {
+    /// The stream a store's business day is recorded on (control and voided transactions): `pos/<location>/<day>`.
+    public static func dayStream(_ location: LocationID, day: String) throws -> StreamID {
+        try StreamID("pos/\(location.rawValue)/\(day)")
+    }
+
     public struct Report: Sendable, Equatable {
         /// Retail transactions whose movements were recorded now.
         public var applied = 0
@@ -113,7 +118,7 @@ public struct POSLogIntake: Sendable {
                 let correlation = try CorrelationID("poslog/\(key)")
                 guard transaction.kind == .retail, !transaction.isVoided else {
                     let kind: String = if case .control(let name) = transaction.kind { name } else { "retail" }
-                    let event = try NewEvent(stream: try StreamID("pos/\(at.rawValue)/\(transaction.businessDay)"), correlationID: correlation,
+                    let event = try NewEvent(stream: try Self.dayStream(at, day: transaction.businessDay), correlationID: correlation,
                                              occurredAt: transaction.endedAt ?? Date(), source: source,
                                              payload: Recorded(key: key, kind: kind, voided: transaction.isVoided))
                     steps.append(.record(Commit(inbox: InboxKey(source: source, messageKey: "poslog/\(key)"), events: [EventAppend(event)])))

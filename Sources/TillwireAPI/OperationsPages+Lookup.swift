@@ -1,3 +1,4 @@
+import ConnectorPOSLog
 import Foundation
 import Hummingbird
 import TillwireDomain
@@ -93,7 +94,7 @@ extension OperationsPages {
     static func storeDayTimeline(_ text: String, day: String, store: any Store) async throws -> String {
         guard let location = try? LocationID(text) else { throw Problem.invalid("'\(text)' is not a location id", field: "store") }
         guard day.count == 10, day.wholeMatch(of: /\d{4}-\d{2}-\d{2}/) != nil else { throw Problem.invalid("the day is YYYY-MM-DD", field: "day") }
-        let events = try await store.readStream(StreamID(trusted: "pos/\(location.rawValue)/\(day)"), fromVersion: 1, limit: 5_000)
+        let events = try await store.readStream(try POSLogIntake.dayStream(location, day: day), fromVersion: 1, limit: 5_000)
         let rows = try await store.journalRows(location: location, businessDay: day)
         let journal = rows.map { row in
             let state = row.document.map { "<span class=\"good\">in the ERP as \(escape($0))</span>" }

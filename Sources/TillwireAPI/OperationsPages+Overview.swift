@@ -136,7 +136,7 @@ extension OperationsPages {
     static func orderTable(_ snapshot: OperationsSnapshot) -> String {
         let rows = OrderStatus.allCases.compactMap { status -> String? in
             guard let statistic = snapshot.orders[status] else { return nil }
-            let aging = OperationsSnapshot.awaitingTheEstate.contains(status) ? "\(statistic.unchanged)" : "-"
+            let aging = status.waitsOnTheEstate ? "\(statistic.unchanged)" : "-"
             return """
                 <tr><td>\(status.rawValue)</td><td class="number">\(statistic.count)</td>\
                 <td>\(age(snapshot.at.timeIntervalSince(statistic.oldestChange)))</td>\

@@ -17,6 +17,15 @@ public enum OrderStatus: String, Sendable, Codable, CaseIterable {
     case partiallyReturned = "partially_returned"
     case returned
 
+    /// Whether an order in this status waits on the retailer's systems (to validate, reserve, release, ship, or be
+    /// looked at on hold); `ready_for_pickup` waits on the customer, and the rest are settled.
+    public var waitsOnTheEstate: Bool {
+        switch self {
+        case .captured, .validated, .allocated, .released, .partiallyFulfilled, .onHold: true
+        case .fulfilled, .readyForPickup, .collected, .completed, .cancelled, .partiallyReturned, .returned: false
+        }
+    }
+
     /// Every allowed transition. A second partial shipment or partial return is a transition to the same status.
     /// From `on_hold`, only the status the order was held in (or `cancelled`) is allowed, and `validated` after a hold
     /// at `allocated` (its stock was released): `OrderLifecycle` enforces that; this table lists every status a hold

@@ -27,9 +27,6 @@ public struct OperationsSnapshot: Sendable {
     public let systems: [SystemReading]
     public let serviceLevels: [ServiceLevelReading]
 
-    /// The statuses in which an order waits on the retailer's systems; `ready_for_pickup` waits on the customer.
-    public static let awaitingTheEstate: Set<OrderStatus> = [.captured, .validated, .allocated, .released, .partiallyFulfilled, .onHold]
-
     /// Jobs waiting to run (pending), all kinds.
     public var backlog: Int { jobs.filter { $0.state == .pending }.reduce(0) { $0 + $1.count } }
     /// Dead jobs by the system their kind names.
@@ -37,7 +34,7 @@ public struct OperationsSnapshot: Sendable {
         jobs.filter { $0.state == .dead }.reduce(into: [:]) { $0[SystemGate.system(ofKind: $1.kind), default: 0] += $1.count }
     }
     public var ordersAging: Int {
-        orders.filter { Self.awaitingTheEstate.contains($0.key) }.reduce(0) { $0 + $1.value.unchanged }
+        orders.filter { $0.key.waitsOnTheEstate }.reduce(0) { $0 + $1.value.unchanged }
     }
     /// How long the longest-waiting due job has waited (timers for later do not count).
     public var oldestPending: Duration {
@@ -166,7 +163,7 @@ public final class OperationsMonitor: Service {
             let dimensions = [("status", status.rawValue)]
             gauges.append(("tillwire_orders", dimensions, Double(statistic.count)))
             gauges.append(("tillwire_order_oldest_seconds", dimensions, max(0, snapshot.at.timeIntervalSince(statistic.oldestChange))))
-            if OperationsSnapshot.awaitingTheEstate.contains(status) {
+            if status.waitsOnTheEstate {
                 gauges.append(("tillwire_orders_aging", dimensions, Double(statistic.unchanged)))
             }
         }

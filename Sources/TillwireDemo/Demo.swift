@@ -157,10 +157,15 @@ public enum Demo {
         let marketplace: String
         /// The offline store's agent: a key limited to its location, as `tillwire keys create --location` makes.
         let agent: String
+        /// The DC's warehouse system, which reports shipments.
+        let wms: String
+        /// The stores' tills and back office: POSLog, returns, the pickup counter.
+        let pos: String
     }
 
-    /// The demo's API keys, stored hashed like any other: an admin (the dashboard), the ERP (owner of prices), the
-    /// marketplace's integration.
+    /// The demo's API keys, stored hashed like any other, one per system that calls the hub, so that each step's
+    /// lineage names the system it came from: an admin (the dashboard), the ERP (owner of prices), the marketplace's
+    /// integration, the offline store's agent, the DC's WMS, the stores' tills.
     static func prepareStore(_ path: String, agentStore: String) async throws -> Keys {
         let store = try SQLiteStore.open(path: path)
         _ = try await store.migrate()
@@ -170,9 +175,12 @@ public enum Demo {
         let (market, marketKey) = ApiKeys.generate(client: "marketplace-uk", scopes: ["orders:write", "orders:read"], locations: nil, now: now)
         let (agent, agentKey) = ApiKeys.generate(client: "\(agentStore)-agent", scopes: ["inventory:write", "inventory:read", "orders:read", "prices:read"],
                                                  locations: [try LocationID(agentStore)], now: now)
-        _ = try await store.commit(Commit(access: [.createKey(admin), .createKey(erp), .createKey(market), .createKey(agent)]))
+        let (wms, wmsKey) = ApiKeys.generate(client: "wms", scopes: ["orders:write", "orders:read"], locations: nil, ratePerSecond: 1_000, burst: 1_000, now: now)
+        let (pos, posKey) = ApiKeys.generate(client: "pos", scopes: ["inventory:write", "inventory:read", "orders:write", "orders:read", "returns:write", "returns:read"],
+                                             locations: nil, ratePerSecond: 1_000, burst: 1_000, now: now)
+        _ = try await store.commit(Commit(access: [.createKey(admin), .createKey(erp), .createKey(market), .createKey(agent), .createKey(wms), .createKey(pos)]))
         try await store.close()
-        return Keys(admin: adminKey, erp: erpKey, marketplace: marketKey, agent: agentKey)
+        return Keys(admin: adminKey, erp: erpKey, marketplace: marketKey, agent: agentKey, wms: wmsKey, pos: posKey)
     }
 
     static func configuration(_ retailer: DemoRetailer, shop: String, shopLocation: String, woo: String, maintenance: DateInterval,

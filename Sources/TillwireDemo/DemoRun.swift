@@ -208,7 +208,7 @@ final class DemoRun: @unchecked Sendable {
                 sales.append((retailer.products[random.next(below: retailer.products.count)].sku, Int64(1 + random.next(below: 2))))
             }
             let document = poslog(store, sales, firstSequence: 100 + index * 10)
-            let answer = try await client.expect([200], .POST, "/v1/poslog", document, contentType: "application/xml")
+            let answer = try await client.expect([200], .POST, "/v1/poslog", document, key: keys.pos, contentType: "application/xml")
             let applied = answer["applied"] as? Int ?? 0
             transactions += applied
             for sale in sales { moved(sale.sku, store.id, -sale.quantity) }
@@ -222,7 +222,7 @@ final class DemoRun: @unchecked Sendable {
         count("POSLog transactions", transactions)
         // The same batch again (a back office that resends after a timeout) changes nothing.
         let store = retailer.stores[0]
-        let again = try await client.expect([200], .POST, "/v1/poslog", poslog(store, replaying: true, firstSequence: 100), contentType: "application/xml")
+        let again = try await client.expect([200], .POST, "/v1/poslog", poslog(store, replaying: true, firstSequence: 100), key: keys.pos, contentType: "application/xml")
         check("a resent batch is recognised, not applied twice", (again["applied"] as? Int) == 0 && (again["duplicates"] as? Int ?? 0) > 0,
               "\(store.id)'s batch again: \(again["applied"] ?? "?") applied, \(again["duplicates"] ?? "?") duplicates")
         let probe = soldInUS ?? retailer.products[0].sku
@@ -419,7 +419,7 @@ final class DemoRun: @unchecked Sendable {
         // The DC ships each order (its WMS reports through the API); the shop is told, the sale is booked and posted.
         for (id, lines) in all {
             try await client.expect([200], .POST, "/v1/orders/\(id)/shipments",
-                                    #"{"shipment_id": "PKG-\#(id.suffix(12))", "lines": [\#(lines.map { "\"\($0.id)\"" }.joined(separator: ", "))], "tracking": {"carrier": "UPS", "number": "1Z\#(id.suffix(8))"}}"#)
+                                    #"{"shipment_id": "PKG-\#(id.suffix(12))", "lines": [\#(lines.map { "\"\($0.id)\"" }.joined(separator: ", "))], "tracking": {"carrier": "UPS", "number": "1Z\#(id.suffix(8))"}}"#, key: keys.wms)
             for line in lines { moved(line.sku, retailer.warehouse.id, -line.quantity) }
         }
         let fulfilled = try await eventually {
@@ -481,10 +481,10 @@ final class DemoRun: @unchecked Sendable {
             return found
         }
         check("the store sees the order in its pickup queue at once", seen, String(format: "%.0f ms after the order was placed, its stock held there", seenAfter * 1_000))
-        try await client.expect([200], .POST, "/v1/orders/\(id)/pickup/picked", "{}")
+        try await client.expect([200], .POST, "/v1/orders/\(id)/pickup/picked", "{}", key: keys.pos)
         say("   the store picks it: ready for pickup")
         await pause(1)
-        try await client.expect([200], .POST, "/v1/orders/\(id)/pickup/collected", "{}")
+        try await client.expect([200], .POST, "/v1/orders/\(id)/pickup/collected", "{}", key: keys.pos)
         moved(product.sku, store.id, -quantity)
         let done = try await eventually {
             let now = try await status(id)
@@ -508,7 +508,7 @@ final class DemoRun: @unchecked Sendable {
              "lines": [{"order_line": "\(line.id)", "sku": "\(line.sku)", "quantity": 1, "reason": "wrong_size", "condition": "unopened"}]}
             """
         let taken = Date()
-        let created = try await client.expect([201, 200], .POST, "/v1/returns", body, idempotencyKey: "demo-return-\(options.seed)-1")
+        let created = try await client.expect([201, 200], .POST, "/v1/returns", body, key: keys.pos, idempotencyKey: "demo-return-\(options.seed)-1")
         let returnID = created["id"] as? String ?? "?"
         moved(line.sku, store.id, 1)
         say("   the till takes it back: \(created["refund_total"] as? String ?? "?") to refund to the customer's card")
@@ -569,7 +569,7 @@ final class DemoRun: @unchecked Sendable {
              "location": "\(store.id)", "refund": "original_tender", "received": true,
              "lines": [{"order_line": "\(line.id)", "sku": "\(line.sku)", "quantity": 1, "reason": "changed_mind", "condition": "unopened"}]}
             """
-        let created = try await client.expect([201, 200], .POST, "/v1/returns", body, idempotencyKey: "demo-return-\(options.seed)-2")
+        let created = try await client.expect([201, 200], .POST, "/v1/returns", body, key: keys.pos, idempotencyKey: "demo-return-\(options.seed)-2")
         let returnID = created["id"] as? String ?? "?"
         moved(line.sku, store.id, 1)
         count("returns")
@@ -611,7 +611,7 @@ final class DemoRun: @unchecked Sendable {
               String(format: "nothing reached %@ or the ledger during the window; all of it within %.1f s after it closed", erpName, drainedAfter))
         for order in placed {
             try await client.expect([200], .POST, "/v1/orders/\(order.hubID)/shipments",
-                                    #"{"shipment_id": "PKG-\#(order.id)", "lines": [\#(order.lines.map { "\"\($0.id)\"" }.joined(separator: ", "))]}"#)
+                                    #"{"shipment_id": "PKG-\#(order.id)", "lines": [\#(order.lines.map { "\"\($0.id)\"" }.joined(separator: ", "))]}"#, key: keys.wms)
             for line in order.lines { moved(line.sku, retailer.warehouse.id, -line.quantity) }
         }
         count("online orders", placed.count)

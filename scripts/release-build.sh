@@ -30,7 +30,7 @@ while [ $# -gt 0 ]; do
         *) fail "unknown argument '$1' (see --help)" ;;
     esac
 done
-for tool in ldd curl mktemp; do
+for tool in ldd readelf curl mktemp; do
     command -v "$tool" >/dev/null || fail "'$tool' is not installed"
 done
 
@@ -41,10 +41,13 @@ if [ "$build" = 1 ]; then
     swift build -c release --static-swift-stdlib --product tillwire --scratch-path "$scratch" \
         || fail "the release build failed (output above)"
     echo "build took $(( $(date +%s) - started )) s"
-    bin=$(swift build -c release --static-swift-stdlib --product tillwire --scratch-path "$scratch" --show-bin-path)/tillwire
+    bin_path=$(swift build -c release --static-swift-stdlib --product tillwire --scratch-path "$scratch" --show-bin-path) \
+        || fail "swift build --show-bin-path failed (output above)"
+    bin=$bin_path/tillwire
     [ -x "$bin" ] || fail "the build reported success but $bin is missing"
-    mkdir -p "$(dirname "$output")"
-    cp "$bin" "$output.tmp" && mv -f "$output.tmp" "$output"
+    mkdir -p "$(dirname "$output")" || fail "cannot make the folder of $output"
+    cp "$bin" "$output.tmp" || fail "cannot copy $bin to $output.tmp"
+    mv -f "$output.tmp" "$output" || fail "cannot move $output.tmp to $output"
 fi
 [ -x "$output" ] || fail "$output does not exist or is not executable"
 # From here on the binary is run by a path that does not depend on the working directory.

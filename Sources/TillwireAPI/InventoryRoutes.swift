@@ -254,8 +254,8 @@ enum InventoryRoutes {
             var overrides: [Int: String] = [:]
             for (index, item) in body.movements.enumerated() {
                 guard let reason = item.override_reason else { continue }
-                guard !reason.trimmingCharacters(in: .whitespaces).isEmpty, reason.utf8.count <= 500 else {
-                    throw Problem.invalid("an override reason is 1-500 bytes", field: "movements[\(index)].override_reason")
+                guard !reason.trimmingCharacters(in: .whitespaces).isEmpty, reason.unicodeScalars.count <= 125 else {
+                    throw Problem.invalid("an override reason is 1-125 characters", field: "movements[\(index)].override_reason")
                 }
                 overrides[index] = reason
             }
@@ -281,7 +281,7 @@ enum InventoryRoutes {
                     return item.counted.value
                 }
                 let key = problems.check(index, path + "source_key") { () throws -> String in
-                    guard (1...200).contains(item.source_key.count) else { throw InputProblem("a source key is 1-200 characters") }
+                    guard (1...200).contains(item.source_key.unicodeScalars.count) else { throw InputProblem("a source key is 1-200 characters") }
                     return item.source_key
                 }
                 guard let sku, let location, let source, let asOf, let counted, let key else { return nil }

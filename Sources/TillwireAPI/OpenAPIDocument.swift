@@ -1643,7 +1643,7 @@ enum OpenAPIDocument {
                   },
                   "transfer_id": {"type": "string", "minLength": 1, "maxLength": 200, "description": "For transfer_out and transfer_in: the transfer they belong to; its units are in transit until received."},
                   "destination": {"type": "string", "minLength": 1, "maxLength": 200, "description": "For a transfer_out with a transfer_id: where the units go."},
-                  "override_reason": {"type": "string", "minLength": 1, "maxLength": 125, "description": "For a sale at a store: sell units reserved for orders (a pickup waiting for its customer) anyway, for this reason (1-500 bytes; recorded as inventory.reserved_stock_sold). Without it such a sale is refused with 422."}
+                  "override_reason": {"type": "string", "minLength": 1, "maxLength": 125, "description": "For a sale at a store: sell units reserved for orders (a pickup waiting for its customer) anyway, for this reason (1-125 characters; recorded as inventory.reserved_stock_sold). Without it such a sale is refused with 422."}
                 }
               }
             }

@@ -383,10 +383,10 @@ enum PricingRoutes {
     /// The body as a promotion; the first thing wrong is a 400 naming its field.
     static func canonical(_ body: PromotionBody) throws -> Promotion {
         func field<T>(_ name: String, _ body: () throws -> T) throws -> T { try InventoryRoutes.domain(name, body) }
-        guard (1...100).contains(body.id.utf8.count), body.id.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+        guard (1...100).contains(body.id.utf8.count), body.id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
             throw Problem.invalid("an id is 1-100 letters, digits, '-', '_' or '.'", field: "id")
         }
-        guard (1...200).contains(body.name.count) else { throw Problem.invalid("a name is 1-200 characters", field: "name") }
+        guard (1...200).contains(body.name.unicodeScalars.count) else { throw Problem.invalid("a name is 1-200 characters", field: "name") }
         let currency = try body.currency.map { code in try field("currency") { try Currency(code) } }
         func money(_ text: String?, _ name: String) throws -> Money {
             guard let text else { throw Problem.invalid("the field is required for a \(body.type) promotion", field: name) }

@@ -55,12 +55,12 @@ public enum Hub {
         return store
     }
 
-    /// Before a schema upgrade, a copy of the SQLite file as it was: `<file>.before-schema-<N>`, N the highest
-    /// migration about to run. A copy already there (an earlier start that failed in the same upgrade) is kept.
+    /// Before a schema upgrade, a copy of the SQLite file as it was: `<file>.before-schema-<N>-<UTC time>`, N the
+    /// highest migration about to run. Each attempt makes its own (two in the same second: the first is kept).
     static func backUpBeforeMigrating(_ store: SQLiteStore, logger: Logger) async throws {
         guard let backup = try await store.backupPathBeforeMigrating() else { return }
         if FileManager.default.fileExists(atPath: backup) {
-            logger.notice("storage: schema upgrade; the backup an earlier start made is kept", metadata: ["backup": "\(backup)"])
+            logger.notice("storage: schema upgrade; a backup made this second is kept", metadata: ["backup": "\(backup)"])
             return
         }
         let started = Date()
@@ -340,7 +340,7 @@ public enum Hub {
             logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = .seconds(30)
         let group = ServiceGroup(configuration: groupConfiguration)
-        hooks.control?.attach(group)
+        hooks.control?.attach(group, systems: systems)
         // The reconciliation polls' chains start here; a poll already pending (from a previous run, or another
         // instance) absorbs this one and keeps its place.
         let polled = connectors.filter { $0.capabilities.contains(.orderPoll) }.map(\.system)
@@ -380,6 +380,7 @@ public final class ServeControl: Sendable {
     struct State {
         var port: Int?
         var group: ServiceGroup?
+        var systems: SystemGate?
         var stopRequested = false
     }
 
@@ -401,9 +402,18 @@ public final class ServeControl: Sendable {
 
     func serving(port: Int) { state.withLock { $0.port = port } }
 
-    func attach(_ group: ServiceGroup) {
+    /// Announces a maintenance window of `system` to the running hub (`SystemGate.addMaintenance`); false before the
+    /// hub runs.
+    public func announceMaintenance(of system: String, from: Date, until: Date) -> Bool {
+        guard let systems = state.withLock({ $0.systems }) else { return false }
+        systems.addMaintenance(.once(from: from, until: until), to: system)
+        return true
+    }
+
+    func attach(_ group: ServiceGroup, systems: SystemGate) {
         let stopped = state.withLock { state in
             state.group = group
+            state.systems = systems
             return state.stopRequested
         }
         if stopped { Task { await group.triggerGracefulShutdown() } }

@@ -19,7 +19,8 @@ public enum Demo {
         public var speed: Double = 1
         /// 0: any free port.
         public var port: Int = 8080
-        /// The demo's own folder: its SQLite file and the hub's log. Emptied at the start when it is the demo's.
+        /// The demo's own folder: its SQLite file, the hub's configuration and the store agent's file. Emptied at the
+        /// start when an earlier demo made it.
         public var data: String = "./tillwire-demo"
         /// Stop the hub after the summary instead of keeping the dashboard up until Ctrl-C.
         public var exitWhenDone = false
@@ -62,20 +63,14 @@ public enum Demo {
             let shopURL = "http://127.0.0.1:\(try await shopifyPort.value())"
             let wooURL = "http://127.0.0.1:\(try await wooPort.value())"
 
-            // Tryton first: what it takes must not eat into the time before the maintenance window.
             if let tryton = options.tryton {
                 output("Preparing Tryton at \(tryton.url): the retailer's products in its product master …")
                 try await DemoTryton.prepare(retailer, configuration: tryton)
             }
             let started = Date()
-            // The ERP's maintenance window opens once the first scenarios have had time to run (the demo waits for it
-            // if they were quicker) and lasts long enough for the work sent meanwhile to be seen queued.
-            // Whole seconds: the configuration spells the window in ISO 8601 without fractions.
-            let maintenance = DateInterval(start: Date(timeIntervalSince1970: (started.timeIntervalSince1970 + 6 + 12 / options.speed).rounded(.up)),
-                                           duration: max(15, (30 / options.speed).rounded(.up)))
             let sqlite = folder.appendingPathComponent("tillwire.sqlite").path
             let webhookSecret = "demo-" + String(UInt64.random(in: 1...UInt64.max), radix: 36)
-            let yaml = configuration(retailer, shop: shopURL, shopLocation: shopify.location, woo: wooURL, maintenance: maintenance, tryton: options.tryton)
+            let yaml = configuration(retailer, shop: shopURL, shopLocation: shopify.location, woo: wooURL, tryton: options.tryton)
             try yaml.write(to: folder.appendingPathComponent("hub.yaml"), atomically: true, encoding: .utf8)
             let hub: HubConfiguration
             do {
@@ -91,19 +86,27 @@ public enum Demo {
             }
             let keys = try await prepareStore(sqlite, agentStore: retailer.offlineStore.id)
 
+            // A hub that cannot start (the port is taken) says why, rather than leaving the demo to wait for it.
+            let failure = Failure()
             group.addTask {
-                try await Hub.serve(hub, hooks: ServeHooks(erp: options.tryton == nil ? erp : nil, ledger: erp, control: control), logger: logger)
+                do {
+                    try await Hub.serve(hub, hooks: ServeHooks(erp: options.tryton == nil ? erp : nil, ledger: erp, control: control), logger: logger)
+                } catch {
+                    failure.record(error)
+                    throw error
+                }
                 return nil
             }
             var port: Int?
             for _ in 0..<600 where port == nil {
+                if let reason = failure.description { throw Refused(description: "the hub did not start: \(reason)") }
                 port = control.port
                 if port == nil { try await Task.sleep(for: .milliseconds(50)) }
             }
             guard let port else { throw Refused(description: "the hub did not start within 30 s") }
 
             let run = DemoRun(options: options, retailer: retailer, client: DemoClient(base: "http://127.0.0.1:\(port)", key: keys.admin), keys: keys,
-                              shopify: shopify, shopURL: shopURL, woo: woo, erp: erp, webhookSecret: webhookSecret, maintenance: maintenance,
+                              shopify: shopify, shopURL: shopURL, woo: woo, erp: erp, webhookSecret: webhookSecret, control: control,
                               started: started, output: output)
             output("""
                 Tillwire demo: \(retailer.name) (seed \(options.seed), speed \(options.speed)×)
@@ -183,11 +186,9 @@ public enum Demo {
         return Keys(admin: adminKey, erp: erpKey, marketplace: marketKey, agent: agentKey, wms: wmsKey, pos: posKey)
     }
 
-    static func configuration(_ retailer: DemoRetailer, shop: String, shopLocation: String, woo: String, maintenance: DateInterval,
-                              tryton: TrytonConfiguration?) -> String {
+    static func configuration(_ retailer: DemoRetailer, shop: String, shopLocation: String, woo: String, tryton: TrytonConfiguration?) -> String {
         let stores = retailer.stores.map(\.id)
         func fed(_ country: String) -> String { ([retailer.warehouse.id] + retailer.stores(in: country).map(\.id)).joined(separator: ", ") }
-        let window = "\(maintenance.start.ISO8601Format())/\(maintenance.end.ISO8601Format())"
         return """
             # Written by tillwire demo for its generated retailer, \(retailer.name).
             tax:
@@ -205,12 +206,7 @@ public enum Demo {
               web-uk: {locations: [\(fed("GB"))], buffer: 1}
               web-de: {locations: [\(fed("DE"))], buffer: 1}
               marketplace-uk: {locations: [\(retailer.warehouse.id)], buffer: 2}
-            systems:
-              erp:
-                maintenance: ["\(window)"]
             \(tryton == nil ? "" : """
-              ledger:
-                maintenance: ["\(window)"]
             finance:
               system: ledger
             tryton:
@@ -241,6 +237,14 @@ public enum Demo {
         logger.logLevel = .critical
         return logger
     }
+}
+
+/// Why a task the demo started (the hub, the store agent) ended, once it has.
+final class Failure: Sendable {
+    private let reason = Mutex<String?>(nil)
+
+    func record(_ error: any Error) { reason.withLock { $0 = "\(error)" } }
+    var description: String? { reason.withLock { $0 } }
 }
 
 /// A port learned once a server runs.

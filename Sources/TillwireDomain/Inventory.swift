@@ -73,7 +73,7 @@ public struct InventoryMovement: Hashable, Sendable, Codable {
         if let sign = reason.requiredSign, delta.signum() != sign {
             throw .movementSignMismatch(reason: reason, delta: delta)
         }
-        guard (1...200).contains(sourceKey.count) else {
+        guard (1...200).contains(sourceKey.unicodeScalars.count) else {
             throw .invalidIdentifier(kind: "movement source key", value: String(sourceKey.prefix(64)))
         }
         if let transfer {

@@ -59,19 +59,26 @@ extension SQLiteStore {
         try Self.flush(folder.isEmpty ? "." : folder)
     }
 
-    /// The backup's name before upgrading a database file to schema `version`: `<databasePath>.before-schema-<version>`.
-    public static func backupPath(for databasePath: String, beforeSchema version: Int) -> String {
-        "\(databasePath).before-schema-\(version)"
+    /// The backup's name before upgrading a database file to schema `version` at `time`:
+    /// `<databasePath>.before-schema-<version>-<UTC time>` (`hub.sqlite.before-schema-15-20261130T010500Z`). The time
+    /// keeps a second attempt at the same upgrade, after a rollback and more trading, from finding an older copy.
+    public static func backupPath(for databasePath: String, beforeSchema version: Int, at time: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: time)
+        let stamp = String(format: "%04d%02d%02dT%02d%02d%02dZ", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0,
+                           parts.hour ?? 0, parts.minute ?? 0, parts.second ?? 0)
+        return "\(databasePath).before-schema-\(version)-\(stamp)"
     }
 
-    /// Where to back this file up before `migrate()`: `<path>.before-schema-<N>`, N the highest migration that
-    /// `migrate()` will apply. Nil when nothing is pending, when nothing is applied yet (a new file holds nothing to
-    /// keep), and for an in-memory store.
-    public func backupPathBeforeMigrating() async throws -> String? {
+    /// Where to back this file up before `migrate()` at `time`: `<path>.before-schema-<N>-<UTC time>`, N the highest
+    /// migration that `migrate()` will apply. Nil when nothing is pending, when nothing is applied yet (a new file
+    /// holds nothing to keep), and for an in-memory store.
+    public func backupPathBeforeMigrating(at time: Date = Date()) async throws -> String? {
         guard let path else { return nil }
         let status = try await migrationStatus()
         guard !status.applied.isEmpty, let target = status.pending.max() else { return nil }
-        return Self.backupPath(for: path, beforeSchema: target)
+        return Self.backupPath(for: path, beforeSchema: target, at: time)
     }
 
     /// Whether anything is at `path`, a dangling link included.

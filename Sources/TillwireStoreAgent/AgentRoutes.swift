@@ -132,8 +132,8 @@ enum AgentRoutes {
                     guard at <= now + 300 else { throw InputProblem("occurred_at \(item.occurred_at) is in the future (more than 5 minutes ahead of the store's clock)") }
                     guard item.source != "tillwire" else { throw InputProblem("'tillwire' is the hub's own name; name the system the message comes from") }
                     if item.transfer_id == nil, item.destination != nil { throw InputProblem("a destination needs a transfer_id") }
-                    if let reason = item.override_reason, reason.trimmingCharacters(in: .whitespaces).isEmpty || reason.utf8.count > 500 {
-                        throw InputProblem("an override reason is 1-500 bytes")
+                    if let reason = item.override_reason, reason.trimmingCharacters(in: .whitespaces).isEmpty || reason.unicodeScalars.count > 125 {
+                        throw InputProblem("an override reason is 1-125 characters")
                     }
                     _ = try InventoryMovement(sku: try SKU(item.sku), location: store, delta: item.delta, reason: reason, occurredAt: at,
                                               source: try SystemID(item.source), sourceKey: item.source_key,

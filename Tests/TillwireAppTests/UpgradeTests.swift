@@ -40,17 +40,20 @@ import TillwireTesting
         #expect(try await store.migrationStatus().isCurrent)
         try await store.close()
 
-        let backupPath = "\(path).before-schema-\(latest)"
-        #expect(FileManager.default.fileExists(atPath: backupPath))
+        let copies = try FileManager.default.contentsOfDirectory(atPath: folder.url.path).filter { $0.hasPrefix("hub.sqlite.before-schema-\(latest)-") }
+        #expect(copies.count == 1, "\(copies)")
+        let backupPath = folder.path(try #require(copies.first))
         let backup = try SQLiteStore.open(path: backupPath)
         #expect(try await backup.migrationStatus().applied.max() == latest - 1, "the copy is the file before the upgrade")
         #expect(try await backup.locations().map(\.name) == ["Camden"])
         try await backup.close()
 
-        // A start with nothing pending copies nothing.
-        try FileManager.default.removeItem(atPath: backupPath)
+        // A start with nothing pending copies nothing (the copy, and the WAL files opening it made, removed first).
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder.url.path) where name.contains("before-schema") {
+            try FileManager.default.removeItem(atPath: folder.path(name))
+        }
         let again = try await Hub.openStore(configuration, logger: Logger(label: "test"))
         try await again.close()
-        #expect(!FileManager.default.fileExists(atPath: backupPath))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.url.path).filter { $0.contains("before-schema") }.isEmpty)
     }
 }

@@ -48,7 +48,8 @@ import TillwireTesting
     }
 
     @Test func theBackupBeforeAnUpgradeIsNamedForTheHighestSchemaItWillApply() async throws {
-        #expect(SQLiteStore.backupPath(for: "/var/lib/tillwire/hub.sqlite", beforeSchema: 15) == "/var/lib/tillwire/hub.sqlite.before-schema-15")
+        let time = Date(timeIntervalSince1970: 1_796_000_705)  // 2026-11-30T01:05:05Z
+        #expect(SQLiteStore.backupPath(for: "/var/lib/tillwire/hub.sqlite", beforeSchema: 15, at: time) == "/var/lib/tillwire/hub.sqlite.before-schema-15-20261130T010505Z")
         let memory = try SQLiteStore.inMemory()
         #expect(try await memory.backupPathBeforeMigrating() == nil, "an in-memory database has no file")
         try await memory.close()
@@ -69,7 +70,7 @@ import TillwireTesting
         try older.close()
         store = try SQLiteStore.open(path: path)
         #expect(try await store.migrationStatus().pending == Array(known.suffix(2)))
-        #expect(try await store.backupPathBeforeMigrating() == "\(path).before-schema-\(known.max()!)")
+        #expect(try await store.backupPathBeforeMigrating(at: time) == "\(path).before-schema-\(known.max()!)-20261130T010505Z")
         try await store.close()
     }
 }

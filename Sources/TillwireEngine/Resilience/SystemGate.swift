@@ -50,7 +50,7 @@ struct SystemDeferral: Error {
 /// prefix (`erp.post_sale` → `erp`); systems without a policy pass through untouched.
 public final class SystemGate: Sendable {
     private struct SystemState {
-        let policy: SystemPolicy
+        var policy: SystemPolicy
         var breaker: CircuitBreaker
         var bucket: TokenBucket?
         var inFlight = 0
@@ -67,6 +67,19 @@ public final class SystemGate: Sendable {
                         bucket: policy.rate.map { TokenBucket($0, now: start) })
         })
         self.now = now
+    }
+
+    /// Adds a maintenance window to `system` in this instance (a system without a policy gets the defaults): its jobs
+    /// wait through it as through a configured one. For a window announced while the hub runs (`tillwire demo`); an
+    /// operator's windows belong in `systems.<name>.maintenance`, where every instance reads them.
+    public func addMaintenance(_ window: MaintenanceWindow, to system: String) {
+        systems.withLock { systems in
+            if systems[system] == nil {
+                let policy = SystemPolicy()
+                systems[system] = SystemState(policy: policy, breaker: CircuitBreaker(policy: policy.breaker), bucket: nil)
+            }
+            systems[system]!.policy.maintenance.append(window)
+        }
     }
 
     /// The systems with a policy, by name.

@@ -55,7 +55,8 @@ public struct WooOrder: Decodable, Sendable, Equatable {
         public let id: WooID
     }
 
-    /// One tax rate the order used: its id and percentage (`20`, `8.875`).
+    /// One tax rate the order used: its id and percentage (`20`, `19`). The hub's rates are whole basis points, so
+    /// `8.875` becomes 888 (docs/orders.md, "Rates are whole basis points").
     public struct TaxRate: Decodable, Sendable, Equatable {
         public let rate_id: WooID?
         public let rate_percent: Double?

@@ -835,7 +835,7 @@ final class DemoRun: @unchecked Sendable {
         let postings = erp.postings
         let reconciled = ledger.mapValues { "\($0.entries) \($0.total)" } == expectedLedger.mapValues { "\($0.entries) \($0.total)" }
         func describe(_ figures: [String: (entries: Int, total: Int64)]) -> String {
-            figures.keys.sorted().map { "\($0) \(figures[$0]!.entries) × = \(decimal(figures[$0]!.total))" }.joined(separator: ", ")
+            figures.keys.sorted().map { "\($0): \(figures[$0]!.entries) for \(decimal(figures[$0]!.total))" }.joined(separator: ", ")
         }
         check("journals balanced and reconciled: each entry's debits equal its credits; posted totals equal the sources'", unbalanced.isEmpty && reconciled,
               reconciled ? describe(ledger) : "the ledger has \(describe(ledger)); the demo's sales and refunds say \(describe(expectedLedger))")
@@ -859,8 +859,10 @@ final class DemoRun: @unchecked Sendable {
         var releasedTotal = 0
         for order in orders { releasedTotal += try await releaseDocuments(order.id).count }
         let flowed = ["POSLog transactions", "store-agent sales", "webhooks", "online orders", "click-and-collect orders", "marketplace orders held", "returns", "promotions"]
-        say("What flowed: " + flowed.compactMap { name in tally[name].map { "\($0) \(name)" } }.joined(separator: ", ")
-            + "; \(releasedTotal) sales orders in \(erpName) and \(postings.count) journal documents in the ledger; \(shopify.fulfillments.count) fulfillments and \(shopify.refunds.count) refunds in Shopify, through \(shopify.requests.count) Admin API calls paced by the cost budget Shopify reports (\(shopify.throttledCount) throttled); \(woo.batchSizes.count) stock batches to WooCommerce")
+        say("What flowed: " + flowed.compactMap { name in tally[name].map { "\(name) \($0)" } }.joined(separator: ", "))
+        say("   in \(erpName): \(releasedTotal) sales orders; in the ledger: \(postings.count) journal entries; in Shopify: \(shopify.fulfillments.count) fulfillments and "
+            + "\(shopify.refunds.count) refunds, through \(shopify.requests.count) Admin API calls paced by the cost budget it reports (\(shopify.throttledCount) throttled); "
+            + "in WooCommerce: \(woo.batchSizes.count) stock batches")
         let failed = checks.filter { !$0.held }
         if failed.isEmpty {
             say("All \(checks.count) checks held.")

@@ -9,7 +9,7 @@ import Tracing
 /// correlation id.
 public struct OrderService: Sendable {
     public struct Policy: Sendable, Hashable {
-        /// Tax rules by country (`tax.<country>` in the config).
+        /// Tax rules by country (`tax.countries.<CC>` in the config).
         public var taxRules: [String: TaxRule]
         /// Channels held to the gate's stricter checks (marketplaces): capture required, the customer's email.
         public var strictChannels: Set<ChannelID>
@@ -23,9 +23,10 @@ public struct OrderService: Sendable {
         /// The system that stands for the stores' tills in an order's lineage (`orders.pickup_system`). Default `pos`.
         public var pickupSystem: SystemID = "pos"
         /// Where each fulfilment mode may reserve stock, best first by the inventory's location choice
-        /// (`orders.ship_from.dc`, `orders.ship_from.store`). A pickup reserves at its store.
+        /// (`orders.ship_from.ship_from_dc`, `orders.ship_from.ship_from_store`). A pickup reserves at its store.
         public var shipFrom: [Fulfilment.Mode: [LocationID]] = [:]
-        /// The system each channel's order notifications go to (`channels.<id>.system`); default: the channel's id.
+        /// The system each channel's order notifications go to: a shop connector's system for its channel (`shopify.system`,
+        /// `woocommerce.system`, …); default: the channel's id.
         public var channelSystems: [ChannelID: SystemID] = [:]
         /// How long the fulfilling system has to accept a release before the order is cancelled. Default 2 days.
         public var releaseTimeout: Duration = .seconds(2 * 86_400)

@@ -11,7 +11,7 @@ import TillwireStorage
 /// instance reads, so the status survives a restart and is the same from each instance (up to `recordEvery`).
 public actor StoreAgents {
     public struct Policy: Sendable, Hashable {
-        /// An agent not heard from for this long is shown offline. Default 90 s (an agent reports every 15 s).
+        /// An agent not heard from for this long is shown offline. Default 90 s (an agent reports every `--contact-seconds`, 10 by default).
         public var offlineAfter: Duration
         /// An agent not heard from for this long raises `store_agent.offline` (an alert), once per outage. Default 15 min.
         public var alertAfter: Duration

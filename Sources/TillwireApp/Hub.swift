@@ -101,8 +101,20 @@ public enum Hub {
     /// Applies files now, as the drop folder would, without moving them: each file's outcome is passed to `report`
     /// as it finishes (a refused record list is written beside the file as `<file>.errors.txt`). Returns how many
     /// files were refused whole.
+    ///
+    /// On SQLite, only into a file no hub serves: a serving hub keeps stock positions in memory and would not see what
+    /// is written here (its availability and publishes would go stale). The file is held for the import's duration, so
+    /// a hub cannot start on it meanwhile.
     public static func importFiles(_ paths: [String], configuration: HubConfiguration, logger: Logger, report: (String) -> Void) async throws -> Int {
-        let store = try await openStore(configuration, logger: logger)
+        let sqlite = configuration.storageBackend == .sqlite
+        if sqlite, SQLiteStore.isServed(path: configuration.sqlitePath) {
+            throw ConfigurationError(key: "storage.sqlite.path", origin: "configuration", reason: """
+                \(configuration.sqlitePath) is served by a running hub, which keeps its stock positions in memory and would \
+                not see what an import writes beside it: give the files to that hub instead (its drop folder, drop.folder, \
+                or POST /v1/poslog), or stop it and import then
+                """)
+        }
+        let store = try await openStore(configuration, serving: sqlite, logger: logger)
         do {
             let intakes = fileIntakes(store: store, inventory: InventoryService(store: store, policy: configuration.inventory))
             var refused = 0

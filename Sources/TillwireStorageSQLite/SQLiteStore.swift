@@ -43,6 +43,16 @@ public final class SQLiteStore: Store {
         return SQLiteStore(writer: pool, path: path, maximumBatch: maximumBatch, cachesPositions: cachesPositions, ownerLock: ownerLock)
     }
 
+    /// Whether a process serves the file at `path` now (holds `<path>.lock`, as `tillwire serve` does).
+    public static func isServed(path: String) -> Bool {
+        let descriptor = Foundation.open(path + ".lock", O_RDWR | O_CLOEXEC)
+        guard descriptor >= 0 else { return false }
+        defer { Foundation.close(descriptor) }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else { return true }
+        flock(descriptor, LOCK_UN)
+        return false
+    }
+
     /// Takes `<path>.lock` for this process (released by `close()`, or by the kernel when the process ends).
     private static func lockOwner(of path: String) throws -> Int32 {
         let descriptor = Foundation.open(path + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o644)

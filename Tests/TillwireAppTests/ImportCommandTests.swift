@@ -32,6 +32,33 @@ import TillwireTesting
         try #require(output.firstMatch(of: /peak memory (\d+) MB/).flatMap { Int($0.1) }, "\(output.suffix(500))")
     }
 
+    /// A serving hub keeps stock positions in memory: an import beside it would leave its availability stale, so the
+    /// import is refused, naming the ways that reach the hub, and nothing is applied; once the hub stops it goes in.
+    @Test func anImportIntoAFileAHubServesIsRefusedAndChangesNothing() async throws {
+        let folder = try TemporaryFolder()
+        let (database, _) = try await preparedHubStore(in: folder, catalog: [
+            .putLocation(try Location(id: "store-12", kind: .store, name: "Camden")),
+            .putProduct(try Product(sku: "SHIRT-M", name: "T-shirt")),
+        ])
+        let file = folder.path("sales-2026-11-29.csv")
+        try "store,workstation,business_day,transaction,line,sku,quantity,occurred_at\n12,1,2026-11-29,7,1,SHIRT-M,-1,2026-11-29T10:15:31Z\n"
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let hub = try ChildProcess(try tillwireExecutable(), ["serve"], environment: [
+            "TILLWIRE_HTTP_PORT": "0", "TILLWIRE_STORAGE_SQLITE_PATH": database, "TILLWIRE_LOG_LEVEL": "info",
+        ])
+        _ = try await hub.servingAddress()
+        let (refused, output) = try await runTillwire(["import", file], database: database, timeout: 60)
+        #expect(refused != 0 && output.contains("is served by a running hub") && output.contains("drop.folder"), "\(output.suffix(1500))")
+        hub.signal(SIGTERM)
+        #expect(try await hub.exit() == 0)
+
+        let store = try SQLiteStore.open(path: database)
+        #expect(try await store.position(sku: "SHIRT-M", location: "store-12").onHand == 0, "nothing applied while the hub served the file")
+        try await store.close()
+        let (status, applied) = try await runTillwire(["import", file], database: database, timeout: 60)
+        #expect(status == 0 && applied.contains("1 applied"), "\(applied.suffix(1500))")
+    }
+
     @Test func aMillionRowFileStreamsThroughBoundedMemoryWithProgress() async throws {
         let folder = try TemporaryFolder()
         let (database, _) = try await preparedHubStore(in: folder, catalog: [

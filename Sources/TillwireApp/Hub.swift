@@ -238,7 +238,7 @@ public enum Hub {
         // Without an ERP, releases go to the log (LoggingFulfilment); so do notifications to a channel without a connector.
         let notified = Set(configuration.channels.map(\.channel)).union(configuration.orders.strictChannels)
             .map { configuration.orders.system(of: $0) }
-        // A shop's channel is told through its connector; the others through the log until theirs land.
+        // A shop's channel is told through its connector; a channel without one, through the log.
         func channelClient(_ system: SystemID) -> any ChannelOrderClient & ChannelRefundClient {
             connectors.first { configuration.orders.system(of: $0.channel) == system }?.orderClient(logger: logger) ?? LoggingChannelOrders(logger: logger)
         }

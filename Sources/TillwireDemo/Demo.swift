@@ -106,7 +106,7 @@ public enum Demo {
             guard let port else { throw Refused(description: "the hub did not start within 30 s") }
 
             let run = DemoRun(options: options, retailer: retailer, client: DemoClient(base: "http://127.0.0.1:\(port)", key: keys.admin), keys: keys,
-                              shopify: shopify, shopURL: shopURL, woo: woo, erp: erp, webhookSecret: webhookSecret, control: control,
+                              shopify: shopify, woo: woo, erp: erp, webhookSecret: webhookSecret, control: control,
                               started: started, output: output)
             output("""
                 Tillwire demo: \(retailer.name) (seed \(options.seed), speed \(options.speed)×)

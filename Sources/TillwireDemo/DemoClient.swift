@@ -1,4 +1,5 @@
 import Foundation
+import TillwireDomain
 import TillwireConnectors
 
 /// The demo's calls to the hub: its public HTTP API, as any client of the hub would make them.
@@ -48,8 +49,8 @@ func decimal(_ minor: Int64) -> String {
     return "\(sign)\(value / 100).\(String(format: "%02d", Int(value % 100)))"
 }
 
-/// Tax on `net` minor units at `rate` basis points, half up; `included`: the tax inside a gross amount.
+/// The tax the hub's gate expects on `net` minor units at `rate` basis points (`TaxRule.expected`): the demo's shops
+/// and tills state their tax as the hub will check it.
 func tax(_ net: Int64, rate: Int64, included: Bool) -> Int64 {
-    let divisor = included ? 10_000 + rate : 10_000
-    return (net * rate * 2 + divisor) / (divisor * 2)
+    TaxRule.expected(net: net, rate: rate, included: included) ?? 0
 }

@@ -17,7 +17,6 @@ public final class DemoERP: ERPConnector, LedgerClient {
 
     struct State {
         var releases: [String: String] = [:]
-        var cancelled: [String] = []
         var postings: [String: Posting] = [:]
         var order: [String] = []
         var nextSale = 10_001
@@ -45,7 +44,7 @@ public final class DemoERP: ERPConnector, LedgerClient {
     }
 
     public func cancel(_ order: OrderID, document: String, lines: [String]?, reason: String, key: String) async throws {
-        state.withLock { $0.cancelled.append(document) }
+        // The demo cancels nothing it released; a real ERP would stop the sales order here.
     }
 
     public func products() async throws -> [ERPProduct] { [] }
@@ -78,7 +77,6 @@ public final class DemoERP: ERPConnector, LedgerClient {
 
     /// The documents posted, in the order they arrived.
     public var postings: [Posting] { state.withLock { state in state.order.compactMap { state.postings[$0] } } }
-    public var releaseCount: Int { state.withLock { $0.releases.count } }
     /// When each sales order and journal document was created.
     public var arrivals: [Date] { state.withLock { $0.arrivals } }
 }

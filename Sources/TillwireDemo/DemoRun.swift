@@ -21,7 +21,6 @@ final class DemoRun: @unchecked Sendable {
     let client: DemoClient
     let keys: Demo.Keys
     let shopify: FakeShopify
-    let shopURL: String
     let woo: FakeWooCommerce
     let erp: DemoERP
     let webhookSecret: String
@@ -41,14 +40,13 @@ final class DemoRun: @unchecked Sendable {
     var lookupOrder: String?
     var day: String
 
-    init(options: Demo.Options, retailer: DemoRetailer, client: DemoClient, keys: Demo.Keys, shopify: FakeShopify, shopURL: String, woo: FakeWooCommerce,
+    init(options: Demo.Options, retailer: DemoRetailer, client: DemoClient, keys: Demo.Keys, shopify: FakeShopify, woo: FakeWooCommerce,
          erp: DemoERP, webhookSecret: String, control: ServeControl, started: Date, output: @escaping @Sendable (String) -> Void) {
         self.options = options
         self.retailer = retailer
         self.client = client
         self.keys = keys
         self.shopify = shopify
-        self.shopURL = shopURL
         self.woo = woo
         self.erp = erp
         self.webhookSecret = webhookSecret
@@ -113,9 +111,8 @@ final class DemoRun: @unchecked Sendable {
 
     func expectRefund(_ currency: String, _ amount: String?) {
         expectedLedger["refund \(currency)", default: (0, 0)].entries += 1
-        // "36.46" → 3646; an amount the hub did not state makes the check fail, as it should.
-        let parts = (amount ?? "").split(separator: ".")
-        let minor = parts.count == 2 ? (Int64(parts[0]) ?? 0) * 100 + (Int64(parts[1]) ?? 0) : -1
+        // An amount the hub did not state (or not in the currency) makes the check fail, as it should.
+        let minor = (try? Currency(currency)).flatMap { code in amount.flatMap { try? Money(parsing: $0, currency: code).minorUnits } } ?? -1
         expectedLedger["refund \(currency)", default: (0, 0)].total += minor
     }
 
@@ -303,27 +300,36 @@ final class DemoRun: @unchecked Sendable {
         let total: Int64
     }
 
+    /// A web basket from the seed: one or two different products, one or two of each, with the line's number.
+    func basket() -> [(index: Int, product: DemoRetailer.Product, quantity: Int64)] {
+        var basket: [(index: Int, product: DemoRetailer.Product, quantity: Int64)] = []
+        for index in 0..<(1 + random.next(below: 2)) {
+            let product = retailer.products[random.next(below: retailer.products.count)]
+            let quantity = Int64(1 + random.next(below: 2))
+            if !basket.contains(where: { $0.product.sku == product.sku }) { basket.append((index, product, quantity)) }
+        }
+        return basket
+    }
+
     /// An order in the Shopify shop, sent to the hub as Shopify sends its `orders/create` webhook.
-    func shopifyOrder() -> (order: ShopifyOrder, json: String) {
+    func shopifyOrder() -> ShopifyOrder {
         let number = shopifyOrderNumber
         shopifyOrderNumber += 1
         let id = "58\(number)00012345678"
+        let rate = retailer.country("US").taxRate
         var lines: [(id: String, sku: String, quantity: Int64)] = []
         var items: [String] = []
         var subtotal: Int64 = 0, taxTotal: Int64 = 0
-        for index in 0..<(1 + random.next(below: 2)) {
-            let product = retailer.products[random.next(below: retailer.products.count)]
-            guard !lines.contains(where: { $0.sku == product.sku }) else { continue }
-            let quantity = Int64(1 + random.next(below: 2))
+        for (index, product, quantity) in basket() {
             let price = product.prices["USD"]!
-            let lineTax = tax(price * quantity, rate: 725, included: false)
+            let lineTax = tax(price * quantity, rate: rate, included: false)
             let lineID = "\(number)\(index + 1)"
             lines.append((lineID, product.sku, quantity))
             subtotal += price * quantity
             taxTotal += lineTax
             items.append("""
                 {"id": \(lineID), "variant_id": \(3_907_000 + index), "sku": "\(product.sku)", "title": "\(product.name)", "quantity": \(quantity), "price": "\(decimal(price))",
-                 "discount_allocations": [], "tax_lines": [{"title": "TX State Tax", "price": "\(decimal(lineTax))", "rate": 0.0725}]}
+                 "discount_allocations": [], "tax_lines": [{"title": "TX State Tax", "price": "\(decimal(lineTax))", "rate": \(Double(rate) / 10_000)}]}
                 """)
         }
         let now = Date().ISO8601Format()
@@ -339,7 +345,7 @@ final class DemoRun: @unchecked Sendable {
             """
         shopify.addOrder(id: id, json: json, updatedAt: Date(), lines: lines.map { ($0.id, $0.quantity) })
         let hubID = OrderID.derived(channel: "web-us", channelOrderID: id).rawValue
-        return (ShopifyOrder(id: id, hubID: hubID, lines: lines, json: json, total: subtotal + taxTotal), json)
+        return ShopifyOrder(id: id, hubID: hubID, lines: lines, json: json, total: subtotal + taxTotal)
     }
 
     struct WooOrder {
@@ -357,12 +363,11 @@ final class DemoRun: @unchecked Sendable {
         var lines: [(id: String, sku: String, quantity: Int64)] = []
         var items: [String] = []
         var net: Int64 = 0, vat: Int64 = 0
-        for index in 0..<(1 + random.next(below: 2)) {
-            let product = retailer.products[random.next(below: retailer.products.count)]
-            guard !lines.contains(where: { $0.sku == product.sku }) else { continue }
-            let quantity = Int64(1 + random.next(below: 2))
+        let rate = retailer.country("DE").taxRate
+        for (index, product, quantity) in basket() {
+            // The shop's shelf price includes VAT; WooCommerce reports the line net of it.
             let gross = product.prices["EUR"]! * quantity
-            let lineNet = (gross * 10_000 * 2 + 11_900) / (11_900 * 2)
+            let lineNet = gross - tax(gross, rate: rate, included: true)
             let lineID = "\(id)\(index + 1)"
             lines.append((lineID, product.sku, quantity))
             net += lineNet
@@ -381,7 +386,7 @@ final class DemoRun: @unchecked Sendable {
              "customer_id": \(40 + number), "billing": {"first_name": "Jonas", "last_name": "Weber", "email": "jonas\(number)@example.de", "country": "DE", "postcode": "20095"},
              "shipping": {"first_name": "Jonas", "last_name": "Weber", "country": "DE", "postcode": "20095"}, "payment_method": "stripe",
              "line_items": [\(items.joined(separator: ", "))], "shipping_lines": [], "fee_lines": [], "coupon_lines": [],
-             "tax_lines": [{"id": 90, "rate_code": "DE-MWST-1", "rate_id": 1, "label": "MwSt.", "compound": false, "tax_total": "\(decimal(vat))", "shipping_tax_total": "0.00", "rate_percent": 19}],
+             "tax_lines": [{"id": 90, "rate_code": "DE-MWST-1", "rate_id": 1, "label": "MwSt.", "compound": false, "tax_total": "\(decimal(vat))", "shipping_tax_total": "0.00", "rate_percent": \(rate / 100)}],
              "refunds": []}
             """
         woo.addOrder(json, modified: Date())
@@ -394,15 +399,11 @@ final class DemoRun: @unchecked Sendable {
         return WooOrder(id: id, hubID: hubID, lines: lines, total: net + vat)
     }
 
-    /// Sends Shopify's `orders/create` webhook as Shopify does (`FakeShopify.deliver`'s headers); returns the status
-    /// and the hub's receipt (`stored`, `duplicate`).
+    /// Sends Shopify's `orders/create` webhook as Shopify does; returns the status and the hub's receipt (`stored`,
+    /// `duplicate`).
     func deliver(_ json: String, eventID: String) async throws -> (status: Int, receipt: String) {
-        let body = Data(json.utf8)
-        let headers = [("Content-Type", "application/json"), ("X-Shopify-Topic", "orders/create"),
-                       ("X-Shopify-Hmac-Sha256", WebhookSignature.sign(body, secret: webhookSecret)), ("X-Shopify-Shop-Domain", "demo-retailer.myshopify.com"),
-                       ("X-Shopify-API-Version", "2026-04"), ("X-Shopify-Event-Id", eventID), ("X-Shopify-Webhook-Id", UUID().uuidString.lowercased()),
-                       ("X-Shopify-Triggered-At", Date().ISO8601Format())]
-        let reply = try await HTTPTransport().send(.POST, "\(client.base)/hooks/shopify", headers: headers, body: body)
+        let reply = try await FakeShopify.send(topic: "orders/create", body: Data(json.utf8), eventID: eventID, secret: webhookSecret,
+                                               to: "\(client.base)/hooks/shopify", shop: "demo-retailer.myshopify.com")
         let receipt = (try? JSONSerialization.jsonObject(with: reply.body) as? [String: Any])?["status"] as? String ?? "?"
         return (reply.status, receipt)
     }
@@ -411,8 +412,8 @@ final class DemoRun: @unchecked Sendable {
     func placeShopifyOrders(_ n: Int) async throws -> [ShopifyOrder] {
         var placed: [ShopifyOrder] = []
         for _ in 0..<n {
-            let (order, json) = shopifyOrder()
-            let (status, receipt) = try await deliver(json, eventID: "evt-\(order.id)")
+            let order = shopifyOrder()
+            let (status, receipt) = try await deliver(order.json, eventID: "evt-\(order.id)")
             guard status == 200, receipt == "stored" else { throw DemoClient.Unexpected(description: "the hub answered the Shopify webhook with \(status) \(receipt)") }
             count("webhooks")
             placed.append(order)
@@ -450,11 +451,7 @@ final class DemoRun: @unchecked Sendable {
                   && Set(salesOrders.flatMap { $0 }).count == all.count,
               "the second delivery answered \(repeated.status) \(repeated.receipt); \(all.count) orders, one sales order each")
         // The DC ships each order (its WMS reports through the API); the shop is told, the sale is booked and posted.
-        for (id, lines, _, _) in all {
-            try await client.expect([200], .POST, "/v1/orders/\(id)/shipments",
-                                    #"{"shipment_id": "PKG-\#(id.suffix(12))", "lines": [\#(lines.map { "\"\($0.id)\"" }.joined(separator: ", "))], "tracking": {"carrier": "UPS", "number": "1Z\#(id.suffix(8))"}}"#, key: keys.wms)
-            for line in lines { moved(line.sku, retailer.warehouse.id, -line.quantity) }
-        }
+        for order in all { try await ship(order.id, order.lines) }
         let fulfilled = try await eventually {
             let statuses = try await all.asyncMap { try await status($0.0) }
             return statuses.allSatisfy { $0 == "completed" } && Set(shopify.fulfillments.map(\.order)).isSuperset(of: placed.map(\.id))
@@ -471,6 +468,15 @@ final class DemoRun: @unchecked Sendable {
         for order in all { expectSale(order.currency, order.total) }
         count("online orders", all.count)
         return placed
+    }
+
+    /// The DC's WMS reports an order shipped whole, with its tracking: the reservations become the DC's sale.
+    func ship(_ order: String, _ lines: [(id: String, sku: String, quantity: Int64)]) async throws {
+        let ids = lines.map { "\"\($0.id)\"" }.joined(separator: ", ")
+        try await client.expect([200], .POST, "/v1/orders/\(order)/shipments",
+                                #"{"shipment_id": "PKG-\#(order.suffix(12))", "lines": [\#(ids)], "tracking": {"carrier": "UPS", "number": "1Z\#(order.suffix(8))"}}"#,
+                                key: keys.wms)
+        for line in lines { moved(line.sku, retailer.warehouse.id, -line.quantity) }
     }
 
     /// The documents the fulfilling ERP made of an order's releases (a sales order each).
@@ -655,11 +661,7 @@ final class DemoRun: @unchecked Sendable {
         check("after the window the queue drains: sales orders released, the credit note posted", drained && during.isEmpty && releasedAt.count == placed.count,
               !during.isEmpty ? "\(during.count) calls reached \(erpName) or the ledger during the window"
                   : String(format: "nothing reached %@ or the ledger during the window; all of it within %.1f s after it closed", erpName, drainedAfter))
-        for order in placed {
-            try await client.expect([200], .POST, "/v1/orders/\(order.hubID)/shipments",
-                                    #"{"shipment_id": "PKG-\#(order.id)", "lines": [\#(order.lines.map { "\"\($0.id)\"" }.joined(separator: ", "))]}"#, key: keys.wms)
-            for line in order.lines { moved(line.sku, retailer.warehouse.id, -line.quantity) }
-        }
+        for order in placed { try await ship(order.hubID, order.lines) }
         for order in placed { expectSale("USD", order.total) }
         count("online orders", placed.count)
     }

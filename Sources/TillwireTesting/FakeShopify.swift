@@ -135,10 +135,16 @@ public final class FakeShopify: Sendable {
     /// Sends a webhook as Shopify does; returns the HTTP status. `eventID` is the same on every delivery of an event.
     public static func deliver(topic: String, body: Data, eventID: String, secret: String, to url: String, shop: String = "tillwire-test.myshopify.com",
                                signature: String? = nil) async throws -> Int {
+        try await send(topic: topic, body: body, eventID: eventID, secret: secret, to: url, shop: shop, signature: signature).status
+    }
+
+    /// `deliver`, with the receiver's whole answer.
+    public static func send(topic: String, body: Data, eventID: String, secret: String, to url: String, shop: String = "tillwire-test.myshopify.com",
+                            signature: String? = nil) async throws -> HTTPTransport.Reply {
         let headers = [("Content-Type", "application/json"), ("X-Shopify-Topic", topic), ("X-Shopify-Hmac-Sha256", signature ?? WebhookSignature.sign(body, secret: secret)),
                        ("X-Shopify-Shop-Domain", shop), ("X-Shopify-API-Version", "2026-04"), ("X-Shopify-Event-Id", eventID),
                        ("X-Shopify-Webhook-Id", UUID().uuidString.lowercased()), ("X-Shopify-Triggered-At", Date().ISO8601Format())]
-        return try await HTTPTransport().send(.POST, url, headers: headers, body: body).status
+        return try await HTTPTransport().send(.POST, url, headers: headers, body: body)
     }
 
     // MARK: The server
